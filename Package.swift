@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Native dependencies come from Debian and are found by pkg-config; the
+/// macros Swift cannot import (MPI_COMM_WORLD, H5P_DEFAULT, ...) go through
+/// the `_CShims` target.
+let package = Package(
+    name: "mtp-engine",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mtp", targets: ["mtp"]),
+        .library(name: "MTP", targets: ["MTP"]),
+        .library(name: "Atomistic", targets: ["Atomistic"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages, located with pkg-config).
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CHDF5", path: "Sources/CHDF5", pkgConfig: "hdf5-openmpi",
+                       providers: [.apt(["libhdf5-openmpi-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CScaLAPACK", path: "Sources/CScaLAPACK", pkgConfig: "scalapack-openmpi",
+                       providers: [.apt(["libscalapack-openmpi-dev"])]),
+        .systemLibrary(name: "CSpglib", path: "Sources/CSpglib", pkgConfig: "spglib",
+                       providers: [.apt(["libsymspg-dev"])]),
+        // The macros of MPI and HDF5 as functions.
+        .target(name: "_CShims", dependencies: ["CMPI", "CHDF5"]),
+
+        // A small Swift face on MPI.
+        .target(name: "Parallel", dependencies: ["_CShims", "CMPI"]),
+        // Configurations, cells, neighbour lists, file formats.
+        .target(name: "Atomistic"),
+        // The Moment Tensor Potential: basis, .mtp files, evaluation.
+        .target(name: "MTP", dependencies: ["Atomistic"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // The command-line tool.
+        .executableTarget(name: "mtp", dependencies: [
+            "MTP", "Atomistic", "Parallel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "AtomisticTests", dependencies: ["Atomistic"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "MTPTests", dependencies: ["MTP", "Atomistic"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
+        .testTarget(name: "CLITests", dependencies: ["Atomistic", "MTP"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,12 @@
+#include <cblas.h>
+/* LAPACK (Fortran ABI, provided by OpenBLAS); Debian ships no lapacke with it. */
+void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
+             double *work, const int *lwork, int *info);
+void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n,
+             double *a, const int *lda, double *s, double *u, const int *ldu,
+             double *vt, const int *ldvt, double *work, const int *lwork, int *info);
+void dtrtrs_(const char *uplo, const char *trans, const char *diag, const int *n,
+             const int *nrhs, const double *a, const int *lda, double *b,
+             const int *ldb, int *info);
+void dgesv_(const int *n, const int *nrhs, double *a, const int *lda, int *ipiv,
+            double *b, const int *ldb, int *info);
