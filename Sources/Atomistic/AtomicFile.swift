@@ -67,6 +67,21 @@ public enum AtomicFile {
         try write(Data(text.utf8), to: path)
     }
 
+    /// Reads the file at `path` as UTF-8 text; failures are `InputError`s
+    /// naming the path. (The reading counterpart used by the file formats.)
+    public static func readText(path: String) throws -> String {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw InputError(file: path, "cannot read file: \(error.localizedDescription)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw InputError(file: path, "file is not valid UTF-8 text")
+        }
+        return text
+    }
+
     private static func errnoText() -> String {
         String(cString: strerror(errno))
     }

@@ -1,9 +1,42 @@
 import ArgumentParser
+import Foundation
+import Atomistic
 
 struct MTPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mtp",
-        abstract: "Moment Tensor Potentials: evaluate, fit and validate.",
-        version: "0.1.0",
-        subcommands: [])
+        abstract: "Moment Tensor Potentials: evaluate, fit and validate (reads and writes MLIP's .mtp and .cfg).",
+        discussion: """
+        Run a subcommand with --help for its options. Files follow MLIP: potentials are .mtp,
+        configurations .cfg (or extended XYZ, .extxyz/.xyz, as ASE writes it).
+        """,
+        version: MTPVersion.string,
+        subcommands: [CalcEFS.self, Basis.self])
+}
+
+enum MTPVersion {
+    static let string = "mtp 0.1.0 (MTP file format 1.1.0)"
+}
+
+/// A failure the user can fix; printed as one line, exit status 1.
+struct UserError: Error, CustomStringConvertible {
+    var description: String
+    init(_ message: String) { description = message }
+}
+
+extension ParsableCommand {
+    /// Runs `body`, turning the engine's input errors into one clear line on
+    /// stderr and a non-zero exit instead of a trace.
+    func reportingErrors(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let e as ExitCode {
+            throw e
+        } catch let e as CleanExit {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data("mtp: error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
 }

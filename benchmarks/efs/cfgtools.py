@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 import numpy as np
@@ -87,12 +88,25 @@ def read_cfg(path: str, limit: int | None = None) -> list[Cfg]:
                 elif key == "Energy":
                     c.energy = float(next(lines).split()[0])
                 elif key == "PlusStress:":
-                    vals = [float(x) for x in next(lines).split()]
-                    c.plus_stress = dict(zip(w[1:], vals))
+                    c.plus_stress = dict(zip(w[1:], _numbers(next(lines), len(w) - 1)))
             if direct is not None and c.cell is not None:
                 c.positions = direct @ c.cell
             out.append(c)
     return out
+
+
+def _numbers(line: str, count: int) -> list[float]:
+    """`count` numbers of a line; fixed-format fields that overflowed their
+    width and ran together (e.g. "-12784.16194-12757.83393", written with
+    %12.5f) are split on their decimals."""
+    ws = line.split()
+    if len(ws) != count:
+        m = re.search(r"\.(\d+)$", ws[-1]) if ws else None  # the last field ends the line
+        if m:
+            ws = re.findall(r"[-+]?\d*\.\d{%d}" % len(m.group(1)), line)
+        if len(ws) != count:
+            raise ValueError(f"expected {count} numbers: {line!r}")
+    return [float(x) for x in ws]
 
 
 def _read_atoms(c: Cfg, cols: list[str], lines) -> np.ndarray | None:
@@ -118,6 +132,7 @@ def compare(a: list[Cfg], b: list[Cfg]) -> dict:
     """Largest differences between two lists of evaluated configurations."""
     n = min(len(a), len(b))
     de, df, ds = 0.0, 0.0, 0.0
+    fmax, smax = 0.0, 0.0
     worst = {"energy": -1, "force": -1, "stress": -1}
     for k in range(n):
         x, y = a[k], b[k]
@@ -129,10 +144,12 @@ def compare(a: list[Cfg], b: list[Cfg]) -> dict:
                 de, worst["energy"] = d, k
         if x.forces is not None and y.forces is not None:
             d = float(np.max(np.abs(x.forces - y.forces))) if x.size else 0.0
+            fmax = max(fmax, float(np.max(np.abs(y.forces))) if y.size else 0.0)
             if d > df:
                 df, worst["force"] = d, k
         if x.plus_stress is not None and y.plus_stress is not None:
             d = max(abs(x.plus_stress[s] - y.plus_stress[s]) for s in STRESS_KEYS)
+            smax = max(smax, max(abs(y.plus_stress[s]) for s in STRESS_KEYS))
             if d > ds:
                 ds, worst["stress"] = d, k
     return {
@@ -140,6 +157,8 @@ def compare(a: list[Cfg], b: list[Cfg]) -> dict:
         "max_energy_diff_eV_per_atom": de,
         "max_force_diff_eV_per_A": df,
         "max_plus_stress_diff_eV": ds,
+        "max_abs_force_in_b": fmax,
+        "max_abs_plus_stress_in_b": smax,
         "worst_configuration": worst,
     }
 

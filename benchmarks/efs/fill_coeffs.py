@@ -8,7 +8,9 @@ Writes OUT.mtp = IN.mtp with
   species pair, then radial_funcs_count lines of radial_basis_size numbers),
   c[mu][k] = delta(mu, k) + U(-0.1, 0.1),
 - `species_coeffs` = U(-1, 1) for each species,
-- `moment_coeffs`  = U(-0.01, 0.01) for each of the alpha_scalar_moments.
+- `moment_coeffs`  = U(-0.1, 0.1) for each of the alpha_scalar_moments,
+- `scaling` = 0.3 / (max_dist - min_dist)^2 (so radial functions stay of
+  order one and the energies and forces printed stay readable).
 Coefficients the input already has (e.g. MLIP's default radial coefficients
 written into a template) are replaced. CRLF input is accepted. Values come
 from Python's `random.Random(seed)` (reproducible across Python versions),
@@ -42,6 +44,9 @@ def fill(text: str, seed: int) -> str:
     K = int(_value(lines, "radial_funcs_count"))
     R = int(_value(lines, "radial_basis_size"))
     A = int(_value(lines, "alpha_scalar_moments"))
+    rmin = float(_value(lines, "min_dist"))
+    rmax = float(_value(lines, "max_dist"))
+    scaling = 0.3 / (rmax - rmin) ** 2
 
     # Drop existing coefficients.
     kept: list[str] = []
@@ -52,7 +57,7 @@ def fill(text: str, seed: int) -> str:
             i += 1 + S * S * (1 + K)
             continue
         key = s.split("=", 1)[0].strip() if "=" in s else None
-        if key in ("species_coeffs", "moment_coeffs"):
+        if key in ("species_coeffs", "moment_coeffs", "scaling"):
             i += 1
             continue
         kept.append(lines[i])
@@ -67,7 +72,7 @@ def fill(text: str, seed: int) -> str:
                 row = [(1.0 if k == mu else 0.0) + rng.uniform(-0.1, 0.1) for k in range(R)]
                 radial.append("\t\t\t{" + ", ".join(f"{c:.15e}" for c in row) + "}")
     species = [rng.uniform(-1.0, 1.0) for _ in range(S)]
-    moments = [rng.uniform(-0.01, 0.01) for _ in range(A)]
+    moments = [rng.uniform(-0.1, 0.1) for _ in range(A)]
     tail = [
         "species_coeffs = {" + ", ".join(f"{c:.15e}" for c in species) + "}",
         "moment_coeffs = {" + ", ".join(f"{c:.15e}" for c in moments) + "}",
@@ -75,10 +80,14 @@ def fill(text: str, seed: int) -> str:
 
     out: list[str] = []
     placed_radial = placed_tail = False
+    placed_scaling = False
     for line in kept:
         out.append(line)
         key = line.strip().split("=", 1)[0].strip() if "=" in line else None
-        if key == "radial_funcs_count":
+        if key == "potential_name":
+            out.append(f"scaling = {scaling:.15e}")
+            placed_scaling = True
+        elif key == "radial_funcs_count":
             out.extend(radial)
             placed_radial = True
         elif key == "alpha_moment_mapping":
@@ -88,6 +97,9 @@ def fill(text: str, seed: int) -> str:
         raise SystemExit("fill_coeffs: no radial_funcs_count line")
     if not placed_tail:
         out.extend(tail)
+    if not placed_scaling:  # no potential_name: put it after the version line
+        at = next((i for i, l in enumerate(out) if l.strip().startswith("version")), 0)
+        out.insert(at + 1, f"scaling = {scaling:.15e}")
     return "\n".join(out) + "\n"
 
 

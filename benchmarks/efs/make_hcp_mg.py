@@ -69,7 +69,6 @@ def main() -> None:
             f.write(" AtomData:  id type       cartes_x      cartes_y      cartes_z\n")
             for i, r in enumerate(pos):
                 f.write(f"    {i + 1:8d} {0:4d} {r[0]:16.10f} {r[1]:16.10f} {r[2]:16.10f}\n")
-            f.write(" Feature   origin   benchmarks/efs/make_hcp_mg.py\n")
             f.write("END_CFG\n\n")
 
 

@@ -161,8 +161,10 @@ def main() -> None:
         "us_per_atom_kernel": 1e6 * t_kernel / natoms,
     }
     if args.check:
-        ref = cfgtools.read_cfg(args.check)
+        t0 = time.perf_counter()
+        ref = cfgtools.read_cfg(args.check, len(images))
         report["check"] = {"reference": args.check, **cfgtools.compare(to_cfgs(images, results), ref)}
+        report["check_s"] = time.perf_counter() - t0
     json.dump(report, sys.stdout, indent=1)
     print()
 

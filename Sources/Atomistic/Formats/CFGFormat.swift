@@ -1,0 +1,607 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How `CFGFormat` writes numbers.
+public enum CFGStyle: Sendable {
+    /// MLIP's layout, every double in Swift's shortest round-trip form, so
+    /// that reading the file back gives exactly the same values.
+    case full
+    /// MLIP's fixed layout and digits (as `mlp calc-efs` writes): positions
+    /// and cell with 6 decimals, forces 6, energy 12, PlusStress 5, extra
+    /// atom columns (e.g. `nbh_grades`) 5. Loses precision.
+    case mlip
+}
+
+/// MLIP's `.cfg` text format: `BEGIN_CFG ... END_CFG` blocks.
+///
+/// Reading accepts the sections `Size`, `Supercell` (1-3 rows; k rows make
+/// the first k axes periodic), `AtomData:` (columns in any order: `id`,
+/// `type`, `cartes_x/y/z` or `direct_x/y/z`, optional `fx fy fz`, and any
+/// other numeric column, kept in `Configuration.atomProperties`), `Energy`,
+/// `PlusStress:` (columns `xx yy zz yz xz xy` in any order; MLIP's virial
+/// W = -sigma*V in eV, stored unchanged), `Feature key value` (kept in
+/// order) and the optional weights `EnergyWeight`, `ForceWeight`,
+/// `StressWeight` (alias `VirialWeight`), each followed by one number.
+/// A `Stress:` section is rejected: its sign and units are not defined by
+/// MLIP, and guessing would corrupt training data.
+///
+/// Every problem throws an `InputError` naming the file and the 1-based line.
+/// CRLF line ends, blank lines and extra whitespace are tolerated.
+public enum CFGFormat {
+    /// Reads all configurations of the `.cfg` file at `path`.
+    public static func read(path: String) throws -> [Configuration] {
+        try parse(AtomicFile.readText(path: path), file: path)
+    }
+
+    /// Parses `.cfg` text; `file` names the source in error messages.
+    public static func parse(_ text: String, file: String) throws -> [Configuration] {
+        var parser = CFGParser(text: text, file: file)
+        return try parser.parseAll()
+    }
+
+    /// Writes `configs` to `path` atomically (temporary file + rename).
+    public static func write(_ configs: [Configuration], to path: String, style: CFGStyle = .full) throws {
+        let text = try format(configs, style: style, file: path)
+        try AtomicFile.write(text, to: path)
+    }
+
+    /// The `.cfg` text of `configs`. Throws an `InputError` (file `file`, no
+    /// line) if a configuration cannot be represented: inconsistent array
+    /// lengths, negative species, non-finite numbers, periodic axes that are
+    /// not the leading ones (`.cfg` makes the first k axes periodic), or
+    /// feature keys/atom property names that would not read back.
+    ///
+    /// The cell rows of non-periodic axes are not written (MLIP has no place
+    /// for them); `group` is not written either.
+    public static func format(_ configs: [Configuration], style: CFGStyle, file: String = "<cfg>") throws -> String {
+        var out = ""
+        out.reserveCapacity(configs.reduce(0) { $0 + 120 * $1.atomCount + 600 })
+        for (index, config) in configs.enumerated() {
+            try formatOne(config, index: index, style: style, file: file, into: &out)
+        }
+        return out
+    }
+
+    // MARK: - Writing
+
+    /// Column widths of MLIP's calc-efs output (derived from its files).
+    private enum Width {
+        static let size = 4          // "    %d"
+        static let cellFirst = 17, cell = 14
+        static let id = 14, type = 5
+        static let posFirst = 15, pos = 14
+        static let forceFirst = 13, force = 12
+        static let extra = 17
+        static let energy = 24
+        static let stressFirst = 16, stress = 12
+    }
+
+    private static let reservedColumns: Set<String> = [
+        "id", "type", "cartes_x", "cartes_y", "cartes_z", "direct_x", "direct_y", "direct_z",
+        "fx", "fy", "fz",
+    ]
+
+    private static func formatOne(_ c: Configuration, index: Int, style: CFGStyle, file: String,
+                                  into out: inout String) throws {
+        func fail(_ message: String) -> InputError {
+            InputError(file: file, "cannot write configuration \(index + 1) as .cfg: \(message)")
+        }
+        let n = c.positions.count
+        guard c.cell.count == 3 else { throw fail("cell has \(c.cell.count) rows, expected 3") }
+        guard c.species.count == n else { throw fail("\(c.species.count) species for \(n) atoms") }
+        if let f = c.forces, f.count != n { throw fail("\(f.count) forces for \(n) atoms") }
+        if let bad = c.species.firstIndex(where: { $0 < 0 }) {
+            throw fail("atom \(bad + 1) has negative species \(c.species[bad])")
+        }
+        // Periodic axes must be the leading ones.
+        let periodic = (0..<3).filter { c.pbc[$0] }
+        guard periodic == Array(0..<periodic.count) else {
+            throw fail("pbc (\(c.pbc.x), \(c.pbc.y), \(c.pbc.z)) is not representable: .cfg makes the first k lattice axes periodic")
+        }
+        var names = Set<String>()
+        for p in c.atomProperties {
+            guard isPlainToken(p.name) else { throw fail("atom property name '\(p.name)' is empty or contains whitespace") }
+            guard !reservedColumns.contains(p.name) else { throw fail("atom property name '\(p.name)' is a reserved AtomData column") }
+            guard names.insert(p.name).inserted else { throw fail("duplicate atom property '\(p.name)'") }
+            guard p.values.count == n else { throw fail("atom property '\(p.name)' has \(p.values.count) values for \(n) atoms") }
+        }
+        for f in c.features {
+            guard isPlainToken(f.key) else { throw fail("feature key '\(f.key)' is empty or contains whitespace") }
+            guard !f.value.contains(where: { $0.isNewline }) else { throw fail("feature '\(f.key)' value contains a line break") }
+            guard f.value == f.value.trimmingCharacters(in: .whitespaces) else {
+                throw fail("feature '\(f.key)' value has leading or trailing whitespace, which would not read back")
+            }
+        }
+        // All numbers that are written must be finite.
+        var numbers: [Double] = [c.energyWeight, c.forceWeight, c.virialWeight]
+        if let e = c.energy { numbers.append(e) }
+        if let v = c.virial { numbers += v.voigt }
+        for p in periodic { numbers += [c.cell[p].x, c.cell[p].y, c.cell[p].z] }
+        guard numbers.allSatisfy({ $0.isFinite }) else { throw fail("non-finite energy, virial, weight or cell value") }
+        for (i, r) in c.positions.enumerated() where !(r.x.isFinite && r.y.isFinite && r.z.isFinite) {
+            throw fail("atom \(i + 1) has a non-finite position")
+        }
+        if let f = c.forces {
+            for (i, r) in f.enumerated() where !(r.x.isFinite && r.y.isFinite && r.z.isFinite) {
+                throw fail("atom \(i + 1) has a non-finite force")
+            }
+        }
+        for p in c.atomProperties where !p.values.allSatisfy({ $0.isFinite }) {
+            throw fail("atom property '\(p.name)' has a non-finite value")
+        }
+
+        let full = style == .full
+        func num(_ x: Double, _ width: Int, _ decimals: Int) -> String {
+            if full { return padShortest(x, width) }
+            // MLIP's fixed widths; a number too wide for its field still
+            // gets a separating space so the file stays readable.
+            let s = fixed(x, width, decimals)
+            return s.first == " " ? s : " " + s
+        }
+
+        out += "BEGIN_CFG\n Size\n"
+        out += String(repeating: " ", count: Width.size) + String(n) + "\n"
+        if !periodic.isEmpty {
+            out += " Supercell\n"
+            for p in periodic {
+                let row = c.cell[p]
+                out += num(row.x, Width.cellFirst, 6) + num(row.y, Width.cell, 6) + num(row.z, Width.cell, 6) + "\n"
+            }
+        }
+        var header = " AtomData:" + leftPad("id", Width.id - 10) + leftPad("type", Width.type)
+            + leftPad("cartes_x", Width.posFirst) + leftPad("cartes_y", Width.pos) + leftPad("cartes_z", Width.pos)
+        if c.forces != nil {
+            header += leftPad("fx", Width.forceFirst) + leftPad("fy", Width.force) + leftPad("fz", Width.force)
+        }
+        for p in c.atomProperties { header += leftPad(p.name, Width.extra) }
+        out += header + "\n"
+        for i in 0..<n {
+            var line = leftPad(String(i + 1), Width.id) + leftPad(String(c.species[i]), Width.type)
+            let r = c.positions[i]
+            line += num(r.x, Width.posFirst, 6) + num(r.y, Width.pos, 6) + num(r.z, Width.pos, 6)
+            if let f = c.forces?[i] {
+                line += num(f.x, Width.forceFirst, 6) + num(f.y, Width.force, 6) + num(f.z, Width.force, 6)
+            }
+            for p in c.atomProperties { line += num(p.values[i], Width.extra, 5) }
+            out += line + "\n"
+        }
+        if let e = c.energy {
+            out += " Energy\n" + num(e, Width.energy, 12) + "\n"
+        }
+        if let v = c.virial {
+            out += " PlusStress:  xx          yy          zz          yz          xz          xy\n"
+            let w = v.voigt
+            out += num(w[0], Width.stressFirst, 5)
+            for k in 1..<6 { out += num(w[k], Width.stress, 5) }
+            out += "\n"
+        }
+        // Weights are written only when they differ from the default 1.
+        if c.energyWeight != 1 { out += " EnergyWeight\n" + num(c.energyWeight, Width.energy, 12) + "\n" }
+        if c.forceWeight != 1 { out += " ForceWeight\n" + num(c.forceWeight, Width.energy, 12) + "\n" }
+        if c.virialWeight != 1 { out += " StressWeight\n" + num(c.virialWeight, Width.energy, 12) + "\n" }
+        for f in c.features {
+            out += " Feature   " + f.key + "\t" + f.value + "\n"
+        }
+        out += "END_CFG\n\n"
+    }
+}
+
+// MARK: - Parsing
+
+private struct CFGParser {
+    let file: String
+    let lines: [Substring]
+    var next = 0  // index of the next line to read (0-based)
+
+    init(text: String, file: String) {
+        self.file = file
+        let lines = FormatText.lines(text)
+        self.lines = lines
+    }
+
+    /// A non-blank line: 1-based number, raw text and whitespace tokens.
+    struct Line {
+        let number: Int
+        let text: Substring
+        let tokens: [Substring]
+    }
+
+    func error(_ line: Int, _ message: String) -> InputError {
+        InputError(file: file, line: line, message)
+    }
+
+    /// The line number used for "file ends" errors: the last line.
+    var lastLineNumber: Int { max(lines.count, 1) }
+
+    mutating func nextLine() -> Line? {
+        while next < lines.count {
+            let text = lines[next]
+            next += 1
+            let tokens = FormatText.tokens(text)
+            if !tokens.isEmpty { return Line(number: next, text: text, tokens: tokens) }
+        }
+        return nil
+    }
+
+    mutating func peekLine() -> Line? {
+        let saved = next
+        defer { next = saved }
+        return nextLine()
+    }
+
+    mutating func parseAll() throws -> [Configuration] {
+        var configs: [Configuration] = []
+        while let line = nextLine() {
+            guard line.tokens.count == 1, line.tokens[0] == "BEGIN_CFG" else {
+                throw error(line.number, "expected BEGIN_CFG, found '\(line.text.trimmed)'")
+            }
+            configs.append(try parseBlock(begin: line.number))
+        }
+        return configs
+    }
+
+    // MARK: Values
+
+    func number(_ token: Substring, line: Int, what: String) throws -> Double {
+        guard let x = Double(token) else {
+            throw error(line, "cannot parse \(what) '\(token)' as a number")
+        }
+        guard x.isFinite else { throw error(line, "\(what) is '\(token)', not a finite number") }
+        return x
+    }
+
+    func integer(_ token: Substring, line: Int, what: String) throws -> Int {
+        guard let x = Int(token) else { throw error(line, "cannot parse \(what) '\(token)' as an integer") }
+        return x
+    }
+
+    /// The single number of a `Keyword` + value section: on the same line
+    /// after the keyword or alone on the next non-blank line.
+    mutating func scalar(after header: Line, what: String) throws -> (Substring, Int) {
+        if header.tokens.count == 2 { return (header.tokens[1], header.number) }
+        guard header.tokens.count == 1 else {
+            throw error(header.number, "unexpected text after \(header.tokens[0]): '\(header.text.trimmed)'")
+        }
+        guard let line = nextLine() else {
+            throw error(lastLineNumber, "file ends where the \(what) value was expected")
+        }
+        guard line.tokens.count == 1 else {
+            throw error(line.number, "expected one \(what) value, found \(line.tokens.count) tokens: '\(line.text.trimmed)'")
+        }
+        return (line.tokens[0], line.number)
+    }
+
+    /// Column names after a header keyword such as `AtomData:`; accepts the
+    /// colon attached to the keyword, detached, or missing.
+    func headerColumns(_ line: Line) -> ArraySlice<Substring> {
+        var cols = line.tokens.dropFirst()
+        if line.tokens[0].hasSuffix(":") { return cols }
+        if let first = cols.first, first == ":" { cols = cols.dropFirst() }
+        return cols
+    }
+
+    static func keyword(_ token: Substring) -> Substring {
+        token.hasSuffix(":") ? token.dropLast() : token
+    }
+
+    static let keywords: Set<Substring> = [
+        "BEGIN_CFG", "END_CFG", "Size", "Supercell", "AtomData", "Energy", "PlusStress", "Stress",
+        "Feature", "EnergyWeight", "ForceWeight", "StressWeight", "VirialWeight",
+    ]
+
+    /// True if the line starts a section (or ends the block) rather than
+    /// carrying data.
+    static func isKeywordLine(_ line: Line) -> Bool {
+        keywords.contains(keyword(line.tokens[0]))
+    }
+
+    // MARK: Block
+
+    mutating func parseBlock(begin: Int) throws -> Configuration {
+        var size: Int?
+        var sizeLine = begin
+        var cellRows: [Vec3]?
+        var cellLine = 0
+        var atoms: AtomBlock?
+        var energy: Double?
+        var virial: Virial?
+        var features: [Feature] = []
+        var weights: (e: Double?, f: Double?, s: Double?) = (nil, nil, nil)
+
+        while true {
+            guard let line = nextLine() else {
+                throw error(lastLineNumber, "file ends before END_CFG of the configuration that begins at line \(begin)")
+            }
+            let head = line.tokens[0]
+            switch Self.keyword(head) {
+            case "END_CFG":
+                guard line.tokens.count == 1 else {
+                    throw error(line.number, "unexpected text after END_CFG: '\(line.text.trimmed)'")
+                }
+                return try finish(begin: begin, end: line.number, size: size, sizeLine: sizeLine,
+                                  cellRows: cellRows, cellLine: cellLine, atoms: atoms, energy: energy,
+                                  virial: virial, features: features, weights: weights)
+            case "BEGIN_CFG":
+                throw error(line.number, "BEGIN_CFG inside the configuration that begins at line \(begin): missing END_CFG")
+            case "Size":
+                guard size == nil else { throw error(line.number, "second Size section in one configuration") }
+                let (token, at) = try scalar(after: line, what: "Size")
+                let n = try integer(token, line: at, what: "Size")
+                guard n >= 1 else { throw error(at, "Size must be at least 1, found \(n)") }
+                size = n
+                sizeLine = at
+            case "Supercell":
+                guard cellRows == nil else { throw error(line.number, "second Supercell section in one configuration") }
+                guard line.tokens.count == 1 else {
+                    throw error(line.number, "unexpected text after Supercell: '\(line.text.trimmed)'")
+                }
+                var rows: [Vec3] = []
+                while let row = peekLine(), !Self.isKeywordLine(row) {
+                    _ = nextLine()
+                    guard rows.count < 3 else {
+                        throw error(row.number, "Supercell has more than 3 rows")
+                    }
+                    guard row.tokens.count == 3 else {
+                        throw error(row.number, "a Supercell row needs 3 numbers, found \(row.tokens.count)")
+                    }
+                    let v = try row.tokens.map { try number($0, line: row.number, what: "Supercell component") }
+                    rows.append(Vec3(v[0], v[1], v[2]))
+                }
+                guard !rows.isEmpty else { throw error(line.number, "Supercell without lattice rows") }
+                cellRows = rows
+                cellLine = line.number
+            case "AtomData":
+                guard atoms == nil else { throw error(line.number, "second AtomData section in one configuration") }
+                guard let n = size else { throw error(line.number, "AtomData before Size: the atom count is not known") }
+                atoms = try parseAtoms(header: line, count: n)
+            case "Energy":
+                guard energy == nil else { throw error(line.number, "second Energy section in one configuration") }
+                let (token, at) = try scalar(after: line, what: "Energy")
+                energy = try number(token, line: at, what: "Energy")
+            case "PlusStress":
+                guard virial == nil else { throw error(line.number, "second PlusStress section in one configuration") }
+                virial = try parsePlusStress(header: line)
+            case "Stress":
+                throw error(line.number, "a 'Stress' section is not supported (its sign and units are not defined by MLIP); give the virial W = -stress*volume in eV as PlusStress: xx yy zz yz xz xy")
+            case "Feature":
+                guard line.tokens.count >= 2 else { throw error(line.number, "Feature without a key") }
+                let key = String(line.tokens[1])
+                // The value is the rest of the line after the key, trimmed.
+                let rest = line.text[line.tokens[1].endIndex...]
+                features.append(Feature(key: key, value: String(rest).trimmingCharacters(in: .whitespaces)))
+            case "EnergyWeight", "ForceWeight", "StressWeight", "VirialWeight":
+                let (token, at) = try scalar(after: line, what: String(head))
+                let w = try number(token, line: at, what: String(head))
+                guard w >= 0 else { throw error(at, "\(head) must not be negative, found \(token)") }
+                switch head {
+                case "EnergyWeight": weights.e = w
+                case "ForceWeight": weights.f = w
+                default: weights.s = w
+                }
+            default:
+                if let a = atoms, Double(head) != nil {
+                    throw error(line.number, "unexpected numeric line '\(line.text.trimmed)': more atom lines than Size = \(a.count)?")
+                }
+                throw error(line.number, "unknown section '\(head)' (expected Size, Supercell, AtomData:, Energy, PlusStress:, Feature or END_CFG)")
+            }
+        }
+    }
+
+    struct AtomBlock {
+        var headerLine: Int
+        var count: Int
+        var species: [Int]
+        var coords: [Vec3]
+        var direct: Bool
+        var forces: [Vec3]?
+        var properties: [AtomProperty]
+    }
+
+    mutating func parseAtoms(header: Line, count n: Int) throws -> AtomBlock {
+        let columns = headerColumns(header)
+        guard !columns.isEmpty else { throw error(header.number, "AtomData header lists no columns") }
+        var index: [Substring: Int] = [:]
+        for (k, name) in columns.enumerated() {
+            guard index[name] == nil else { throw error(header.number, "duplicate AtomData column '\(name)'") }
+            index[name] = k
+        }
+        func triple(_ prefix: String) throws -> [Int]? {
+            let names = ["x", "y", "z"].map { Substring(prefix + $0) }
+            let found = names.map { index[$0] }
+            if found.allSatisfy({ $0 == nil }) { return nil }
+            if let missing = zip(names, found).first(where: { $0.1 == nil }) {
+                throw error(header.number, "AtomData has some \(prefix)* columns but not '\(missing.0)'")
+            }
+            return found.compactMap { $0 }
+        }
+        let cartes = try triple("cartes_")
+        let direct = try triple("direct_")
+        let force = try triple("f")
+        if cartes != nil && direct != nil {
+            throw error(header.number, "AtomData has both cartes_* and direct_* columns")
+        }
+        guard let pos = cartes ?? direct else {
+            throw error(header.number, "missing positions: AtomData has no cartes_x cartes_y cartes_z (or direct_x direct_y direct_z) columns")
+        }
+        guard let typeColumn = index["type"] else { throw error(header.number, "AtomData has no 'type' column") }
+        let idColumn = index["id"]
+        var known = Set(pos + [typeColumn])
+        if let f = force { known.formUnion(f) }
+        if let i = idColumn { known.insert(i) }
+        let extras = columns.indices.map { $0 - columns.startIndex }.filter { !known.contains($0) }
+
+        var block = AtomBlock(headerLine: header.number, count: n, species: [], coords: [], direct: direct != nil,
+                              forces: force == nil ? nil : [],
+                              properties: extras.map { AtomProperty(name: String(columns[columns.startIndex + $0]), values: []) })
+        block.species.reserveCapacity(n)
+        block.coords.reserveCapacity(n)
+        block.forces?.reserveCapacity(n)
+        let names = Array(columns)
+        for k in 0..<n {
+            guard let line = nextLine() else {
+                throw error(lastLineNumber, "file ends after \(k) of \(n) atom lines (Size = \(n))")
+            }
+            guard !Self.isKeywordLine(line) else {
+                throw error(line.number, "found '\(line.tokens[0])' after \(k) of \(n) atom lines: fewer atom lines than Size = \(n)")
+            }
+            guard line.tokens.count == names.count else {
+                throw error(line.number, "atom line has \(line.tokens.count) values, the AtomData header has \(names.count) columns")
+            }
+            let t = line.tokens
+            if let i = idColumn { _ = try integer(t[i], line: line.number, what: "id") }
+            let type = try integer(t[typeColumn], line: line.number, what: "type")
+            guard type >= 0 else { throw error(line.number, "type \(type) is below 0 (types are 0-based species indices)") }
+            block.species.append(type)
+            block.coords.append(Vec3(try number(t[pos[0]], line: line.number, what: String(names[pos[0]])),
+                                     try number(t[pos[1]], line: line.number, what: String(names[pos[1]])),
+                                     try number(t[pos[2]], line: line.number, what: String(names[pos[2]]))))
+            if let f = force {
+                block.forces?.append(Vec3(try number(t[f[0]], line: line.number, what: "fx"),
+                                          try number(t[f[1]], line: line.number, what: "fy"),
+                                          try number(t[f[2]], line: line.number, what: "fz")))
+            }
+            for (p, c) in extras.enumerated() {
+                block.properties[p].values.append(try number(t[c], line: line.number, what: String(names[c])))
+            }
+        }
+        return block
+    }
+
+    mutating func parsePlusStress(header: Line) throws -> Virial {
+        let columns = headerColumns(header)
+        let order = ["xx", "yy", "zz", "yz", "xz", "xy"]
+        var slot: [Int] = []  // slot[k] = Voigt index of column k
+        for name in columns {
+            guard let v = order.firstIndex(of: String(name)) else {
+                throw error(header.number, "unknown PlusStress column '\(name)' (expected xx yy zz yz xz xy)")
+            }
+            guard !slot.contains(v) else { throw error(header.number, "duplicate PlusStress column '\(name)'") }
+            slot.append(v)
+        }
+        guard slot.count == 6 else {
+            let missing = order.enumerated().filter { !slot.contains($0.offset) }.map { $0.element }
+            throw error(header.number, "PlusStress header lacks columns: \(missing.joined(separator: " "))")
+        }
+        guard let line = nextLine() else { throw error(lastLineNumber, "file ends where the PlusStress values were expected") }
+        guard line.tokens.count == 6 else {
+            throw error(line.number, "expected 6 PlusStress values, found \(line.tokens.count): '\(line.text.trimmed)'")
+        }
+        var v = [Double](repeating: 0, count: 6)
+        for (k, token) in line.tokens.enumerated() {
+            v[slot[k]] = try number(token, line: line.number, what: "PlusStress \(order[slot[k]])")
+        }
+        return Virial(voigt: v)
+    }
+
+    func finish(begin: Int, end: Int, size: Int?, sizeLine: Int, cellRows: [Vec3]?, cellLine: Int,
+                atoms: AtomBlock?, energy: Double?, virial: Virial?, features: [Feature],
+                weights: (e: Double?, f: Double?, s: Double?)) throws -> Configuration {
+        guard size != nil else { throw error(end, "configuration beginning at line \(begin) has no Size") }
+        guard let atoms else {
+            throw error(end, "configuration beginning at line \(begin) has no AtomData: missing positions")
+        }
+        let rows = cellRows ?? []
+        var cell = rows
+        while cell.count < 3 { cell.append(.zero) }
+        var pbc = Periodicity.none
+        for k in 0..<rows.count { pbc[k] = true }
+
+        // The given lattice rows must be linearly independent.
+        if !rows.isEmpty {
+            let scale = rows.map(norm).reduce(1, *)
+            let measure: Double
+            switch rows.count {
+            case 1: measure = norm(rows[0])
+            case 2: measure = norm(cross(rows[0], rows[1]))
+            default: measure = abs(determinant(rows))
+            }
+            if !(measure > 1e-10 * scale) || scale == 0 {
+                throw error(cellLine, atoms.direct
+                    ? "singular Supercell (linearly dependent rows): direct coordinates cannot be converted"
+                    : "singular Supercell: the lattice rows are linearly dependent")
+            }
+        }
+        var positions = atoms.coords
+        if atoms.direct {
+            guard rows.count == 3 else {
+                throw error(atoms.headerLine, "direct_* coordinates need a Supercell with 3 rows, found \(rows.count)")
+            }
+            positions = atoms.coords.map { f in f.x * rows[0] + f.y * rows[1] + f.z * rows[2] }
+        }
+        var c = Configuration(cell: cell, pbc: pbc, species: atoms.species, positions: positions)
+        c.energy = energy
+        c.forces = atoms.forces
+        c.virial = virial
+        c.features = features
+        c.atomProperties = atoms.properties
+        if let w = weights.e { c.energyWeight = w }
+        if let w = weights.f { c.forceWeight = w }
+        if let w = weights.s { c.virialWeight = w }
+        return c
+    }
+}
+
+// MARK: - Shared helpers
+
+/// Line and token splitting shared by the text formats.
+enum FormatText {
+    /// The lines of `text` without their "\n" or "\r\n" ends (a final line
+    /// break does not start another line). Splits on UTF-8 bytes, which is much
+    /// faster than on Characters (where "\r\n" is a single Character).
+    static func lines(_ text: String) -> [Substring] {
+        let whole = Substring(text)
+        var lines = whole.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { bytes -> Substring in
+            var line = bytes
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            return Substring(line)
+        }
+        if lines.last?.isEmpty == true { lines.removeLast() }
+        return lines
+    }
+
+    /// Whitespace-separated tokens (space, tab, vertical tab, form feed) of `line`.
+    static func tokens(_ line: Substring) -> [Substring] {
+        line.utf8.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 11 || $0 == 12 }).map { Substring($0) }
+    }
+}
+
+// MARK: - File-private helpers
+
+private extension Substring {
+    var trimmed: String { String(self).trimmingCharacters(in: .whitespaces) }
+}
+
+/// True if `s` is a non-empty string without whitespace.
+private func isPlainToken(_ s: String) -> Bool {
+    !s.isEmpty && !s.contains(where: { $0.isWhitespace })
+}
+
+/// `s` right-aligned in `width`; a longer `s` still gets one leading space
+/// so that it stays a separate token.
+private func leftPad(_ s: String, _ width: Int) -> String {
+    s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
+}
+
+/// Shortest round-trip text of `x`, right-aligned in `width`, always
+/// preceded by at least one space.
+private func padShortest(_ x: Double, _ width: Int) -> String {
+    let s = "\(x)"
+    return s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
+}
+
+/// C's `%*.*f`: `x` with `decimals` decimals right-aligned in `width`.
+private func fixed(_ x: Double, _ width: Int, _ decimals: Int) -> String {
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> String in
+        let n = withVaList([Int32(width), Int32(decimals), x]) {
+            vsnprintf(buffer.baseAddress!, 64, "%*.*f", $0)
+        }
+        if n >= 0 && n < 64 { return String(cString: buffer.baseAddress!) }
+        return String(format: "%*.*f", Int32(width), Int32(decimals), x)
+    }
+}

@@ -1,0 +1,124 @@
+import XCTest
+import Atomistic
+@testable import MTP
+
+/// Forces, virial and every parameter derivative against finite differences,
+/// at several levels, for one and three species, in small and sheared cells.
+final class DerivativeTests: XCTestCase {
+    func potential(_ set: String, _ level: String) throws -> Potential {
+        try MTPFile.read(path: ExactnessTests.fixture("\(set)/\(level)/pot.mtp"))
+    }
+
+    /// A 1-atom fcc cell (every neighbour is an image of the atom itself) and
+    /// a strongly sheared 3-atom cell, with species drawn from 0..<s.
+    func cells(speciesCount s: Int) -> [Configuration] {
+        var g = SplitMix(seed: 7)
+        let tiny = Configuration(cell: [Vec3(0, 1.81, 1.81), Vec3(1.79, 0, 1.82), Vec3(1.8, 1.8, 0.05)], pbc: .all,
+                                 species: [s - 1], positions: [Vec3(0.1, -0.2, 0.05)])
+        var sheared = Configuration(cell: [Vec3(3.9, 0, 0), Vec3(2.4, 3.6, 0), Vec3(-1.7, 1.2, 3.7)], pbc: .all,
+                                    species: (0..<3).map { $0 % s },
+                                    positions: [Vec3(0, 0, 0), Vec3(1.9, 1.1, 0.9), Vec3(0.3, 2.4, 2.1)])
+        for a in 0..<3 { sheared.positions[a] += Vec3(g.next() - 0.5, g.next() - 0.5, g.next() - 0.5) * 0.3 }
+        return [tiny, sheared]
+    }
+
+    func efs(_ ev: Evaluator, _ c: Configuration) throws -> EFS {
+        try ev.evaluate(c, neighbors: NeighborList(c, cutoff: ev.cutoff))
+    }
+
+    func testForcesAndVirialAgainstFiniteDifferences() throws {
+        for (set, level) in [("cubic", "06"), ("cubic", "12"), ("cubic", "16"), ("multi", "04"), ("multi", "10")] {
+            let pot = try potential(set, level)
+            let ev = try Evaluator(pot)
+            for c in cells(speciesCount: pot.speciesCount) {
+                let base = try efs(ev, c)
+                let h = 1e-5
+                var scale = 1e-3
+                for f in base.forces { scale = max(scale, abs(f.x), abs(f.y), abs(f.z)) }
+                for a in 0..<c.atomCount {
+                    for x in 0..<3 {
+                        var plus = c, minus = c
+                        plus.positions[a][x] += h
+                        minus.positions[a][x] -= h
+                        let fd = -(try efs(ev, plus).energy - efs(ev, minus).energy) / (2 * h)
+                        XCTAssertEqual(base.forces[a][x], fd, accuracy: 1e-6 * scale + 1e-7, "\(set)/\(level) force atom \(a) axis \(x)")
+                    }
+                }
+                // W_ab = -dE/d(eps_ab) under a symmetric strain of cell and positions.
+                let voigt = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
+                let wScale = max(1e-3, base.virial.voigt.map(abs).max()!)
+                for (v, (a, b)) in voigt.enumerated() {
+                    func strained(_ e: Double) -> Configuration {
+                        var eps = [[0.0, 0, 0], [0.0, 0, 0], [0.0, 0, 0]]
+                        if a == b { eps[a][a] = e } else { eps[a][b] = e / 2; eps[b][a] = e / 2 }
+                        func apply(_ r: Vec3) -> Vec3 {
+                            Vec3((0..<3).map { col in r[col] + (0..<3).reduce(0.0) { $0 + r[$1] * eps[$1][col] } })
+                        }
+                        var s = c
+                        s.cell = c.cell.map(apply)
+                        s.positions = c.positions.map(apply)
+                        return s
+                    }
+                    let fd = -(try efs(ev, strained(h)).energy - efs(ev, strained(-h)).energy) / (2 * h)
+                    XCTAssertEqual(base.virial.voigt[v], fd, accuracy: 1e-6 * wScale + 1e-7, "\(set)/\(level) virial \(v)")
+                }
+            }
+        }
+    }
+
+    func testParameterDerivativesAgainstFiniteDifferences() throws {
+        for (set, level) in [("cubic", "06"), ("cubic", "10"), ("cubic", "16"), ("multi", "04"), ("multi", "08")] {
+            let pot = try potential(set, level)
+            let ev = try Evaluator(pot)
+            for c in cells(speciesCount: pot.speciesCount) {
+                let nl = try NeighborList(c, cutoff: ev.cutoff)
+                let (base, d) = try ev.derivatives(c, neighbors: nl)
+                // The derivative pass computes the same values as the fast pass.
+                let fast = try ev.evaluate(c, neighbors: nl)
+                XCTAssertEqual(base.energy, fast.energy, accuracy: 1e-9 * max(1, abs(fast.energy)))
+                for (x, y) in zip(base.forces, fast.forces) { XCTAssertEqual(norm(x - y), 0, accuracy: 1e-9) }
+                // The cheap energy gradient of the fast pass agrees too.
+                var g = [Double](repeating: 0, count: pot.parameterCount)
+                _ = try g.withUnsafeMutableBufferPointer { try ev.evaluate(c, neighbors: nl, energyGradient: $0.baseAddress) }
+                for p in 0..<pot.parameterCount {
+                    XCTAssertEqual(g[p], d.energy[p], accuracy: 1e-9 * max(1, abs(d.energy[p])), "\(set)/\(level) fast dE/dtheta \(p)")
+                }
+
+                let theta = pot.parameters
+                let P = theta.count
+                let n = c.atomCount
+                func flat(_ e: EFS) -> [Double] { [e.energy] + e.forces.flatMap { [$0.x, $0.y, $0.z] } + e.virial.voigt }
+                let analytic: [[Double]] = (0..<P).map { p in
+                    [d.energy[p]] + (0..<(3 * n)).map { d.forces[$0 * P + p] } + (0..<6).map { d.virial[$0 * P + p] }
+                }
+                for p in 0..<P {
+                    let h = 1e-6 * max(1, abs(theta[p]))
+                    var up = pot, down = pot
+                    var t = theta; t[p] += h; up.parameters = t
+                    t = theta; t[p] -= h; down.parameters = t
+                    let fp = flat(try efs(Evaluator(up), c)), fm = flat(try efs(Evaluator(down), c))
+                    for q in 0..<fp.count {
+                        let fd = (fp[q] - fm[q]) / (2 * h)
+                        let scale = max(1e-2, abs(analytic[p][q]), abs(fd))
+                        XCTAssertEqual(analytic[p][q], fd, accuracy: 2e-5 * scale,
+                                       "\(set)/\(level) d(output \(q))/d(parameter \(p) of \(P))")
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A tiny deterministic generator for test geometry.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> Double {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 11) / Double(1 << 53)
+    }
+}
