@@ -126,13 +126,15 @@ private struct Builder {
     }
     /// A contraction tree over a subset of a graph's vertices.
     indirect enum Plan { case leaf(Int); case join(Plan, Plan) }
-    /// Hypothetical node of a plan: its key, its groups (vertex, size).
-    struct Shape { var key: String; var groupVertices: [Int]; var groupSizes: [Int]; var work = 0 }
+    /// A node as a plan would have it (it may not exist yet): its key, the
+    /// vertex and size of each of its groups, and the work of computing it.
+    struct Shape { var key: Int; var groupVertices: [Int]; var groupSizes: [Int]; var work = 0 }
 
     let level: Int
     let tensors: [Tensor]
     var nodes: [Node] = []
-    var nodeByKey: [String: Int] = [:]
+    var keyIds: [KeyParts: Int] = [:]
+    var nodeByKey: [Int: Int] = [:]
     var basicNodeOfTensor: [Int: Int] = [:]
 
     init(level: Int) {
@@ -175,7 +177,7 @@ private struct Builder {
         let lev = vertices.reduce(0) { $0 + tensors[$1].level }
         var pairs: [(Int, Int)] = []
         for i in 0..<n { for j in (i + 1)..<n { pairs.append((i, j)) } }
-        let perms = permutations(n).filter { p in (0..<n).allSatisfy { vertices[p[$0]] == vertices[$0] } }
+        let perms = Builder.permutationsOf[n].filter { p in (0..<n).allSatisfy { vertices[p[$0]] == vertices[$0] } }
         var seen = Set<[Int]>()
         var out: [Graph] = []
         var remaining = degrees
@@ -217,7 +219,8 @@ private struct Builder {
         return out
     }
 
-    func permutations(_ n: Int) -> [[Int]] {
+    static let permutationsOf: [[[Int]]] = (0...BasisGenerator.maxTensors).map { permutations($0) }
+    static func permutations(_ n: Int) -> [[Int]] {
         if n == 0 { return [[]] }
         var out: [[Int]] = []
         for p in permutations(n - 1) {
@@ -228,15 +231,15 @@ private struct Builder {
 
     // MARK: Plans
 
-    /// Every contraction tree of the vertex set `s` (a bit mask).
-    func plans(_ s: Int) -> [Plan] {
+    /// Every contraction tree of the vertex set `s` (a bit mask): the vertex
+    /// set is split in two (each split once), each part planned in turn.
+    static func plans(_ s: Int) -> [Plan] {
         let members = (0..<4).filter { s & (1 << $0) != 0 }
         if members.count == 1 { return [.leaf(members[0])] }
         var out: [Plan] = []
-        // Splits {s1, s2} with s1 holding the lowest member: no split twice.
         let low = s & -s
-        var sub = (s - 1) & s
         var splits: [(Int, Int)] = []
+        var sub = (s - 1) & s
         while sub > 0 {
             if sub & low != 0 { splits.append((sub, s ^ sub)) }
             sub = (sub - 1) & s
@@ -247,86 +250,139 @@ private struct Builder {
         }
         return out
     }
+    /// plansOf[n]: the contraction trees of n vertices.
+    static let plansOf: [[Plan]] = (0...BasisGenerator.maxTensors).map { n in n == 0 ? [] : plans((1 << n) - 1) }
 
-    /// Shapes of the nodes of a plan (children before parents) for graph g.
-    func shapes(_ plan: Plan, _ g: Graph, into list: inout [Shape]) -> Shape {
-        switch plan {
-        case .leaf(let v):
-            let nu = tensors[g.vertices[v]].nu
-            let s = Shape(key: "B\(g.vertices[v])", groupVertices: nu > 0 ? [v] : [], groupSizes: nu > 0 ? [nu] : [])
-            list.append(s)
-            return s
-        case .join(let p, let q):
-            var a = shapes(p, g, into: &list)
-            var b = shapes(q, g, into: &list)
-            if b.key < a.key { swap(&a, &b) }
-            var t: [Int] = []
-            var restA = a.groupSizes, restB = b.groupSizes
-            for (i, v) in a.groupVertices.enumerated() {
-                for (j, w) in b.groupVertices.enumerated() {
-                    let e = g.edges[v][w]
-                    t.append(e); restA[i] -= e; restB[j] -= e
+    /// The identity of a (possibly hypothetical) node: a basic tensor
+    /// (a = -1, b = tensor) or the contraction of nodes a and b with pairings t.
+    struct KeyParts: Hashable { var a: Int; var b: Int; var t: [Int] }
+
+    mutating func intern(_ k: KeyParts) -> Int {
+        if let id = keyIds[k] { return id }
+        let id = keyIds.count
+        keyIds[k] = id
+        return id
+    }
+
+    mutating func leafShape(_ v: Int, _ g: Graph) -> Shape {
+        let nu = tensors[g.vertices[v]].nu
+        return Shape(key: intern(KeyParts(a: -1, b: g.vertices[v], t: [])),
+                     groupVertices: nu > 0 ? [v] : [], groupSizes: nu > 0 ? [nu] : [])
+    }
+
+    /// The node contracting a and b along the edges of g between their
+    /// groups; `swapped` when b comes first (the lower key is the left operand,
+    /// so that a node is found whichever way round it is asked for).
+    mutating func joinShape(_ a0: Shape, _ b0: Shape, _ g: Graph) -> (shape: Shape, swapped: Bool) {
+        let swapped = b0.key < a0.key
+        let a = swapped ? b0 : a0, b = swapped ? a0 : b0
+        var t: [Int] = []
+        var restA = a.groupSizes, restB = b.groupSizes
+        for (i, v) in a.groupVertices.enumerated() {
+            for (j, w) in b.groupVertices.enumerated() {
+                let e = g.edges[v][w]
+                t.append(e); restA[i] -= e; restB[j] -= e
+            }
+        }
+        var gv: [Int] = [], gs: [Int] = []
+        for (i, v) in a.groupVertices.enumerated() where restA[i] > 0 { gv.append(v); gs.append(restA[i]) }
+        for (j, w) in b.groupVertices.enumerated() where restB[j] > 0 { gv.append(w); gs.append(restB[j]) }
+        var work = 1
+        for e in t { work *= Components.count(e) }
+        for n in gs { work *= Components.count(n) }
+        let key = intern(KeyParts(a: a.key, b: b.key, t: t))
+        return (Shape(key: key, groupVertices: gv, groupSizes: gs, work: work), swapped)
+    }
+
+    /// The distinct subtrees of all contraction trees of n vertices, children
+    /// before parents, so that a graph computes each subtree's shape once.
+    struct PlanTable {
+        var leaf: [Int] = []              // vertex of a leaf, or -1
+        var left: [Int] = [], right: [Int] = []
+        var roots: [Int] = []             // one per plan of plansOf[n]
+        var members: [[Int]] = []         // per root, its subtrees
+    }
+    static let planTables: [PlanTable] = plansOf.map { plans in
+        var table = PlanTable()
+        var index: [String: Int] = [:]
+        func add(_ plan: Plan, _ members: inout [Int]) -> (Int, String) {
+            let id: Int, name: String
+            switch plan {
+            case .leaf(let v):
+                name = "\(v)"
+                if let i = index[name] { id = i } else {
+                    id = table.leaf.count
+                    table.leaf.append(v); table.left.append(-1); table.right.append(-1)
+                }
+            case .join(let p, let q):
+                let (l, ln) = add(p, &members), (r, rn) = add(q, &members)
+                name = "(\(ln),\(rn))"
+                if let i = index[name] { id = i } else {
+                    id = table.leaf.count
+                    table.leaf.append(-1); table.left.append(l); table.right.append(r)
                 }
             }
-            var gv: [Int] = [], gs: [Int] = []
-            for (i, v) in a.groupVertices.enumerated() where restA[i] > 0 { gv.append(v); gs.append(restA[i]) }
-            for (j, w) in b.groupVertices.enumerated() where restB[j] > 0 { gv.append(w); gs.append(restB[j]) }
-            let perSlot = t.reduce(1) { $0 * Components.count($1) }
-            let s = Shape(key: "(\(a.key)|\(b.key)|\(t.map(String.init).joined(separator: ",")))",
-                          groupVertices: gv, groupSizes: gs,
-                          work: gs.reduce(1) { $0 * Components.count($1) } * perSlot)
-            list.append(s)
-            return s
+            index[name] = id
+            members.append(id)
+            return (id, name)
         }
+        for plan in plans {
+            var members: [Int] = []
+            table.roots.append(add(plan, &members).0)
+            table.members.append(members)
+        }
+        return table
     }
 
     /// Builds (or finds) the nodes of the cheapest plan of graph g and
-    /// returns the node of its scalar.
+    /// returns the node of its scalar. The cost of a plan is the work of the
+    /// nodes it needs that do not exist yet.
     mutating func realize(_ g: Graph) -> Int {
-        let n = g.vertices.count
-        var bestPlan: Plan? = nil
-        var bestCost = Int.max
-        for plan in plans((1 << n) - 1) {
-            var list: [Shape] = []
-            _ = shapes(plan, g, into: &list)
-            var seen = Set<String>()
+        let table = Builder.planTables[g.vertices.count]
+        var shapes: [Shape] = []
+        var swapped: [Bool] = []
+        shapes.reserveCapacity(table.leaf.count)
+        for n in 0..<table.leaf.count {
+            if table.leaf[n] >= 0 {
+                shapes.append(leafShape(table.leaf[n], g)); swapped.append(false)
+            } else {
+                let (s, sw) = joinShape(shapes[table.left[n]], shapes[table.right[n]], g)
+                shapes.append(s); swapped.append(sw)
+            }
+        }
+        var best = -1, bestCost = Int.max
+        var seen: [Int] = []
+        for (r, members) in table.members.enumerated() {
+            seen.removeAll(keepingCapacity: true)
             var c = 0
-            for s in list where nodeByKey[s.key] == nil && seen.insert(s.key).inserted { c += s.work + 1 }
-            if c < bestCost { bestCost = c; bestPlan = plan }
+            for m in members {
+                let key = shapes[m].key
+                if nodeByKey[key] == nil && !seen.contains(key) { seen.append(key); c += shapes[m].work + 1 }
+            }
+            if c < bestCost { bestCost = c; best = table.roots[r] }
         }
-        return build(bestPlan!, g).node
+        return build(best, table, shapes, swapped, g)
     }
 
-    mutating func build(_ plan: Plan, _ g: Graph) -> (node: Int, shape: Shape) {
-        switch plan {
-        case .leaf:
-            var list: [Shape] = []
-            let s = shapes(plan, g, into: &list)
-            let tensor = g.vertices[leafVertex(plan)]
-            if let id = nodeByKey[s.key] { return (id, s) }
-            let nu = tensors[tensor].nu
+    mutating func build(_ n: Int, _ table: PlanTable, _ shapes: [Shape], _ swapped: [Bool], _ g: Graph) -> Int {
+        let s = shapes[n]
+        if let id = nodeByKey[s.key] { return id }
+        if table.leaf[n] >= 0 {
+            let tensor = g.vertices[table.leaf[n]], nu = tensors[tensor].nu
             nodes.append(Node(groups: nu > 0 ? [nu] : [], tensor: tensor))
-            nodeByKey[s.key] = nodes.count - 1
             basicNodeOfTensor[tensor] = nodes.count - 1
-            return (nodes.count - 1, s)
-        case .join(let p, let q):
-            var a = build(p, g)
-            var b = build(q, g)
-            if b.shape.key < a.shape.key { swap(&a, &b) }
-            var list: [Shape] = []
-            let s = shapes(plan, g, into: &list)
-            if let id = nodeByKey[s.key] { return (id, s) }
+        } else {
+            let a = build(table.left[n], table, shapes, swapped, g)
+            let b = build(table.right[n], table, shapes, swapped, g)
+            let (x, y) = swapped[n] ? (b, a) : (a, b)
+            let (sx, sy) = swapped[n] ? (shapes[table.right[n]], shapes[table.left[n]])
+                                      : (shapes[table.left[n]], shapes[table.right[n]])
             var t: [Int] = []
-            for v in a.shape.groupVertices { for w in b.shape.groupVertices { t.append(g.edges[v][w]) } }
-            nodes.append(Node(groups: s.groupSizes, x: a.node, y: b.node, t: t))
-            nodeByKey[s.key] = nodes.count - 1
-            return (nodes.count - 1, s)
+            for v in sx.groupVertices { for w in sy.groupVertices { t.append(g.edges[v][w]) } }
+            nodes.append(Node(groups: s.groupSizes, x: x, y: y, t: t))
         }
-    }
-
-    func leafVertex(_ plan: Plan) -> Int {
-        if case .leaf(let v) = plan { return v }
-        fatalError("not a leaf")
+        nodeByKey[s.key] = nodes.count - 1
+        return nodes.count - 1
     }
 
     // MARK: Slots and contractions
@@ -356,67 +412,75 @@ private struct Builder {
                            scalarSlots: scalarNodes.map { nodes[$0].base })
     }
 
-    /// Flat slot offset of a tuple of per-group components.
-    static func offset(_ comps: [(Int, Int, Int)], _ groups: [Int]) -> Int {
-        var off = 0
-        for (g, c) in zip(groups, comps) { off = off * Components.count(g) + Components.index(c.0, c.1, c.2) }
-        return off
-    }
-
+    /// The contractions computing every slot of node `id`. A slot of a node
+    /// holds one component of each of its groups (mixed radix, last group
+    /// fastest). For an output component, every way of choosing the
+    /// contracted components p_ij (|p_ij| = t_ij) gives one product
+    /// X[rest_i + sum_j p_ij] * Y[rest_j + sum_i p_ij], counted
+    /// prod multinomial(p_ij) times; equal products are merged.
     func emitContractions(of id: Int, into out: inout [MomentBasis.Contraction]) {
         let node = nodes[id]
         let x = nodes[node.x], y = nodes[node.y]
         let p = x.groups.count, q = y.groups.count
         var restX = x.groups, restY = y.groups
         for i in 0..<p { for j in 0..<q { restX[i] -= node.t[i * q + j]; restY[j] -= node.t[i * q + j] } }
-        // Output groups: the leftovers of X, then of Y (as in shapes()).
-        let outX = (0..<p).filter { restX[$0] > 0 }, outY = (0..<q).filter { restY[$0] > 0 }
+        // Output group n is X's group outGroup[n] (< p) or Y's (>= p), as in joinShape.
+        let outGroup = (0..<p).filter { restX[$0] > 0 } + (0..<q).filter { restY[$0] > 0 }.map { $0 + p }
         let pairings = (0..<(p * q)).filter { node.t[$0] > 0 }
+        let pairingCounts = pairings.map { Components.count(node.t[$0]) }
+        let radixX = x.groups.map(Components.count), radixY = y.groups.map(Components.count)
+        let same = node.x == node.y
 
-        var outComp = [(Int, Int, Int)](repeating: (0, 0, 0), count: node.groups.count)
-        var compX = [(Int, Int, Int)](repeating: (0, 0, 0), count: p)
-        var compY = [(Int, Int, Int)](repeating: (0, 0, 0), count: q)
+        // comp[3*g ..< 3*g+3] = component {a, b, c} of group g of X (then Y).
+        var comp = [Int](repeating: 0, count: 3 * (p + q))
+        var choice = [Int](repeating: 0, count: pairings.count)
+        var order: [Int] = []                 // merged products, first-seen order
+        var mults: [Int: Int] = [:]           // key sx * momentsBound + sy -> mult
+        let bound = Int(UInt32.max)
         for k in 0..<node.slotCount {
-            // Decode the output components (mixed radix, last group fastest).
-            var r = k
-            for gi in stride(from: node.groups.count - 1, through: 0, by: -1) {
-                let cnt = Components.count(node.groups[gi])
-                outComp[gi] = Components.lists[node.groups[gi]][r % cnt]
-                r /= cnt
-            }
-            var order: [Int64] = []                  // (slot i, slot j) pairs in first-seen order
-            var mults: [Int64: Int] = [:]
-            var choice = [Int](repeating: 0, count: pairings.count)
+            order.removeAll(keepingCapacity: true)
+            mults.removeAll(keepingCapacity: true)
+            for n in 0..<choice.count { choice[n] = 0 }
             while true {
-                for i in 0..<p { compX[i] = (0, 0, 0) }
-                for j in 0..<q { compY[j] = (0, 0, 0) }
-                for (n, i) in outX.enumerated() { compX[i] = outComp[n] }
-                for (n, j) in outY.enumerated() { compY[j] = outComp[outX.count + n] }
+                for n in 0..<comp.count { comp[n] = 0 }
+                var r = k
+                for n in stride(from: outGroup.count - 1, through: 0, by: -1) {
+                    let size = node.groups[n], cnt = Components.count(size)
+                    let c = Components.lists[size][r % cnt]
+                    r /= cnt
+                    let g = outGroup[n]
+                    comp[3 * g] = c.0; comp[3 * g + 1] = c.1; comp[3 * g + 2] = c.2
+                }
                 var mult = 1
                 for (n, ij) in pairings.enumerated() {
                     let c = Components.lists[node.t[ij]][choice[n]]
-                    let i = ij / q, j = ij % q
-                    compX[i] = (compX[i].0 + c.0, compX[i].1 + c.1, compX[i].2 + c.2)
-                    compY[j] = (compY[j].0 + c.0, compY[j].1 + c.1, compY[j].2 + c.2)
+                    let gi = ij / q, gj = p + ij % q
+                    comp[3 * gi] += c.0; comp[3 * gi + 1] += c.1; comp[3 * gi + 2] += c.2
+                    comp[3 * gj] += c.0; comp[3 * gj + 1] += c.1; comp[3 * gj + 2] += c.2
                     mult *= Components.multinomial(c.0, c.1, c.2)
                 }
-                var si = x.base + Builder.offset(compX, x.groups)
-                var sj = y.base + Builder.offset(compY, y.groups)
-                if si > sj { swap(&si, &sj) }
-                let key = Int64(si) << 32 | Int64(sj)
+                var sx = 0, sy = 0
+                for i in 0..<p { sx = sx * radixX[i] + Components.index(comp[3 * i], comp[3 * i + 1], comp[3 * i + 2]) }
+                for j in 0..<q {
+                    let g = p + j
+                    sy = sy * radixY[j] + Components.index(comp[3 * g], comp[3 * g + 1], comp[3 * g + 2])
+                }
+                sx += x.base; sy += y.base
+                if same && sx > sy { swap(&sx, &sy) }
+                let key = sx * bound + sy
                 if let m = mults[key] { mults[key] = m + mult } else { mults[key] = mult; order.append(key) }
-                // Next choice (mixed radix).
+                // Next choice of contracted components (mixed radix).
                 var n = pairings.count - 1
                 while n >= 0 {
                     choice[n] += 1
-                    if choice[n] < Components.count(node.t[pairings[n]]) { break }
+                    if choice[n] < pairingCounts[n] { break }
                     choice[n] = 0
                     n -= 1
                 }
                 if n < 0 { break }
             }
             for key in order {
-                out.append(.init(i: Int(key >> 32), j: Int(key & 0xffff_ffff), mult: mults[key]!, k: node.base + k))
+                out.append(.init(i: key / bound, j: key % bound, mult: mults[key]!, k: node.base + k))
             }
         }
     }

@@ -60,6 +60,12 @@ public struct Evaluator: Sendable {
     let tI: [Int32], tJ: [Int32], tK: [Int32]
     let tMult: [Double]
     let slots: [Int32]
+    /// Monomials u_x^a u_y^b u_z^c of degree <= maxNu, in an order where
+    /// each one is its parent times one unit-vector component.
+    let monoParent: [Int32], monoAxis: [Int32]
+    /// Per basic moment: its monomial, and the monomials one degree lower
+    /// along x, y, z (-1 when the power is 0).
+    let bMono: [Int32], bLowX: [Int32], bLowY: [Int32], bLowZ: [Int32]
 
     public init(_ pot: Potential) throws {
         guard let rc = pot.radialCoeffs, let sc = pot.speciesCoeffs, let mc = pot.momentCoeffs else {
@@ -83,6 +89,30 @@ public struct Evaluator: Sendable {
         tK = b.contractions.map { Int32($0.k) }
         tMult = b.contractions.map { Double($0.mult) }
         slots = b.scalarSlots.map { Int32($0) }
+        var index: [SIMD3<Int32>: Int32] = [SIMD3(0, 0, 0): 0]
+        var parent: [Int32] = [-1], axis: [Int32] = [-1]
+        for degree in 0..<maxNu {
+            for a in stride(from: degree, through: 0, by: -1) {
+                for bb in stride(from: degree - a, through: 0, by: -1) {
+                    let c = degree - a - bb
+                    let from = index[SIMD3(Int32(a), Int32(bb), Int32(c))]!
+                    for (ax, next) in [(0, SIMD3(Int32(a + 1), Int32(bb), Int32(c))),
+                                       (1, SIMD3(Int32(a), Int32(bb + 1), Int32(c))),
+                                       (2, SIMD3(Int32(a), Int32(bb), Int32(c + 1)))] where index[next] == nil {
+                        index[next] = Int32(parent.count)
+                        parent.append(from); axis.append(Int32(ax))
+                    }
+                }
+            }
+        }
+        monoParent = parent; monoAxis = axis
+        func mono(_ a: Int, _ bb: Int, _ c: Int) -> Int32 {
+            a < 0 || bb < 0 || c < 0 ? -1 : index[SIMD3(Int32(a), Int32(bb), Int32(c))]!
+        }
+        bMono = b.basic.map { mono($0.a, $0.b, $0.c) }
+        bLowX = b.basic.map { mono($0.a - 1, $0.b, $0.c) }
+        bLowY = b.basic.map { mono($0.a, $0.b - 1, $0.c) }
+        bLowZ = b.basic.map { mono($0.a, $0.b, $0.c - 1) }
     }
 
     public var cutoff: Double { rCut }
@@ -159,165 +189,8 @@ public struct Evaluator: Sendable {
         }
     }
 
-    // MARK: - Energy, forces, virial
+    // (Energy, forces and virial: FastEvaluation.swift.)
 
-    /// Energy, forces and virial; with `energyGradient`, also dE/dtheta
-    /// (cheap: it falls out of the same backward sweep).
-    public func evaluate(_ config: Configuration, neighbors nl: NeighborList) throws -> EFS {
-        try evaluate(config, neighbors: nl, energyGradient: nil)
-    }
-
-    public func evaluate(_ config: Configuration, neighbors nl: NeighborList,
-                         energyGradient: UnsafeMutablePointer<Double>?) throws -> EFS {
-        try checkSpecies(config)
-        precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
-        precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")
-        let n = config.atomCount
-        var forces = [Double](repeating: 0, count: 3 * n)
-        var site = [Double](repeating: 0, count: n)
-        var w = [Double](repeating: 0, count: 9)
-        var energy = 0.0
-
-        var maxM = 0
-        for i in 0..<n { maxM = max(maxM, nl.offsets[i + 1] - nl.offsets[i]) }
-        let np = maxNu + 2
-        let scratch = Scratch(count: r * 2 + momentsCount * 2 + maxM * (2 * k + 3 * np) + k + 3)
-        defer { scratch.release() }
-        let phi = scratch.take(r), dphi = scratch.take(r)
-        let m = scratch.take(momentsCount), adj = scratch.take(momentsCount)
-        let fAll = scratch.take(maxM * k), fpAll = scratch.take(maxM * k)
-        let uxAll = scratch.take(maxM * np), uyAll = scratch.take(maxM * np), uzAll = scratch.take(maxM * np)
-        let wMu = scratch.take(k)
-
-        let P = parameterCount
-        let radialCount = s * s * k * r
-        if let g = energyGradient { g.initialize(repeating: 0, count: P) }
-
-        let cutoff2 = rCut
-        nl.neighbor.withUnsafeBufferPointer { nb in
-        nl.dx.withUnsafeBufferPointer { dx in
-        nl.dy.withUnsafeBufferPointer { dy in
-        nl.dz.withUnsafeBufferPointer { dz in
-        nl.distance.withUnsafeBufferPointer { dist in
-        config.species.withUnsafeBufferPointer { species in
-        bMu.withUnsafeBufferPointer { bMu in
-        bA.withUnsafeBufferPointer { bA in
-        bB.withUnsafeBufferPointer { bB in
-        bC.withUnsafeBufferPointer { bC in
-        bNu.withUnsafeBufferPointer { bNu in
-        forces.withUnsafeMutableBufferPointer { F in
-            for i in 0..<n {
-                let zi = species[i]
-                let lo = nl.offsets[i], hi = nl.offsets[i + 1]
-                m.initialize(repeating: 0, count: momentsCount)
-                // Pass 1: basic moments.
-                var cnt = 0
-                for p in lo..<hi where dist[p] < cutoff2 {
-                    let zj = species[Int(nb[p])]
-                    let f = fAll + cnt * k, fp = fpAll + cnt * k
-                    let ux = uxAll + cnt * np, uy = uyAll + cnt * np, uz = uzAll + cnt * np
-                    prepareNeighbour(dist: dist[p], x: dx[p], y: dy[p], z: dz[p],
-                                     pairBase: (zi * s + zj) * k * r,
-                                     phi: phi, dphi: dphi, f: f, fp: fp, ux: ux, uy: uy, uz: uz)
-                    for b in 0..<basicCount {
-                        m[b] += f[Int(bMu[b])] * ux[Int(bA[b]) + 1] * uy[Int(bB[b]) + 1] * uz[Int(bC[b]) + 1]
-                    }
-                    cnt += 1
-                }
-                contractForward(m)
-                var v = c0[zi]
-                for a in 0..<slots.count { v += xi[a] * m[Int(slots[a])] }
-                site[i] = v
-                energy += v
-                // Backward sweep: adj = dV_i/dm.
-                adj.initialize(repeating: 0, count: momentsCount)
-                for a in 0..<slots.count { adj[Int(slots[a])] += xi[a] }
-                contractBackward(m, adj)
-                if let g = energyGradient {
-                    g[radialCount + zi] += 1
-                    for a in 0..<slots.count { g[radialCount + s + a] += m[Int(slots[a])] }
-                }
-                // Pass 2: dV_i/dr_ij for every neighbour.
-                cnt = 0
-                for p in lo..<hi where dist[p] < cutoff2 {
-                    let f = fAll + cnt * k, fp = fpAll + cnt * k
-                    let ux = uxAll + cnt * np, uy = uyAll + cnt * np, uz = uzAll + cnt * np
-                    let d = dist[p]
-                    let invR = 1 / d
-                    var radialPart = 0.0, gx = 0.0, gy = 0.0, gz = 0.0
-                    if energyGradient != nil { wMu.initialize(repeating: 0, count: k) }
-                    for b in 0..<basicCount {
-                        let wb = adj[b]
-                        if wb == 0 { continue }
-                        let mu = Int(bMu[b])
-                        let a = Int(bA[b]), bb = Int(bB[b]), c = Int(bC[b])
-                        let pyz = uy[bb + 1] * uz[c + 1]
-                        let u = ux[a + 1] * pyz
-                        let fr = f[mu] * invR * wb
-                        radialPart += wb * u * (fp[mu] - bNu[b] * f[mu] * invR)
-                        gx += fr * Double(a) * ux[a] * pyz
-                        gy += fr * Double(bb) * ux[a + 1] * uy[bb] * uz[c + 1]
-                        gz += fr * Double(c) * ux[a + 1] * uy[bb + 1] * uz[c]
-                        if energyGradient != nil { wMu[mu] += wb * u }
-                    }
-                    let ex = dx[p] * invR, ey = dy[p] * invR, ez = dz[p] * invR
-                    let dvx = radialPart * ex + gx, dvy = radialPart * ey + gy, dvz = radialPart * ez + gz
-                    let j = Int(nb[p])
-                    F[3 * i] += dvx; F[3 * i + 1] += dvy; F[3 * i + 2] += dvz
-                    F[3 * j] -= dvx; F[3 * j + 1] -= dvy; F[3 * j + 2] -= dvz
-                    w[0] -= dvx * dx[p]; w[1] -= dvx * dy[p]; w[2] -= dvx * dz[p]
-                    w[3] -= dvy * dx[p]; w[4] -= dvy * dy[p]; w[5] -= dvy * dz[p]
-                    w[6] -= dvz * dx[p]; w[7] -= dvz * dy[p]; w[8] -= dvz * dz[p]
-                    if let g = energyGradient {
-                        radialBasis(d, phi, dphi)
-                        let zj = species[Int(nb[p])]
-                        let base = (zi * s + zj) * k * r
-                        for mu in 0..<k {
-                            let wm = scaling * wMu[mu]
-                            for kk in 0..<r { g[base + mu * r + kk] += wm * phi[kk] }
-                        }
-                    }
-                    cnt += 1
-                }
-            }
-        }}}}}}}}}}}}
-        return EFS(energy: energy,
-                   forces: (0..<n).map { Vec3(forces[3 * $0], forces[3 * $0 + 1], forces[3 * $0 + 2]) },
-                   virial: Virial(xx: w[0], yy: w[4], zz: w[8],
-                                  yz: 0.5 * (w[5] + w[7]), xz: 0.5 * (w[2] + w[6]), xy: 0.5 * (w[1] + w[3])),
-                   siteEnergies: site)
-    }
-
-    @inline(__always)
-    func contractForward(_ m: UnsafeMutablePointer<Double>) {
-        tI.withUnsafeBufferPointer { ti in
-        tJ.withUnsafeBufferPointer { tj in
-        tK.withUnsafeBufferPointer { tk in
-        tMult.withUnsafeBufferPointer { tm in
-            for t in 0..<ti.count {
-                m[Int(tk[t])] += tm[t] * m[Int(ti[t])] * m[Int(tj[t])]
-            }
-        }}}}
-    }
-
-    @inline(__always)
-    func contractBackward(_ m: UnsafeMutablePointer<Double>, _ adj: UnsafeMutablePointer<Double>) {
-        tI.withUnsafeBufferPointer { ti in
-        tJ.withUnsafeBufferPointer { tj in
-        tK.withUnsafeBufferPointer { tk in
-        tMult.withUnsafeBufferPointer { tm in
-            var t = ti.count - 1
-            while t >= 0 {
-                let g = adj[Int(tk[t])] * tm[t]
-                if g != 0 {
-                    let i = Int(ti[t]), j = Int(tj[t])
-                    adj[i] += g * m[j]
-                    adj[j] += g * m[i]
-                }
-                t -= 1
-            }
-        }}}}
-    }
 }
 
 /// One allocation per call, carved into the buffers a kernel needs, so the

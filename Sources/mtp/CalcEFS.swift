@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Atomistic
 import MTP
 
@@ -20,14 +21,22 @@ struct CalcEFS: ParsableCommand {
     @Flag(help: "Write every digit (shortest round-trip numbers) instead of MLIP's fixed digits.")
     var fullPrecision = false
 
+    @Flag(help: "Print the time spent reading, evaluating and writing to standard error.")
+    var timing = false
+
     func run() throws {
         try reportingErrors {
+            let clock = ContinuousClock()
+            let t0 = clock.now
             let pot = try MTPFile.read(path: potential)
             let evaluator: Evaluator
             do { evaluator = try Evaluator(pot) } catch { throw InputError(file: potential, "\(error)") }
             let symbols = species.map { $0.split(separator: ",").map(String.init) }
             var (configs, readSymbols) = try ConfigurationFiles.read(input, symbols: symbols)
+            let t1 = clock.now
+            var atoms = 0
             for c in configs.indices {
+                atoms += configs[c].atomCount
                 let where_ = "configuration \(c + 1)"
                 do {
                     let nl = try NeighborList(configs[c], cutoff: evaluator.cutoff)
@@ -39,7 +48,14 @@ struct CalcEFS: ParsableCommand {
                     throw InputError(file: input, "\(where_): \(error)")
                 }
             }
+            let t2 = clock.now
             try ConfigurationFiles.write(configs, to: output, symbols: readSymbols, mlipStyle: !fullPrecision)
+            if timing {
+                let t3 = clock.now
+                func s(_ d: Duration) -> String { String(format: "%.3f s", Double(d.components.attoseconds) * 1e-18 + Double(d.components.seconds)) }
+                let perAtom = (Double((t2 - t1).components.attoseconds) * 1e-18 + Double((t2 - t1).components.seconds)) / Double(max(atoms, 1)) * 1e6
+                FileHandle.standardError.write(Data("read \(s(t1 - t0)), evaluate \(s(t2 - t1)) (\(String(format: "%.2f", perAtom)) us/atom, \(configs.count) configurations, \(atoms) atoms), write \(s(t3 - t2))\n".utf8))
+            }
         }
     }
 }

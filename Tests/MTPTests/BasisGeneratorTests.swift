@@ -12,7 +12,25 @@ final class BasisGeneratorTests: XCTestCase {
         16: (4, 92), 18: (5, 163), 20: (5, 288), 22: (6, 500), 24: (6, 864), 26: (6, 1464), 28: (6, 2445),
     ]
 
+    /// Exact linear relations among the scalars of MLIP's own templates (and
+    /// so of ours, which span the same space): relations that hold in three
+    /// dimensions only, e.g. at level 16 Cayley-Hamilton for the 3x3 matrix
+    /// M_{0,2} (whose trace is M_{0,0}) ties tr(M^4) to lower traces.
+    static let fingerprint12: UInt64 = 351_756_290_092_165_309
+
+    static let identities: [Int: Int] = [16: 1, 18: 2, 20: 6]
+
     // MARK: Helpers
+
+    /// Generated bases, one per even level, shared by the tests (generation
+    /// of level 28 takes about a second in a debug build).
+    static var generated: [Int: MomentBasis] = [:]
+    static func generatedBasis(_ level: Int) throws -> MomentBasis {
+        if let b = generated[level] { return b }
+        let b = try BasisGenerator.basis(level: level)
+        generated[level] = b
+        return b
+    }
 
     /// A deterministic generator (SplitMix64), so failures reproduce.
     struct Rng {
@@ -52,15 +70,27 @@ final class BasisGeneratorTests: XCTestCase {
     /// sum_j f_mu(r_j) (x/r)^a (y/r)^b (z/r)^c, then the contractions in order.
     static func moments(_ basis: MomentBasis, _ env: Environment) -> [Double] {
         var m = [Double](repeating: 0, count: basis.momentsCount)
-        for (slot, b) in basis.basic.enumerated() {
-            var s = 0.0
-            for (j, rj) in env.r.enumerated() {
-                let u = rj / (rj * rj).sum().squareRoot()
-                s += env.f[b.mu][j] * pow(u.x, Double(b.a)) * pow(u.y, Double(b.b)) * pow(u.z, Double(b.c))
+        let maxNu = basis.basic.map(\.nu).max() ?? 0
+        // powers[(j * 3 + axis) * (maxNu + 1) + n] = (u_j[axis])^n
+        var powers = [Double](repeating: 1, count: env.r.count * 3 * (maxNu + 1))
+        for (j, rj) in env.r.enumerated() {
+            let u = rj / (rj * rj).sum().squareRoot()
+            for axis in 0..<3 {
+                let o = (j * 3 + axis) * (maxNu + 1)
+                for n in stride(from: 1, through: maxNu, by: 1) { powers[o + n] = powers[o + n - 1] * u[axis] }
             }
-            m[slot] = s
         }
         m.withUnsafeMutableBufferPointer { mp in
+            powers.withUnsafeBufferPointer { pw in
+                let w = maxNu + 1
+                for (slot, b) in basis.basic.enumerated() {
+                    var s = 0.0
+                    for j in 0..<env.r.count {
+                        s += env.f[b.mu][j] * pw[(j * 3) * w + b.a] * pw[(j * 3 + 1) * w + b.b] * pw[(j * 3 + 2) * w + b.c]
+                    }
+                    mp[slot] = s
+                }
+            }
             for t in basis.contractions { mp[t.k] += Double(t.mult) * mp[t.i] * mp[t.j] }
         }
         return m
@@ -83,44 +113,60 @@ final class BasisGeneratorTests: XCTestCase {
         ]
     }
 
-    /// Numerical rank of the columns of a row-major `rows` x `cols` matrix:
-    /// modified Gram-Schmidt (two passes) over unit-normalised columns; a
-    /// column counts when what is left of it exceeds `tol`.
-    static func rank(_ a: [Double], rows: Int, cols: Int, tol: Double = 1e-7) -> Int {
-        // Column-major copy, normalised.
-        var c = [Double](repeating: 0, count: rows * cols)
+    /// Numerical rank of the first n columns of a row-major `rows` x `cols`
+    /// matrix, for every n (result[n - 1]): Gram-Schmidt over unit-normalised
+    /// columns, orthogonalising a second time when a column lost most of its
+    /// norm; a column counts when what is left of it exceeds `tol`.
+    static func rankProfile(_ a: [Double], rows: Int, cols: Int, tol: Double = 1e-8) -> [Int] {
+        var c = [Double](repeating: 0, count: rows * cols)     // column-major
         for j in 0..<cols {
             var n = 0.0
             for i in 0..<rows { n += a[i * cols + j] * a[i * cols + j] }
             n = n.squareRoot()
             for i in 0..<rows { c[j * rows + i] = n > 0 ? a[i * cols + j] / n : 0 }
         }
+        var profile: [Int] = []
         var accepted = 0
-        c.withUnsafeMutableBufferPointer { p in
-            var q = [Double](repeating: 0, count: rows * cols)
+        var q = [Double](repeating: 0, count: rows * cols)
+        c.withUnsafeMutableBufferPointer { cp in
             q.withUnsafeMutableBufferPointer { qp in
+                let cb = cp.baseAddress!, qb = qp.baseAddress!
                 for j in 0..<cols {
-                    let v = p.baseAddress! + j * rows
-                    for _ in 0..<2 {
-                        for b in 0..<accepted {
-                            let w = qp.baseAddress! + b * rows
-                            var d = 0.0
-                            for i in 0..<rows { d += w[i] * v[i] }
-                            for i in 0..<rows { v[i] -= d * w[i] }
+                    let v = cb + j * rows
+                    var before = 1.0, pass = 0, norm = 0.0
+                    while true {
+                        var b = 0
+                        while b < accepted {
+                            let w = qb + b * rows
+                            var d = 0.0, i = 0
+                            while i < rows { d += w[i] * v[i]; i += 1 }
+                            i = 0
+                            while i < rows { v[i] -= d * w[i]; i += 1 }
+                            b += 1
                         }
+                        norm = 0
+                        var i = 0
+                        while i < rows { norm += v[i] * v[i]; i += 1 }
+                        norm = norm.squareRoot()
+                        pass += 1
+                        if pass == 2 || norm > 0.5 * before { break }
+                        before = norm
                     }
-                    var n = 0.0
-                    for i in 0..<rows { n += v[i] * v[i] }
-                    n = n.squareRoot()
-                    if n > tol {
-                        let w = qp.baseAddress! + accepted * rows
-                        for i in 0..<rows { w[i] = v[i] / n }
+                    if norm > tol {
+                        let w = qb + accepted * rows
+                        var i = 0
+                        while i < rows { w[i] = v[i] / norm; i += 1 }
                         accepted += 1
                     }
+                    profile.append(accepted)
                 }
             }
         }
-        return accepted
+        return profile
+    }
+
+    static func rank(_ a: [Double], rows: Int, cols: Int) -> Int {
+        rankProfile(a, rows: rows, cols: cols).last ?? 0
     }
 
     func template(level: Int) throws -> MomentBasis {
@@ -138,12 +184,17 @@ final class BasisGeneratorTests: XCTestCase {
             let even = level - level % 2
             let expected = try XCTUnwrap(Self.table[even])
             XCTAssertEqual(BasisGenerator.radialFuncsCount(level: level), expected.k, "K at level \(level)")
-            let basis = try BasisGenerator.basis(level: level)
+        }
+        for level in stride(from: 2, through: 28, by: 2) {
+            let expected = try XCTUnwrap(Self.table[level])
+            let basis = try Self.generatedBasis(level)
             XCTAssertEqual(basis.scalarCount, expected.a, "A at level \(level)")
             XCTAssertEqual(basis.radialFuncsCount, expected.k, "basis K at level \(level)")
             XCTAssertNil(basis.firstInconsistency(), "level \(level)")
             XCTAssertTrue(basis.basic.allSatisfy { $0.mu <= BasisGenerator.maxMu && $0.nu <= BasisGenerator.maxNu })
             XCTAssertEqual(Set(basis.scalarSlots).count, basis.scalarCount, "scalar slots repeat at level \(level)")
+            // Factors fit MLIP's int.
+            XCTAssertTrue(basis.contractions.allSatisfy { $0.mult > 0 && $0.mult <= Int(Int32.max) })
         }
         XCTAssertThrowsError(try BasisGenerator.basis(level: 1))
         XCTAssertThrowsError(try BasisGenerator.basis(level: 29))
@@ -153,11 +204,19 @@ final class BasisGeneratorTests: XCTestCase {
     func testCountsMatchTemplates() throws {
         for level in stride(from: 2, through: 20, by: 2) {
             let theirs = try template(level: level)
-            let ours = try BasisGenerator.basis(level: level)
+            let ours = try Self.generatedBasis(level)
             XCTAssertEqual(ours.scalarCount, theirs.scalarCount, "level \(level)")
             XCTAssertEqual(ours.radialFuncsCount, theirs.radialFuncsCount, "level \(level)")
             XCTAssertEqual(ours.basic.count, theirs.basic.count, "basic moments at level \(level)")
         }
+    }
+
+    /// A generated basis survives the .mtp format.
+    func testRoundTripThroughMTPFile() throws {
+        let basis = try Self.generatedBasis(14)
+        let pot = Potential(speciesCount: 1, minDist: 0.5, maxDist: 5, radialBasisSize: 8, basis: basis)
+        let back = try MTPFile.parse(MTPFile.format(pot), file: "generated-14.mtp")
+        XCTAssertEqual(back.basis, basis)
     }
 
     /// Graphs: one per isomorphism class, each of the right level and degrees.
@@ -179,8 +238,8 @@ final class BasisGeneratorTests: XCTestCase {
 
     func testScalarsAreRotationInvariant() throws {
         var rng = Rng(state: 20_240_601)
-        for level in [6, 10, 14, 18, 20, 22, 24] {
-            let basis = try BasisGenerator.basis(level: level)
+        for level in [6, 10, 14, 18, 20, 22, 24, 26, 28] {
+            let basis = try Self.generatedBasis(level)
             for _ in 0..<2 {
                 let env = Self.randomEnvironment(&rng, k: basis.radialFuncsCount, neighbours: 12)
                 let rot = Self.randomRotation(&rng)
@@ -202,51 +261,87 @@ final class BasisGeneratorTests: XCTestCase {
         }
     }
 
+    /// The radial degree of every scalar: how many times each f_mu enters
+    /// it (a code, base 8 per mu), propagated from the basic moments.
+    static func radialDegrees(_ basis: MomentBasis) -> [Int] {
+        var code = [Int](repeating: -1, count: basis.momentsCount)
+        for (slot, b) in basis.basic.enumerated() { code[slot] = 1 << (3 * b.mu) }
+        for t in basis.contractions { code[t.k] = code[t.i] + code[t.j] }
+        return basis.scalarSlots.map { code[$0] }
+    }
+
+    /// Ranks of our scalars, of `theirs`, and of both together, as functions
+    /// sampled in random environments. A scalar is a polynomial in the
+    /// radial values, homogeneous of its radial degree, so any linear relation
+    /// holds within each degree: ranks are summed over degrees (small blocks,
+    /// fast in a debug build).
+    static func spanRanks(_ ours: MomentBasis, _ theirs: MomentBasis, _ rng: inout Rng)
+        -> (ours: Int, theirs: Int, both: Int) {
+        let dOurs = radialDegrees(ours), dTheirs = radialDegrees(theirs)
+        var blocks: [Int: (ours: [Int], theirs: [Int])] = [:]
+        for (n, d) in dOurs.enumerated() { blocks[d, default: ([], [])].ours.append(n) }
+        for (n, d) in dTheirs.enumerated() { blocks[d, default: ([], [])].theirs.append(n) }
+        let rows = (blocks.values.map { max($0.ours.count, $0.theirs.count) }.max() ?? 0) + 24
+        var x: [[Double]] = [], y: [[Double]] = []
+        for _ in 0..<rows {
+            let env = randomEnvironment(&rng, k: max(ours.radialFuncsCount, theirs.radialFuncsCount),
+                                        neighbours: 16 + Int(rng.next() % 8))
+            x.append(scalars(ours, env))
+            y.append(scalars(theirs, env))
+        }
+        var result = (ours: 0, theirs: 0, both: 0)
+        for d in blocks.keys.sorted() {
+            let (o, t) = blocks[d]!
+            var both: [Double] = [], alone: [Double] = []
+            for r in 0..<rows {
+                for n in o { both.append(x[r][n]) }
+                for n in t { both.append(y[r][n]); alone.append(y[r][n]) }
+            }
+            let profile = rankProfile(both, rows: rows, cols: o.count + t.count)
+            result.ours += o.isEmpty ? 0 : profile[o.count - 1]
+            result.both += profile.last ?? 0
+            result.theirs += rank(alone, rows: rows, cols: t.count)
+        }
+        return result
+    }
+
     /// Our scalars and MLIP's span the same space of functions: on random
-    /// environments, the columns [ours | theirs] have the rank of each part.
+    /// environments, the columns [ours | theirs] have the rank of each part,
+    /// which is A less the known identities.
     func testSameFunctionSpaceAsMLIPTemplates() throws {
         var rng = Rng(state: 7)
         for level in stride(from: 2, through: 20, by: 2) {
-            let ours = try BasisGenerator.basis(level: level)
+            let ours = try Self.generatedBasis(level)
             let theirs = try template(level: level)
             let a = ours.scalarCount
             XCTAssertEqual(theirs.scalarCount, a)
-            let rows = a + 24
-            var matrix: [Double] = [], ourCols: [Double] = [], theirCols: [Double] = []
-            for _ in 0..<rows {
-                let env = Self.randomEnvironment(&rng, k: ours.radialFuncsCount,
-                                                 neighbours: 16 + Int(rng.next() % 8))
-                let x = Self.scalars(ours, env), y = Self.scalars(theirs, env)
-                ourCols += x
-                theirCols += y
-                matrix += x
-                matrix += y
-            }
-            let rOurs = Self.rank(ourCols, rows: rows, cols: a)
-            let rTheirs = Self.rank(theirCols, rows: rows, cols: a)
-            let rBoth = Self.rank(matrix, rows: rows, cols: 2 * a)
-            XCTAssertEqual(rOurs, a, "level \(level): our scalars are not independent")
-            XCTAssertEqual(rTheirs, a, "level \(level): MLIP's scalars are not independent")
-            XCTAssertEqual(rBoth, a, "level \(level): the spans differ")
+            let rank = a - (Self.identities[level] ?? 0)
+            let r = Self.spanRanks(ours, theirs, &rng)
+            XCTAssertEqual(r.ours, rank, "level \(level): rank of our scalars")
+            XCTAssertEqual(r.theirs, rank, "level \(level): rank of MLIP's scalars")
+            XCTAssertEqual(r.both, rank, "level \(level): the spans differ")
         }
     }
 
-    /// The span test can fail: drop one of our functions for another
-    /// function of the same level that MLIP does not have.
+    /// The span test can fail: replace one of our functions by another of the
+    /// same radial degree that MLIP does not have, or by a duplicate.
     func testSpanCheckDetectsAWrongFunction() throws {
         var rng = Rng(state: 11)
-        let ours = try BasisGenerator.basis(level: 8)
-        let theirs = try template(level: 8)
+        let ours = try Self.generatedBasis(12)
+        let theirs = try template(level: 12)
         var wrong = ours
-        // Replace the last scalar with a rotation-dependent component (x).
-        wrong.scalarSlots[wrong.scalarCount - 1] = try XCTUnwrap(ours.basic.firstIndex { $0.nu == 1 })
-        let a = ours.scalarCount, rows = a + 24
-        var matrix: [Double] = []
-        for _ in 0..<rows {
-            let env = Self.randomEnvironment(&rng, k: ours.radialFuncsCount, neighbours: 16)
-            matrix += Self.scalars(wrong, env) + Self.scalars(theirs, env)
-        }
-        XCTAssertGreaterThan(Self.rank(matrix, rows: rows, cols: 2 * a), a)
+        // The x component of M_{0,1} in place of M_{0,0}.
+        let m00 = try XCTUnwrap(ours.basic.firstIndex { $0.mu == 0 && $0.nu == 0 })
+        let n = try XCTUnwrap(ours.scalarSlots.firstIndex(of: m00))
+        wrong.scalarSlots[n] = try XCTUnwrap(ours.basic.firstIndex { $0.mu == 0 && $0.a == 1 })
+        var r = Self.spanRanks(wrong, theirs, &rng)
+        XCTAssertGreaterThan(r.both, ours.scalarCount)
+        // A repeated function: our rank drops.
+        wrong = ours
+        wrong.scalarSlots[wrong.scalarCount - 1] = wrong.scalarSlots[wrong.scalarCount - 2]
+        r = Self.spanRanks(wrong, theirs, &rng)
+        XCTAssertEqual(r.ours, ours.scalarCount - 1)
+        XCTAssertEqual(r.theirs, ours.scalarCount)
     }
 
     func testGenerationIsDeterministic() throws {
@@ -257,5 +352,16 @@ final class BasisGeneratorTests: XCTestCase {
         }
         // Odd levels give the basis of the level below.
         XCTAssertEqual(try BasisGenerator.basis(level: 13), try BasisGenerator.basis(level: 12))
+        XCTAssertEqual(try BasisGenerator.basis(level: 3), try BasisGenerator.basis(level: 2))
+        // Across processes too (no dependence on hashing seeds): a fingerprint
+        // of level 12 as generated when this test was written.
+        let b = try Self.generatedBasis(12)
+        var h: UInt64 = 1469598103934665603
+        func mix(_ v: Int) { h = (h ^ UInt64(bitPattern: Int64(v))) &* 1099511628211 }
+        for m in b.basic { mix(m.mu); mix(m.a); mix(m.b); mix(m.c) }
+        for t in b.contractions { mix(t.i); mix(t.j); mix(t.mult); mix(t.k) }
+        b.scalarSlots.forEach(mix)
+        XCTAssertEqual([b.basic.count, b.contractions.count, b.momentsCount], [46, 129, 87])
+        XCTAssertEqual(h, Self.fingerprint12, "level 12 basis changed (update the fingerprint if intended)")
     }
 }
