@@ -333,7 +333,7 @@ func dotRows(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ count: In
     var acc = SIMD4<Double>()
     var q = 0
     while q < count {
-        acc.addProduct(load4(x + q), load4(y + q))
+        acc += load4(x + q) * load4(y + q)
         q += 4
     }
     return acc.sum()
@@ -345,7 +345,7 @@ func axpyRow(_ y: UnsafeMutablePointer<Double>, _ a: Double, _ x: UnsafePointer<
     var q = 0
     while q < count {
         var v = load4(y + q)
-        v.addProduct(av, load4(x + q))
+        v += av * load4(x + q)
         store4(v, y + q)
         q += 4
     }

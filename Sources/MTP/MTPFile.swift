@@ -18,7 +18,7 @@ public enum MTPFile {
     public static func parse(_ text: String, file: String) throws -> Potential {
         var lines: [(Int, String)] = []
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let s = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            let s = trimmed(raw)
             if !s.isEmpty { lines.append((n + 1, s)) }
         }
         guard let first = lines.first, first.1 == "MTP" else {
@@ -43,8 +43,8 @@ public enum MTPFile {
             guard let eq = s.firstIndex(of: "=") else {
                 throw InputError(file: file, line: ln, "expected 'key = value', found '\(s.prefix(60))'")
             }
-            let key = s[..<eq].trimmingCharacters(in: .whitespaces)
-            let value = s[s.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = trimmed(s[..<eq])
+            let value = trimmed(s[s.index(after: eq)...])
             if values[key] != nil { throw InputError(file: file, line: ln, "'\(key)' is given twice") }
             values[key] = (ln, value)
             idx += 1
@@ -73,14 +73,30 @@ public enum MTPFile {
             return try numbers(v.value, line: v.line, key: key, convert)
         }
         func numbers<T>(_ s: String, line: Int, key: String, _ convert: (Substring) -> T?) throws -> [T] {
-            let tokens = s.split(whereSeparator: { $0 == "{" || $0 == "}" || $0 == "," || $0 == " " || $0 == "\t" })
+            // Byte-level splitting: level-24 files hold ~100,000 integers.
             var out: [T] = []
-            out.reserveCapacity(tokens.count)
-            for t in tokens {
-                guard let x = convert(t) else {
-                    throw InputError(file: file, line: line, "'\(key)': cannot read '\(t.prefix(40))' as a number")
+            var bad: Substring? = nil
+            var str = s
+            str.withUTF8 { bytes in
+                var start = -1
+                func flush(_ end: Int) {
+                    guard start >= 0, bad == nil else { start = -1; return }
+                    let token = Substring(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+                    if let x = convert(token) { out.append(x) } else { bad = token }
+                    start = -1
                 }
-                out.append(x)
+                for (i, c) in bytes.enumerated() {
+                    switch c {
+                    case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: ","), UInt8(ascii: " "), UInt8(ascii: "\t"):
+                        flush(i)
+                    default:
+                        if start < 0 { start = i }
+                    }
+                }
+                flush(bytes.count)
+            }
+            if let bad {
+                throw InputError(file: file, line: line, "'\(key)': cannot read '\(bad.prefix(40))' as a number")
             }
             return out
         }
@@ -189,6 +205,18 @@ public enum MTPFile {
             pot.momentCoeffs = xi
         }
         return pot
+    }
+
+    /// Leading and trailing blanks (space, tab, CR) removed, on bytes:
+    /// Foundation's trimming walks UTF-16 and is slow on the long lines of
+    /// high-level potentials.
+    static func trimmed<S: StringProtocol>(_ s: S) -> String {
+        let u = Array(s.utf8)
+        func blank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A }
+        var lo = 0, hi = u.count
+        while lo < hi, blank(u[lo]) { lo += 1 }
+        while hi > lo, blank(u[hi - 1]) { hi -= 1 }
+        return String(decoding: u[lo..<hi], as: UTF8.self)
     }
 
     /// The file text. Numbers carry 17 significant digits, so that a written

@@ -207,6 +207,7 @@ def main() -> None:
     out = Path(a.out)
     pin = pin_prefix(not a.no_pin, a.cpu)
     load_start = loadavg()
+    t_start = time.perf_counter()
     subset = dict(DEFAULT_MOTEP_CONFIGS)
     for spec in a.motep_configs:
         k, n = spec.split("=")
@@ -278,6 +279,7 @@ def main() -> None:
 
     meta = machine_info(a.mtp, pin)
     meta["loadavg_start"], meta["loadavg_end"] = load_start, loadavg()
+    meta["benchmark_wall_s"] = round(time.perf_counter() - t_start, 1)
     result = {"meta": meta, "mlip_reference_s": {f"{k[0]}:{k[1]}": v for k, v in MLIP_REFERENCE_S.items()},
               "rows": rows}
     Path(a.results + ".json").write_text(json.dumps(result, indent=1) + "\n")
@@ -328,7 +330,7 @@ def markdown(result: dict) -> str:
         "",
         f"{m['date']}; {m['cpu']}; {m['cores']} cores; pinned: {m['pinned']}; "
         f"motep {m.get('motep')}; {m.get('swift') or ''}; load average at start / end: "
-        f"{m.get('loadavg_start')} / {m.get('loadavg_end')}",
+        f"{m.get('loadavg_start')} / {m.get('loadavg_end')}; whole benchmark {m.get('benchmark_wall_s')} s",
         "",
         "Time per atom per energy+forces+virial call = whole-command wall time "
         "(best of 3, file input and output included) / atoms in the set. "
@@ -336,8 +338,8 @@ def markdown(result: dict) -> str:
         "",
         "| set | level | configs | atoms | mtp wall (s) | mtp us/atom | MLIP ref (s) | vs MLIP "
         "| motep configs | motep us/atom | vs motep | motep kernel us/atom | vs motep kernel "
-        "| max dE (eV/atom) | max dF (eV/A) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| max dE (eV/atom) | max dF (eV/A) | max dW (eV) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in result["rows"]:
         mt, mo = r.get("mtp", {}), r.get("motep", {})
@@ -357,6 +359,7 @@ def markdown(result: dict) -> str:
                 (_f(r.get("speedup_vs_motep_kernel"), ".2f") + "x") if "speedup_vs_motep_kernel" in r else "-",
                 _f(ck.get("max_energy_diff_eV_per_atom"), ".1e"),
                 _f(ck.get("max_force_diff_eV_per_A"), ".1e"),
+                _f(ck.get("max_plus_stress_diff_eV"), ".1e"),
             ]) + " |"
         )
     lines += [
@@ -369,8 +372,9 @@ def markdown(result: dict) -> str:
         "'(subset)': run on the first N configurations, per-atom time scaled to the whole set "
         "with the fixed start-up cost counted once. 'motep kernel' = time inside the engine's "
         "`_calculate` only (C kernel, no neighbour list, no I/O, no start-up).",
-        "- max dE, max dF: largest difference between `mtp calc-efs` output and motep on the "
-        "configurations motep evaluated (forces as printed by `mtp`).",
+        "- max dE, dF, dW: largest difference (energy per atom, force component, PlusStress "
+        "component) between `mtp calc-efs` output (as printed) and motep on the configurations "
+        "motep evaluated.",
         "- Potentials: cubic levels 8, 16 trained by MLIP (shared/data); other levels: "
         "`mtp basis` + `fill_coeffs.py` (deterministic coefficients; cost does not depend on them).",
     ]

@@ -41,14 +41,17 @@ public enum CFGFormat {
 
     /// Parses `.cfg` text; `file` names the source in error messages.
     public static func parse(_ text: String, file: String) throws -> [Configuration] {
-        var parser = CFGParser(text: text, file: file)
-        return try parser.parseAll()
+        var text = text
+        return try text.withUTF8 { bytes in
+            var parser = CFGParser(bytes: bytes, file: file)
+            return try parser.parseAll()
+        }
     }
 
     /// Writes `configs` to `path` atomically (temporary file + rename).
     public static func write(_ configs: [Configuration], to path: String, style: CFGStyle = .full) throws {
-        let text = try format(configs, style: style, file: path)
-        try AtomicFile.write(text, to: path)
+        let bytes = try formatBytes(configs, style: style, file: path)
+        try AtomicFile.write(Data(bytes), to: path)
     }
 
     /// The `.cfg` text of `configs`. Throws an `InputError` (file `file`, no
@@ -60,8 +63,17 @@ public enum CFGFormat {
     /// The cell rows of non-periodic axes are not written (MLIP has no place
     /// for them); `group` is not written either.
     public static func format(_ configs: [Configuration], style: CFGStyle, file: String = "<cfg>") throws -> String {
-        var out = ""
-        out.reserveCapacity(configs.reduce(0) { $0 + 120 * $1.atomCount + 600 })
+        String(decoding: try formatBytes(configs, style: style, file: file), as: UTF8.self)
+    }
+
+    /// `format` as UTF-8 bytes. The text is built in one `[UInt8]` buffer,
+    /// reserved up front, with numbers formatted straight into it: building
+    /// it from `String`s (one per number, via `String(format:)`) made writing
+    /// the slowest step of `mtp calc-efs`.
+    static func formatBytes(_ configs: [Configuration], style: CFGStyle, file: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        let perAtom = 14 + 5 + 42 + 36 + 17 * (configs.first?.atomProperties.count ?? 0) + 1
+        out.reserveCapacity(configs.reduce(0) { $0 + (style == .full ? 2 : 1) * perAtom * $1.atomCount + 600 })
         for (index, config) in configs.enumerated() {
             try formatOne(config, index: index, style: style, file: file, into: &out)
         }
@@ -87,8 +99,8 @@ public enum CFGFormat {
         "fx", "fy", "fz",
     ]
 
-    private static func formatOne(_ c: Configuration, index: Int, style: CFGStyle, file: String,
-                                  into out: inout String) throws {
+    /// Checks that `c` can be written as `.cfg` (see `format`).
+    private static func validate(_ c: Configuration, index: Int, file: String) throws {
         func fail(_ message: String) -> InputError {
             InputError(file: file, "cannot write configuration \(index + 1) as .cfg: \(message)")
         }
@@ -135,74 +147,111 @@ public enum CFGFormat {
         for p in c.atomProperties where !p.values.allSatisfy({ $0.isFinite }) {
             throw fail("atom property '\(p.name)' has a non-finite value")
         }
+    }
+
+    private static func formatOne(_ c: Configuration, index: Int, style: CFGStyle, file: String,
+                                  into out: inout [UInt8]) throws {
+        try validate(c, index: index, file: file)
+        let n = c.positions.count
+        let periodicCount = c.pbc.z ? 3 : (c.pbc.y ? 2 : (c.pbc.x ? 1 : 0))  // leading axes (validated)
 
         let full = style == .full
-        func num(_ x: Double, _ width: Int, _ decimals: Int) -> String {
-            if full { return padShortest(x, width) }
-            // MLIP's fixed widths; a number too wide for its field still
-            // gets a separating space so the file stays readable.
-            let s = fixed(x, width, decimals)
-            return s.first == " " ? s : " " + s
-        }
-
-        out += "BEGIN_CFG\n Size\n"
-        out += String(repeating: " ", count: Width.size) + String(n) + "\n"
-        if !periodic.isEmpty {
-            out += " Supercell\n"
-            for p in periodic {
-                let row = c.cell[p]
-                out += num(row.x, Width.cellFirst, 6) + num(row.y, Width.cell, 6) + num(row.z, Width.cell, 6) + "\n"
+        /// One number: shortest round-trip text (`.full`) or MLIP's fixed
+        /// width and decimals (`.mlip`); either way right-aligned in `width`
+        /// and preceded by at least one space, so that a number too wide for
+        /// its field still stays a separate token.
+        func num(_ x: Double, _ width: Int, _ decimals: Int) {
+            if full {
+                NumberFormatting.appendShortest(x, width: width, to: &out)
+            } else {
+                NumberFormatting.appendFixed(x, width: width, decimals: decimals, separated: true, to: &out)
             }
         }
+        func text(_ s: String) { out.append(contentsOf: s.utf8) }
+        func newline() { out.append(UInt8(ascii: "\n")) }
+
+        text("BEGIN_CFG\n Size\n")
+        NumberFormatting.appendSpaces(Width.size, to: &out)
+        text(String(n))
+        newline()
+        if periodicCount > 0 {
+            text(" Supercell\n")
+            for p in 0..<periodicCount {
+                let row = c.cell[p]
+                num(row.x, Width.cellFirst, 6); num(row.y, Width.cell, 6); num(row.z, Width.cell, 6)
+                newline()
+            }
+        }
+        let forces = c.forces
         var header = " AtomData:" + leftPad("id", Width.id - 10) + leftPad("type", Width.type)
             + leftPad("cartes_x", Width.posFirst) + leftPad("cartes_y", Width.pos) + leftPad("cartes_z", Width.pos)
-        if c.forces != nil {
+        if forces != nil {
             header += leftPad("fx", Width.forceFirst) + leftPad("fy", Width.force) + leftPad("fz", Width.force)
         }
         for p in c.atomProperties { header += leftPad(p.name, Width.extra) }
-        out += header + "\n"
+        text(header)
+        newline()
+        let properties = c.atomProperties.map(\.values)
         for i in 0..<n {
-            var line = leftPad(String(i + 1), Width.id) + leftPad(String(c.species[i]), Width.type)
+            NumberFormatting.appendInteger(i + 1, width: Width.id, to: &out)
+            NumberFormatting.appendInteger(c.species[i], width: Width.type, to: &out)
             let r = c.positions[i]
-            line += num(r.x, Width.posFirst, 6) + num(r.y, Width.pos, 6) + num(r.z, Width.pos, 6)
-            if let f = c.forces?[i] {
-                line += num(f.x, Width.forceFirst, 6) + num(f.y, Width.force, 6) + num(f.z, Width.force, 6)
+            num(r.x, Width.posFirst, 6); num(r.y, Width.pos, 6); num(r.z, Width.pos, 6)
+            if let f = forces?[i] {
+                num(f.x, Width.forceFirst, 6); num(f.y, Width.force, 6); num(f.z, Width.force, 6)
             }
-            for p in c.atomProperties { line += num(p.values[i], Width.extra, 5) }
-            out += line + "\n"
+            for values in properties { num(values[i], Width.extra, 5) }
+            newline()
         }
         if let e = c.energy {
-            out += " Energy\n" + num(e, Width.energy, 12) + "\n"
+            text(" Energy\n")
+            num(e, Width.energy, 12)
+            newline()
         }
         if let v = c.virial {
-            out += " PlusStress:  xx          yy          zz          yz          xz          xy\n"
-            let w = v.voigt
-            out += num(w[0], Width.stressFirst, 5)
-            for k in 1..<6 { out += num(w[k], Width.stress, 5) }
-            out += "\n"
+            text(" PlusStress:  xx          yy          zz          yz          xz          xy\n")
+            num(v.xx, Width.stressFirst, 5)
+            num(v.yy, Width.stress, 5); num(v.zz, Width.stress, 5)
+            num(v.yz, Width.stress, 5); num(v.xz, Width.stress, 5); num(v.xy, Width.stress, 5)
+            newline()
         }
         // Weights are written only when they differ from the default 1.
-        if c.energyWeight != 1 { out += " EnergyWeight\n" + num(c.energyWeight, Width.energy, 12) + "\n" }
-        if c.forceWeight != 1 { out += " ForceWeight\n" + num(c.forceWeight, Width.energy, 12) + "\n" }
-        if c.virialWeight != 1 { out += " StressWeight\n" + num(c.virialWeight, Width.energy, 12) + "\n" }
+        if c.energyWeight != 1 { text(" EnergyWeight\n"); num(c.energyWeight, Width.energy, 12); newline() }
+        if c.forceWeight != 1 { text(" ForceWeight\n"); num(c.forceWeight, Width.energy, 12); newline() }
+        if c.virialWeight != 1 { text(" StressWeight\n"); num(c.virialWeight, Width.energy, 12); newline() }
         for f in c.features {
-            out += " Feature   " + f.key + "\t" + f.value + "\n"
+            text(" Feature   " + f.key + "\t" + f.value + "\n")
         }
-        out += "END_CFG\n\n"
+        text("END_CFG\n\n")
     }
 }
 
 // MARK: - Parsing
 
+/// Reads `.cfg` text straight from its UTF-8 bytes.
+///
+/// Section headers and other short lines become `Line`s of `Substring`
+/// tokens, exactly as `FormatText` splits them, so that keyword and column
+/// matching keep `String` semantics. The atom lines, almost all of a file,
+/// take a byte-level path instead (`parseAtoms`): tokens are byte ranges in
+/// a reused buffer and numbers are parsed in place, so that no `String` or
+/// array is allocated per line or per number. Whatever the path, the values
+/// and the error messages are the same.
 private struct CFGParser {
     let file: String
-    let lines: [Substring]
-    var next = 0  // index of the next line to read (0-based)
+    /// The UTF-8 text; valid for the parser's whole life (see `CFGFormat.parse`).
+    let bytes: UnsafeBufferPointer<UInt8>
+    /// Byte offset of the start of the next unread line.
+    var position = 0
+    /// 1-based number of the last line read (0 before the first).
+    var lineNumber = 0
+    /// Token bounds of the current atom line: start and end byte offsets,
+    /// two entries per token. Reused for every line.
+    var tokenBounds: [Int] = []
 
-    init(text: String, file: String) {
+    init(bytes: UnsafeBufferPointer<UInt8>, file: String) {
         self.file = file
-        let lines = FormatText.lines(text)
-        self.lines = lines
+        self.bytes = bytes
     }
 
     /// A non-blank line: 1-based number, raw text and whitespace tokens.
@@ -216,23 +265,101 @@ private struct CFGParser {
         InputError(file: file, line: line, message)
     }
 
-    /// The line number used for "file ends" errors: the last line.
-    var lastLineNumber: Int { max(lines.count, 1) }
+    /// The line number used for "file ends" errors: the last line, where a
+    /// final line break does not start another line. Only errors need it, so
+    /// it is counted on demand.
+    var lastLineNumber: Int {
+        var breaks = 0
+        var lastBreak = -1
+        for (k, b) in bytes.enumerated() where b == UInt8(ascii: "\n") {
+            breaks += 1
+            lastBreak = k
+        }
+        let tail = bytes.count - (lastBreak + 1)
+        let tailIsEmpty = tail == 0 || (tail == 1 && bytes[bytes.count - 1] == UInt8(ascii: "\r"))
+        return max(tailIsEmpty ? breaks : breaks + 1, 1)
+    }
+
+    /// Whitespace inside a line, as in `FormatText.tokens`: space, tab,
+    /// vertical tab, form feed.
+    @inline(__always)
+    static func isBlank(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 11 || b == 12 }
+
+    /// The byte range of the next line without its "\n" or "\r\n", or nil
+    /// at the end of the text; advances `position` and `lineNumber`.
+    @inline(__always)
+    mutating func nextRawLine() -> Range<Int>? {
+        let count = bytes.count
+        guard position < count, let base = bytes.baseAddress else { return nil }
+        let start = position
+        var end = count
+        if let hit = memchr(base + start, Int32(UInt8(ascii: "\n")), count - start) {
+            end = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            position = end + 1
+        } else {
+            position = count
+        }
+        lineNumber += 1
+        if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        return start..<end
+    }
+
+    /// The bytes of `range` as a `Substring` (for tokens, messages).
+    func substring(_ range: Range<Int>) -> Substring {
+        Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+    }
 
     mutating func nextLine() -> Line? {
-        while next < lines.count {
-            let text = lines[next]
-            next += 1
-            let tokens = FormatText.tokens(text)
-            if !tokens.isEmpty { return Line(number: next, text: text, tokens: tokens) }
+        while let range = nextRawLine() {
+            guard range.contains(where: { !Self.isBlank(bytes[$0]) }) else { continue }
+            let text = substring(range)
+            return Line(number: lineNumber, text: text, tokens: FormatText.tokens(text))
         }
         return nil
     }
 
     mutating func peekLine() -> Line? {
-        let saved = next
-        defer { next = saved }
+        let saved = (position, lineNumber)
+        defer { (position, lineNumber) = saved }
         return nextLine()
+    }
+
+    /// Reads the next non-blank line into `tokenBounds`; returns its byte
+    /// range, or nil at the end of the text.
+    mutating func nextTokenizedLine() -> Range<Int>? {
+        while let range = nextRawLine() {
+            tokenBounds.removeAll(keepingCapacity: true)
+            var k = range.lowerBound
+            let end = range.upperBound
+            while k < end {
+                while k < end && Self.isBlank(bytes[k]) { k += 1 }
+                guard k < end else { break }
+                let start = k
+                while k < end && !Self.isBlank(bytes[k]) { k += 1 }
+                tokenBounds.append(start)
+                tokenBounds.append(k)
+            }
+            if !tokenBounds.isEmpty { return range }
+        }
+        return nil
+    }
+
+    /// Token `k` of the line read by `nextTokenizedLine`, as bytes.
+    @inline(__always)
+    func tokenBytes(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[tokenBounds[2 * k]..<tokenBounds[2 * k + 1]])
+    }
+
+    /// Token `k` of the line read by `nextTokenizedLine`, as a `Substring`.
+    func tokenText(_ k: Int) -> Substring {
+        substring(tokenBounds[2 * k]..<tokenBounds[2 * k + 1])
+    }
+
+    /// The line read by `nextTokenizedLine` as a `Line` (for the rare paths
+    /// that need `Substring` semantics: keywords and error messages).
+    func currentLine(_ range: Range<Int>) -> Line {
+        let text = substring(range)
+        return Line(number: lineNumber, text: text, tokens: FormatText.tokens(text))
     }
 
     mutating func parseAll() throws -> [Configuration] {
@@ -249,6 +376,9 @@ private struct CFGParser {
     // MARK: Values
 
     func number(_ token: Substring, line: Int, what: String) throws -> Double {
+        if let x = token.utf8.withContiguousStorageIfAvailable(NumberFormatting.parseSimpleDouble), let x {
+            return x
+        }
         guard let x = Double(token) else {
             throw error(line, "cannot parse \(what) '\(token)' as a number")
         }
@@ -257,8 +387,26 @@ private struct CFGParser {
     }
 
     func integer(_ token: Substring, line: Int, what: String) throws -> Int {
+        if let x = token.utf8.withContiguousStorageIfAvailable(NumberFormatting.parseSimpleInt), let x {
+            return x
+        }
         guard let x = Int(token) else { throw error(line, "cannot parse \(what) '\(token)' as an integer") }
         return x
+    }
+
+    /// Number in token `k` of the current atom line: the exact fast path
+    /// on the bytes, else `number` (which decides and words any error).
+    @inline(__always)
+    func atomNumber(_ k: Int, what: @autoclosure () -> String) throws -> Double {
+        if let x = NumberFormatting.parseSimpleDouble(tokenBytes(k)) { return x }
+        return try number(tokenText(k), line: lineNumber, what: what())
+    }
+
+    /// Integer in token `k` of the current atom line (see `atomNumber`).
+    @inline(__always)
+    func atomInteger(_ k: Int, what: String) throws -> Int {
+        if let x = NumberFormatting.parseSimpleInt(tokenBytes(k)) { return x }
+        return try integer(tokenText(k), line: lineNumber, what: what)
     }
 
     /// The single number of a `Keyword` + value section: on the same line
@@ -443,31 +591,43 @@ private struct CFGParser {
         block.coords.reserveCapacity(n)
         block.forces?.reserveCapacity(n)
         let names = Array(columns)
+        // The hot loop: one line per atom, tokens as byte ranges, numbers
+        // parsed in place. Error checks keep the order of the columns.
         for k in 0..<n {
-            guard let line = nextLine() else {
+            guard let range = nextTokenizedLine() else {
                 throw error(lastLineNumber, "file ends after \(k) of \(n) atom lines (Size = \(n))")
             }
-            guard !Self.isKeywordLine(line) else {
-                throw error(line.number, "found '\(line.tokens[0])' after \(k) of \(n) atom lines: fewer atom lines than Size = \(n)")
+            // Keywords start with a letter; a first token that starts like a
+            // number cannot be one, so the Substring check is rarely needed.
+            let first = bytes[tokenBounds[0]]
+            let numeric = first &- 48 < 10 || first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+                || first == UInt8(ascii: ".")
+            if !numeric {
+                let line = currentLine(range)
+                guard !Self.isKeywordLine(line) else {
+                    throw error(line.number, "found '\(line.tokens[0])' after \(k) of \(n) atom lines: fewer atom lines than Size = \(n)")
+                }
             }
-            guard line.tokens.count == names.count else {
-                throw error(line.number, "atom line has \(line.tokens.count) values, the AtomData header has \(names.count) columns")
+            let tokenCount = tokenBounds.count / 2
+            guard tokenCount == names.count else {
+                throw error(lineNumber, "atom line has \(tokenCount) values, the AtomData header has \(names.count) columns")
             }
-            let t = line.tokens
-            if let i = idColumn { _ = try integer(t[i], line: line.number, what: "id") }
-            let type = try integer(t[typeColumn], line: line.number, what: "type")
-            guard type >= 0 else { throw error(line.number, "type \(type) is below 0 (types are 0-based species indices)") }
+            if let i = idColumn { _ = try atomInteger(i, what: "id") }
+            let type = try atomInteger(typeColumn, what: "type")
+            guard type >= 0 else { throw error(lineNumber, "type \(type) is below 0 (types are 0-based species indices)") }
             block.species.append(type)
-            block.coords.append(Vec3(try number(t[pos[0]], line: line.number, what: String(names[pos[0]])),
-                                     try number(t[pos[1]], line: line.number, what: String(names[pos[1]])),
-                                     try number(t[pos[2]], line: line.number, what: String(names[pos[2]]))))
+            let x = try atomNumber(pos[0], what: String(names[pos[0]]))
+            let y = try atomNumber(pos[1], what: String(names[pos[1]]))
+            let z = try atomNumber(pos[2], what: String(names[pos[2]]))
+            block.coords.append(Vec3(x, y, z))
             if let f = force {
-                block.forces?.append(Vec3(try number(t[f[0]], line: line.number, what: "fx"),
-                                          try number(t[f[1]], line: line.number, what: "fy"),
-                                          try number(t[f[2]], line: line.number, what: "fz")))
+                let fx = try atomNumber(f[0], what: "fx")
+                let fy = try atomNumber(f[1], what: "fy")
+                let fz = try atomNumber(f[2], what: "fz")
+                block.forces?.append(Vec3(fx, fy, fz))
             }
             for (p, c) in extras.enumerated() {
-                block.properties[p].values.append(try number(t[c], line: line.number, what: String(names[c])))
+                block.properties[p].values.append(try atomNumber(c, what: String(names[c])))
             }
         }
         return block
