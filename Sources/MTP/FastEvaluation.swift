@@ -8,7 +8,12 @@ let laneCount = 8
 extension Evaluator {
     /// Energy, forces and virial.
     public func evaluate(_ config: Configuration, neighbors nl: NeighborList) throws -> EFS {
-        try evaluate(config, neighbors: nl, energyGradient: nil)
+        try evaluate(config, neighbors: nl, energyGradient: nil, workspace: nil)
+    }
+
+    /// The same, reusing buffers across calls (one workspace per thread).
+    public func evaluate(_ config: Configuration, neighbors nl: NeighborList, workspace: EvaluationWorkspace) throws -> EFS {
+        try evaluate(config, neighbors: nl, energyGradient: nil, workspace: workspace)
     }
 
     /// Energy, forces and virial; with `energyGradient` (room for
@@ -21,7 +26,8 @@ extension Evaluator {
     /// updates, both vectorised. The contraction graph runs on blocks of
     /// `laneCount` atoms at once.
     public func evaluate(_ config: Configuration, neighbors nl: NeighborList,
-                         energyGradient: UnsafeMutablePointer<Double>?) throws -> EFS {
+                         energyGradient: UnsafeMutablePointer<Double>?,
+                         workspace: EvaluationWorkspace? = nil) throws -> EFS {
         try checkSpecies(config)
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")
@@ -36,12 +42,10 @@ extension Evaluator {
             for p in nl.offsets[i]..<nl.offsets[i + 1] where nl.distance[p] < rCut { c += 1 }
             maxM = max(maxM, c)
         }
-        let rows = RowScratch(evaluator: self, maxNeighbours: maxM)
-        defer { rows.release() }
+        let ws = workspace ?? EvaluationWorkspace()
+        let rows = ws.rows(for: self, maxNeighbours: maxM)
         let T = momentsCount
-        let mB = UnsafeMutablePointer<Lanes>.allocate(capacity: T)
-        let adjB = UnsafeMutablePointer<Lanes>.allocate(capacity: T)
-        defer { mB.deallocate(); adjB.deallocate() }
+        let mB = ws.moments(T), adjB = ws.adjoints(T)
 
         var forces = [Double](repeating: 0, count: 3 * n)
         var site = [Double](repeating: 0, count: n)
@@ -53,9 +57,8 @@ extension Evaluator {
             let lanes = min(laneCount, n - start)
             mB.initialize(repeating: Lanes(), count: T)
             for lane in 0..<lanes {
-                let i = start + lane
-                let m = rows.gather(atom: i, config: config, nl: nl)
-                rows.basicMoments(count: m, into: mB, lane: lane)
+                rows.gather(atom: start + lane, lane: lane, config: config, nl: nl)
+                rows.basicMoments(lane: lane, into: mB)
             }
             contractForward(mB)
             // Site energies and the seed of the backward sweep.
@@ -83,10 +86,9 @@ extension Evaluator {
             contractBackward(mB, adjB)
             for lane in 0..<lanes {
                 let i = start + lane
-                let m = rows.gather(atom: i, config: config, nl: nl)
                 forces.withUnsafeMutableBufferPointer { f in
                     w.withUnsafeMutableBufferPointer { wv in
-                        rows.gradient(atom: i, count: m, adjoint: adjB, lane: lane, config: config,
+                        rows.gradient(atom: i, lane: lane, adjoint: adjB, config: config,
                                       forces: f.baseAddress!, virial: wv.baseAddress!, energyGradient: energyGradient)
                     }
                 }
@@ -130,25 +132,74 @@ extension Evaluator {
     }
 }
 
-/// Rows over one atom's neighbours, padded to a multiple of 4, in one
-/// aligned allocation reused for every atom of a configuration.
+/// Buffers of the evaluation kernels, kept between calls so that evaluating
+/// many small configurations does not allocate (and page in) fresh memory
+/// each time. Not thread-safe: use one per thread.
+public final class EvaluationWorkspace {
+    var scratch: RowScratch?
+    var mB: UnsafeMutablePointer<Lanes>?
+    var adjB: UnsafeMutablePointer<Lanes>?
+    var laneCapacity = 0
+
+    public init() {}
+
+    deinit {
+        scratch?.release()
+        mB?.deallocate()
+        adjB?.deallocate()
+    }
+
+    func rows(for ev: Evaluator, maxNeighbours: Int) -> RowScratch {
+        if let s = scratch, s.fits(ev, maxNeighbours) { s.ev = ev; return s }
+        scratch?.release()
+        // Grow with headroom so that a slightly larger configuration does not reallocate.
+        let s = RowScratch(evaluator: ev, maxNeighbours: max(maxNeighbours, (scratch?.mp ?? 0)) + 8)
+        scratch = s
+        return s
+    }
+
+    func moments(_ count: Int) -> UnsafeMutablePointer<Lanes> { ensureLanes(count); return mB! }
+    func adjoints(_ count: Int) -> UnsafeMutablePointer<Lanes> { ensureLanes(count); return adjB! }
+
+    private func ensureLanes(_ count: Int) {
+        if count <= laneCapacity { return }
+        mB?.deallocate(); adjB?.deallocate()
+        mB = .allocate(capacity: count)
+        adjB = .allocate(capacity: count)
+        laneCapacity = count
+    }
+}
+
+/// Rows over the neighbours of the atoms of one block (one set per lane),
+/// padded to a multiple of 4, in one aligned allocation reused for every
+/// block of a configuration. A lane's rows are filled once and read by both
+/// the moment pass and the gradient pass.
 final class RowScratch {
-    let ev: Evaluator
+    var ev: Evaluator
     let mp: Int          // padded neighbour count
     let monos: Int
     let nuCount: Int
+    let laneStride: Int  // doubles per lane
     let raw: UnsafeMutableRawPointer
-    let u: UnsafeMutablePointer<Double>        // [monos][mp] monomials of the unit vector
-    let f: UnsafeMutablePointer<Double>        // [k][mp] radial functions
-    let fp: UnsafeMutablePointer<Double>       // [k][mp] their r-derivatives
-    let phi: UnsafeMutablePointer<Double>      // [r][mp] radial basis
-    let dphi: UnsafeMutablePointer<Double>     // [r][mp]
-    let invR: UnsafeMutablePointer<Double>     // [mp]
-    let e: UnsafeMutablePointer<Double>        // [3][mp] unit vectors
+    let lanesBase: UnsafeMutablePointer<Double>
     let aNu: UnsafeMutablePointer<Double>      // [k][nuCount][mp] adjoint-weighted monomials per (mu, nu)
     let g: UnsafeMutablePointer<Double>        // [3][k][mp] adjoint-weighted monomial gradients
-    let pair: UnsafeMutablePointer<Int>        // [mp] index into the neighbour list
-    let nbAtom: UnsafeMutablePointer<Int>      // [mp] neighbour atom
+    let work: UnsafeMutablePointer<Double>     // [8][mp] temporaries
+    let ints: UnsafeMutablePointer<Int>        // per lane: [mp] pair index, [mp] neighbour atom
+    var counts = [Int](repeating: 0, count: laneCount)
+
+    /// Rows of one lane.
+    struct Lane {
+        var u: UnsafeMutablePointer<Double>      // [monos][mp] monomials of the unit vector
+        var f: UnsafeMutablePointer<Double>      // [k][mp] radial functions
+        var fp: UnsafeMutablePointer<Double>     // [k][mp] their r-derivatives
+        var phi: UnsafeMutablePointer<Double>    // [r][mp] radial basis
+        var dist: UnsafeMutablePointer<Double>   // [mp]
+        var invR: UnsafeMutablePointer<Double>   // [mp]
+        var e: UnsafeMutablePointer<Double>      // [3][mp] unit vectors
+        var pair: UnsafeMutablePointer<Int>      // [mp] index into the neighbour list
+        var atom: UnsafeMutablePointer<Int>      // [mp] neighbour atom
+    }
 
     init(evaluator: Evaluator, maxNeighbours: Int) {
         ev = evaluator
@@ -157,96 +208,146 @@ final class RowScratch {
         monos = evaluator.monoParent.count
         nuCount = evaluator.maxNu + 1
         let k = evaluator.k, r = evaluator.r
-        let doubles = mp * (monos + 2 * k + 2 * r + 4 + k * nuCount + 3 * k)
-        raw = .allocate(byteCount: doubles * 8 + 2 * mp * MemoryLayout<Int>.stride, alignment: 64)
+        laneStride = mp * (monos + 2 * k + r + 5)
+        let shared = mp * (k * nuCount + 3 * k + 8)
+        let doubles = laneCount * laneStride + shared
+        raw = .allocate(byteCount: doubles * 8 + 2 * laneCount * mp * MemoryLayout<Int>.stride, alignment: 64)
         let d = raw.bindMemory(to: Double.self, capacity: doubles)
         d.initialize(repeating: 0, count: doubles)
-        var o = 0
-        let take = { (c: Int) -> UnsafeMutablePointer<Double> in defer { o += c * mp }; return d + o }
-        u = take(monos); f = take(k); fp = take(k); phi = take(r); dphi = take(r)
-        invR = take(1); e = take(3); aNu = take(k * nuCount); g = take(3 * k)
-        let ints = (raw + doubles * 8).bindMemory(to: Int.self, capacity: 2 * mp)
-        ints.initialize(repeating: 0, count: 2 * mp)
-        pair = ints
-        nbAtom = ints + mp
+        lanesBase = d
+        aNu = d + laneCount * laneStride
+        g = aNu + k * nuCount * mp
+        work = g + 3 * k * mp
+        ints = (raw + doubles * 8).bindMemory(to: Int.self, capacity: 2 * laneCount * mp)
+        ints.initialize(repeating: 0, count: 2 * laneCount * mp)
     }
 
     func release() { raw.deallocate() }
 
-    /// Fills the rows for atom i; returns its neighbour count. Padding
-    /// columns have zero radial functions, so they contribute nothing.
-    func gather(atom i: Int, config: Configuration, nl: NeighborList) -> Int {
+    /// Whether these buffers are large enough for this potential's shape and
+    /// neighbour count (the coefficients themselves come from `ev`, set per call).
+    func fits(_ other: Evaluator, _ maxNeighbours: Int) -> Bool {
+        maxNeighbours <= mp && other.k == ev.k && other.r == ev.r && other.s == ev.s
+            && other.monoParent.count == monos && other.maxNu + 1 == nuCount
+    }
+
+    func lane(_ l: Int) -> Lane {
+        let k = ev.k, r = ev.r
+        let b = lanesBase + l * laneStride
+        let u = b, f = u + monos * mp, fp = f + k * mp, phi = fp + k * mp
+        let dist = phi + r * mp, invR = dist + mp, e = invR + mp
+        return Lane(u: u, f: f, fp: fp, phi: phi, dist: dist, invR: invR, e: e,
+                    pair: ints + 2 * l * mp, atom: ints + (2 * l + 1) * mp)
+    }
+
+    /// Fills the rows of `lane` for atom i. Padding columns get zero radial
+    /// functions, so they contribute nothing to any sum.
+    func gather(atom i: Int, lane l: Int, config: Configuration, nl: NeighborList) {
         let s = ev.s, k = ev.k, r = ev.r
+        let L = lane(l)
         let zi = config.species[i]
         var m = 0
-        nl.distance.withUnsafeBufferPointer { dist in
-            for p in nl.offsets[i]..<nl.offsets[i + 1] where dist[p] < ev.rCut {
-                pair[m] = p
-                m += 1
-            }
-        }
-        let phiTmp = UnsafeMutablePointer<Double>.allocate(capacity: 2 * r)
-        defer { phiTmp.deallocate() }
-        ev.radial.withUnsafeBufferPointer { c in
         nl.neighbor.withUnsafeBufferPointer { nb in
         nl.dx.withUnsafeBufferPointer { dx in
         nl.dy.withUnsafeBufferPointer { dy in
         nl.dz.withUnsafeBufferPointer { dz in
         nl.distance.withUnsafeBufferPointer { dist in
-            for q in 0..<m {
-                let p = pair[q]
-                let j = Int(nb[p])
-                nbAtom[q] = j
+            for p in nl.offsets[i]..<nl.offsets[i + 1] where dist[p] < ev.rCut {
                 let d = dist[p]
                 let inv = 1 / d
-                invR[q] = inv
-                e[q] = dx[p] * inv; e[mp + q] = dy[p] * inv; e[2 * mp + q] = dz[p] * inv
-                ev.radialBasis(d, phiTmp, phiTmp + r)
-                for kk in 0..<r { phi[kk * mp + q] = phiTmp[kk]; dphi[kk * mp + q] = phiTmp[r + kk] }
-                let base = (zi * s + config.species[j]) * k * r
-                for mu in 0..<k {
-                    var v = 0.0, dv = 0.0
-                    for kk in 0..<r {
-                        v += c[base + mu * r + kk] * phiTmp[kk]
-                        dv += c[base + mu * r + kk] * phiTmp[r + kk]
+                L.pair[m] = p
+                L.atom[m] = Int(nb[p])
+                L.dist[m] = d
+                L.invR[m] = inv
+                L.e[m] = dx[p] * inv; L.e[mp + m] = dy[p] * inv; L.e[2 * mp + m] = dz[p] * inv
+                m += 1
+            }
+        }}}}}
+        counts[l] = m
+        for q in m..<mp { L.dist[q] = ev.rCut; L.invR[q] = 0; L.e[q] = 0; L.e[mp + q] = 0; L.e[2 * mp + q] = 0 }
+
+        // Radial basis rows by the Chebyshev recurrence, phi_k = T_k(t)(R_cut - r)^2.
+        let span = ev.rCut - ev.rMin
+        let tRow = work, qRow = work + mp, dqRow = work + 2 * mp
+        let tPrev = work + 3 * mp, tCur = work + 4 * mp, dPrev = work + 5 * mp, dCur = work + 6 * mp
+        let dphi = work + 7 * mp
+        for q in 0..<mp {
+            let d = L.dist[q]
+            tRow[q] = (2 * d - (ev.rMin + ev.rCut)) / span
+            qRow[q] = (ev.rCut - d) * (ev.rCut - d)
+            dqRow[q] = -2 * (ev.rCut - d)
+            tPrev[q] = 1; tCur[q] = tRow[q]; dPrev[q] = 0; dCur[q] = 1
+        }
+        let dtdr = 2 / span
+        // f and f' accumulate kk by kk; dphi is only needed transiently.
+        for mu in 0..<k { for q in 0..<mp { L.f[mu * mp + q] = 0; L.fp[mu * mp + q] = 0 } }
+        ev.radial.withUnsafeBufferPointer { c in
+            for kk in 0..<r {
+                let ph = L.phi + kk * mp
+                if kk == 0 {
+                    for q in 0..<mp { ph[q] = qRow[q]; dphi[q] = dqRow[q] }
+                } else if kk == 1 {
+                    for q in 0..<mp { ph[q] = tRow[q] * qRow[q]; dphi[q] = dtdr * qRow[q] + tRow[q] * dqRow[q] }
+                } else {
+                    for q in 0..<mp {
+                        let tn = 2 * tRow[q] * tCur[q] - tPrev[q]
+                        let dn = 2 * tCur[q] + 2 * tRow[q] * dCur[q] - dPrev[q]
+                        ph[q] = tn * qRow[q]
+                        dphi[q] = dn * dtdr * qRow[q] + tn * dqRow[q]
+                        tPrev[q] = tCur[q]; tCur[q] = tn
+                        dPrev[q] = dCur[q]; dCur[q] = dn
                     }
-                    f[mu * mp + q] = ev.scaling * v
-                    fp[mu * mp + q] = ev.scaling * dv
+                }
+                if s == 1 {
+                    // One species: the same coefficients for every neighbour.
+                    for mu in 0..<k {
+                        let cc = ev.scaling * c[mu * r + kk]
+                        axpyRow(L.f + mu * mp, cc, ph, mp)
+                        axpyRow(L.fp + mu * mp, cc, dphi, mp)
+                    }
+                } else {
+                    for q in 0..<m {
+                        let base = (zi * s + config.species[L.atom[q]]) * k * r + kk
+                        for mu in 0..<k {
+                            let cc = ev.scaling * c[base + mu * r]
+                            L.f[mu * mp + q] += cc * ph[q]
+                            L.fp[mu * mp + q] += cc * dphi[q]
+                        }
+                    }
                 }
             }
-        }}}}}}
-        for q in m..<mp {
-            invR[q] = 0; e[q] = 0; e[mp + q] = 0; e[2 * mp + q] = 0
-            for mu in 0..<k { f[mu * mp + q] = 0; fp[mu * mp + q] = 0 }
-            for kk in 0..<r { phi[kk * mp + q] = 0; dphi[kk * mp + q] = 0 }
         }
+        for q in m..<mp { for mu in 0..<k { L.f[mu * mp + q] = 0; L.fp[mu * mp + q] = 0 } }
+
         // Monomials: row 0 is 1, every other row its parent times one component.
-        for q in 0..<mp { u[q] = 1 }
+        for q in 0..<mp { L.u[q] = 1 }
         ev.monoParent.withUnsafeBufferPointer { parent in
         ev.monoAxis.withUnsafeBufferPointer { axis in
             for t in 1..<monos {
-                mulRows(u + t * mp, u + Int(parent[t]) * mp, e + Int(axis[t]) * mp, mp)
+                mulRows(L.u + t * mp, L.u + Int(parent[t]) * mp, L.e + Int(axis[t]) * mp, mp)
             }
         }}
-        return m
     }
 
     /// m[b] = sum over neighbours of f_mu * monomial, into one lane.
-    func basicMoments(count m: Int, into mB: UnsafeMutablePointer<Lanes>, lane: Int) {
+    func basicMoments(lane l: Int, into mB: UnsafeMutablePointer<Lanes>) {
+        let L = lane(l)
         ev.bMu.withUnsafeBufferPointer { mu in
         ev.bMono.withUnsafeBufferPointer { mono in
             for b in 0..<mu.count {
-                mB[b][lane] = dotRows(f + Int(mu[b]) * mp, u + Int(mono[b]) * mp, mp)
+                mB[b][l] = dotRows(L.f + Int(mu[b]) * mp, L.u + Int(mono[b]) * mp, mp)
             }
         }}
     }
 
     /// dV_i/dr_ij for every neighbour from the adjoint of the basic moments,
     /// scattered into forces and the virial (and dE/dc_radial on request).
-    func gradient(atom i: Int, count m: Int, adjoint adjB: UnsafeMutablePointer<Lanes>, lane: Int,
+    func gradient(atom i: Int, lane l: Int, adjoint adjB: UnsafeMutablePointer<Lanes>,
                   config: Configuration, forces: UnsafeMutablePointer<Double>, virial w: UnsafeMutablePointer<Double>,
                   energyGradient: UnsafeMutablePointer<Double>?) {
         let k = ev.k, r = ev.r, s = ev.s
+        let L = lane(l)
+        let m = counts[l]
         aNu.initialize(repeating: 0, count: k * nuCount * mp)
         g.initialize(repeating: 0, count: 3 * k * mp)
         ev.bMu.withUnsafeBufferPointer { bMu in
@@ -258,51 +359,59 @@ final class RowScratch {
         ev.bLowY.withUnsafeBufferPointer { lowY in
         ev.bLowZ.withUnsafeBufferPointer { lowZ in
             for b in 0..<bMu.count {
-                let wb = adjB[b][lane]
+                let wb = adjB[b][l]
                 if wb == 0 { continue }
                 let mu = Int(bMu[b])
                 let a = Int(bA[b]), bb = Int(bB[b]), c = Int(bC[b])
-                axpyRow(aNu + (mu * nuCount + a + bb + c) * mp, wb, u + Int(mono[b]) * mp, mp)
-                if a > 0 { axpyRow(g + mu * mp, wb * Double(a), u + Int(lowX[b]) * mp, mp) }
-                if bb > 0 { axpyRow(g + (k + mu) * mp, wb * Double(bb), u + Int(lowY[b]) * mp, mp) }
-                if c > 0 { axpyRow(g + (2 * k + mu) * mp, wb * Double(c), u + Int(lowZ[b]) * mp, mp) }
+                axpyRow(aNu + (mu * nuCount + a + bb + c) * mp, wb, L.u + Int(mono[b]) * mp, mp)
+                if a > 0 { axpyRow(g + mu * mp, wb * Double(a), L.u + Int(lowX[b]) * mp, mp) }
+                if bb > 0 { axpyRow(g + (k + mu) * mp, wb * Double(bb), L.u + Int(lowY[b]) * mp, mp) }
+                if c > 0 { axpyRow(g + (2 * k + mu) * mp, wb * Double(c), L.u + Int(lowZ[b]) * mp, mp) }
             }
         }}}}}}}}
-        let zi = config.species[i]
-        for q in 0..<m {
-            let inv = invR[q]
-            var rad = 0.0, gx = 0.0, gy = 0.0, gz = 0.0
-            for mu in 0..<k {
-                let fq = f[mu * mp + q], fpq = fp[mu * mp + q]
-                let fr = fq * inv
-                var nuTerm = 0.0
-                for nu in 0..<nuCount {
-                    nuTerm += aNu[(mu * nuCount + nu) * mp + q] * (fpq - Double(nu) * fr)
-                }
-                rad += nuTerm
-                gx += fr * g[mu * mp + q]
-                gy += fr * g[(k + mu) * mp + q]
-                gz += fr * g[(2 * k + mu) * mp + q]
+        // Combine per radial function, as rows over neighbours:
+        //   dV/dr_ij = rad e + (gx, gy, gz), with
+        //   rad = sum_mu f'_mu A_mu - f_mu/r B_mu,  g = sum_mu f_mu/r G_mu,
+        //   A_mu = sum_nu aNu, B_mu = sum_nu nu aNu.
+        let aRow = work, bRow = work + mp, rad = work + 2 * mp, fr = work + 3 * mp
+        let gx = work + 4 * mp, gy = work + 5 * mp, gz = work + 6 * mp
+        for x in 0..<(7 * mp) { work[x] = 0 }
+        for mu in 0..<k {
+            for q in 0..<mp { aRow[q] = 0; bRow[q] = 0 }
+            for nu in 0..<nuCount {
+                let row = aNu + (mu * nuCount + nu) * mp
+                axpyRow(aRow, 1, row, mp)
+                if nu > 0 { axpyRow(bRow, Double(nu), row, mp) }
             }
-            let ex = e[q], ey = e[mp + q], ez = e[2 * mp + q]
-            let dvx = rad * ex + gx, dvy = rad * ey + gy, dvz = rad * ez + gz
-            let j = nbAtom[q]
+            let f = L.f + mu * mp, fp = L.fp + mu * mp
+            for q in 0..<mp {
+                fr[q] = f[q] * L.invR[q]
+                rad[q] += fp[q] * aRow[q] - fr[q] * bRow[q]
+                gx[q] += fr[q] * g[mu * mp + q]
+                gy[q] += fr[q] * g[(k + mu) * mp + q]
+                gz[q] += fr[q] * g[(2 * k + mu) * mp + q]
+            }
+            if let gr = energyGradient {
+                // dE/dc[zi, zj, mu, kk] = scaling * sum_j phi_kk(r_ij) A_mu(j)
+                let zi = config.species[i]
+                for q in 0..<m {
+                    let base = (zi * s + config.species[L.atom[q]]) * k * r + mu * r
+                    let sa = ev.scaling * aRow[q]
+                    for kk in 0..<r { gr[base + kk] += sa * L.phi[kk * mp + q] }
+                }
+            }
+        }
+        for q in 0..<m {
+            let ex = L.e[q], ey = L.e[mp + q], ez = L.e[2 * mp + q]
+            let dvx = rad[q] * ex + gx[q], dvy = rad[q] * ey + gy[q], dvz = rad[q] * ez + gz[q]
+            let j = L.atom[q]
             forces[3 * i] += dvx; forces[3 * i + 1] += dvy; forces[3 * i + 2] += dvz
             forces[3 * j] -= dvx; forces[3 * j + 1] -= dvy; forces[3 * j + 2] -= dvz
-            let d = 1 / inv
+            let d = L.dist[q]
             let rx = ex * d, ry = ey * d, rz = ez * d
             w[0] -= dvx * rx; w[1] -= dvx * ry; w[2] -= dvx * rz
             w[3] -= dvy * rx; w[4] -= dvy * ry; w[5] -= dvy * rz
             w[6] -= dvz * rx; w[7] -= dvz * ry; w[8] -= dvz * rz
-            if let gr = energyGradient {
-                let base = (zi * s + config.species[j]) * k * r
-                for mu in 0..<k {
-                    var am = 0.0
-                    for nu in 0..<nuCount { am += aNu[(mu * nuCount + nu) * mp + q] }
-                    let sa = ev.scaling * am
-                    for kk in 0..<r { gr[base + mu * r + kk] += sa * phi[kk * mp + q] }
-                }
-            }
         }
     }
 }

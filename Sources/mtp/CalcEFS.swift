@@ -35,12 +35,13 @@ struct CalcEFS: ParsableCommand {
             var (configs, readSymbols) = try ConfigurationFiles.read(input, symbols: symbols)
             let t1 = clock.now
             var atoms = 0
+            let workspace = EvaluationWorkspace()
             for c in configs.indices {
                 atoms += configs[c].atomCount
                 let where_ = "configuration \(c + 1)"
                 do {
                     let nl = try NeighborList(configs[c], cutoff: evaluator.cutoff)
-                    let efs = try evaluator.evaluate(configs[c], neighbors: nl)
+                    let efs = try evaluator.evaluate(configs[c], neighbors: nl, workspace: workspace)
                     configs[c].energy = efs.energy
                     configs[c].forces = efs.forces
                     configs[c].virial = configs[c].isPeriodic ? efs.virial : nil

@@ -277,7 +277,19 @@ def main() -> None:
                     row["speedup_vs_motep_kernel"] = mo["us_per_atom_kernel"] / mt["us_per_atom"]
             rows.append(row)
 
+    floor = None
+    lev2 = CUBIC / "02" / "pot.mtp"
+    if a.mtp and "cubic" in a.sets and lev2.exists():
+        # level 2 = one radial function, one moment: the run is nearly all
+        # file input/output and neighbour lists, the floor under every level
+        log("[cubic L2] mtp calc-efs (floor: I/O + neighbour lists)")
+        f = bench_mtp(a.mtp, pin, lev2, CUBIC / "training.cfg", out / "cubic-02.mtp-efs.cfg", a.repeat)
+        if "error" not in f:
+            floor = f["wall_s"]
+            log(f"    {floor:.3f} s")
+
     meta = machine_info(a.mtp, pin)
+    meta["mtp_level2_cubic_wall_s"] = floor
     meta["loadavg_start"], meta["loadavg_end"] = load_start, loadavg()
     meta["benchmark_wall_s"] = round(time.perf_counter() - t_start, 1)
     result = {"meta": meta, "mlip_reference_s": {f"{k[0]}:{k[1]}": v for k, v in MLIP_REFERENCE_S.items()},
@@ -298,6 +310,7 @@ def machine_info(mtp: str | None, pin: list[str]) -> dict:
     except OSError:
         pass
     info = {
+        "MTP_TARGET_CPU": os.environ.get("MTP_TARGET_CPU"),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
         "cpu": cpu,
         "cores": os.cpu_count(),
@@ -329,7 +342,8 @@ def markdown(result: dict) -> str:
         "# Single-core energy + forces + virial (`calc-efs`) benchmark",
         "",
         f"{m['date']}; {m['cpu']}; {m['cores']} cores; pinned: {m['pinned']}; "
-        f"motep {m.get('motep')}; {m.get('swift') or ''}; load average at start / end: "
+        f"motep {m.get('motep')}; {m.get('swift') or ''}"
+        f"{'; MTP_TARGET_CPU=' + m['MTP_TARGET_CPU'] if m.get('MTP_TARGET_CPU') else ''}; load average at start / end: "
         f"{m.get('loadavg_start')} / {m.get('loadavg_end')}; whole benchmark {m.get('benchmark_wall_s')} s",
         "",
         "Time per atom per energy+forces+virial call = whole-command wall time "
@@ -378,6 +392,9 @@ def markdown(result: dict) -> str:
         "- Potentials: cubic levels 8, 16 trained by MLIP (shared/data); other levels: "
         "`mtp basis` + `fill_coeffs.py` (deterministic coefficients; cost does not depend on them).",
     ]
+    if m.get("mtp_level2_cubic_wall_s") is not None:
+        lines.append(f"- Floor: `mtp calc-efs` at level 2 on the cubic set (reading, neighbour lists, "
+                     f"writing, almost no basis work): {m['mtp_level2_cubic_wall_s']:.3f} s.")
     checks = [(r["set"], r["level"], r["mtp"]["check_vs_mlip_first100"]) for r in result["rows"]
               if "check_vs_mlip_first100" in r.get("mtp", {})]
     for s, lev, c in checks:

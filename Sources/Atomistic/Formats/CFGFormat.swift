@@ -230,13 +230,16 @@ public enum CFGFormat {
 
 /// Reads `.cfg` text straight from its UTF-8 bytes.
 ///
-/// Section headers and other short lines become `Line`s of `Substring`
-/// tokens, exactly as `FormatText` splits them, so that keyword and column
-/// matching keep `String` semantics. The atom lines, almost all of a file,
-/// take a byte-level path instead (`parseAtoms`): tokens are byte ranges in
-/// a reused buffer and numbers are parsed in place, so that no `String` or
-/// array is allocated per line or per number. Whatever the path, the values
-/// and the error messages are the same.
+/// Section headers and other short lines become `Line`s whose tokens are
+/// `Substring`s, so that keyword and column matching keep `String`
+/// semantics. The atom lines, almost all of a file, take a byte-level path
+/// instead (`parseAtoms`): tokens are byte ranges in a reused buffer and
+/// numbers are parsed in place, so that no `String` or array is allocated
+/// per line or per number. Whatever the path, the values and the error
+/// messages are the same.
+///
+/// Lines end at "\n" (a preceding "\r" is dropped); tokens are separated by
+/// space, tab, vertical tab or form feed, as in `FormatText`.
 private struct CFGParser {
     let file: String
     /// The UTF-8 text; valid for the parser's whole life (see `CFGFormat.parse`).
@@ -245,20 +248,29 @@ private struct CFGParser {
     var position = 0
     /// 1-based number of the last line read (0 before the first).
     var lineNumber = 0
-    /// Token bounds of the current atom line: start and end byte offsets,
-    /// two entries per token. Reused for every line.
-    var tokenBounds: [Int] = []
 
     init(bytes: UnsafeBufferPointer<UInt8>, file: String) {
         self.file = file
         self.bytes = bytes
     }
 
-    /// A non-blank line: 1-based number, raw text and whitespace tokens.
+    /// A non-blank line: 1-based number, raw bytes and whitespace tokens.
     struct Line {
         let number: Int
-        let text: Substring
+        let bytes: UnsafeBufferPointer<UInt8>
         let tokens: [Substring]
+        /// The whole line (without its line break), for messages.
+        var text: Substring { Substring(String(decoding: bytes, as: UTF8.self)) }
+
+        /// The text after token `k` (the rest of the line, untrimmed).
+        func rest(after k: Int) -> Substring {
+            var i = 0
+            for _ in 0...k {
+                while i < bytes.count && isSeparator(bytes[i]) { i += 1 }
+                while i < bytes.count && !isSeparator(bytes[i]) { i += 1 }
+            }
+            return Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[i...]), as: UTF8.self))
+        }
     }
 
     func error(_ line: Int, _ message: String) -> InputError {
@@ -280,11 +292,6 @@ private struct CFGParser {
         return max(tailIsEmpty ? breaks : breaks + 1, 1)
     }
 
-    /// Whitespace inside a line, as in `FormatText.tokens`: space, tab,
-    /// vertical tab, form feed.
-    @inline(__always)
-    static func isBlank(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 11 || b == 12 }
-
     /// The byte range of the next line without its "\n" or "\r\n", or nil
     /// at the end of the text; advances `position` and `lineNumber`.
     @inline(__always)
@@ -304,62 +311,67 @@ private struct CFGParser {
         return start..<end
     }
 
-    /// The bytes of `range` as a `Substring` (for tokens, messages).
-    func substring(_ range: Range<Int>) -> Substring {
-        Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
-    }
-
+    /// The next non-blank line with its tokens.
     mutating func nextLine() -> Line? {
         while let range = nextRawLine() {
-            guard range.contains(where: { !Self.isBlank(bytes[$0]) }) else { continue }
-            let text = substring(range)
-            return Line(number: lineNumber, text: text, tokens: FormatText.tokens(text))
+            let line = makeLine(range)
+            if !line.tokens.isEmpty { return line }
         }
         return nil
     }
 
-    mutating func peekLine() -> Line? {
-        let saved = (position, lineNumber)
-        defer { (position, lineNumber) = saved }
-        return nextLine()
+    /// The line in `range` (of line number `lineNumber`) with its tokens.
+    /// Tokens are separate small strings (mostly stored inline, without
+    /// allocation), which is faster than slicing a `Substring`.
+    func makeLine(_ range: Range<Int>) -> Line {
+        var tokens: [Substring] = []
+        var k = range.lowerBound
+        let end = range.upperBound
+        while k < end {
+            while k < end && isSeparator(bytes[k]) { k += 1 }
+            guard k < end else { break }
+            let start = k
+            while k < end && !isSeparator(bytes[k]) { k += 1 }
+            tokens.append(Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<k]), as: UTF8.self)))
+        }
+        return Line(number: lineNumber, bytes: UnsafeBufferPointer(rebasing: bytes[range]), tokens: tokens)
     }
 
-    /// Reads the next non-blank line into `tokenBounds`; returns its byte
-    /// range, or nil at the end of the text.
-    mutating func nextTokenizedLine() -> Range<Int>? {
+    /// Reads the next non-blank line and stores the start and end offsets of
+    /// its first `bounds.count / 2` tokens in `bounds`. Returns the line's
+    /// byte range and its total number of tokens, or nil at the end.
+    @inline(__always)
+    mutating func nextTokenizedLine(into bounds: UnsafeMutableBufferPointer<Int>) -> (range: Range<Int>, tokens: Int)? {
+        let capacity = bounds.count / 2
         while let range = nextRawLine() {
-            tokenBounds.removeAll(keepingCapacity: true)
+            var count = 0
             var k = range.lowerBound
             let end = range.upperBound
             while k < end {
-                while k < end && Self.isBlank(bytes[k]) { k += 1 }
+                while k < end && isSeparator(bytes[k]) { k += 1 }
                 guard k < end else { break }
                 let start = k
-                while k < end && !Self.isBlank(bytes[k]) { k += 1 }
-                tokenBounds.append(start)
-                tokenBounds.append(k)
+                while k < end && !isSeparator(bytes[k]) { k += 1 }
+                if count < capacity {
+                    bounds[2 * count] = start
+                    bounds[2 * count + 1] = k
+                }
+                count += 1
             }
-            if !tokenBounds.isEmpty { return range }
+            if count > 0 { return (range, count) }
         }
         return nil
     }
 
-    /// Token `k` of the line read by `nextTokenizedLine`, as bytes.
+    /// Token `k` of a line read by `nextTokenizedLine`, as bytes.
     @inline(__always)
-    func tokenBytes(_ k: Int) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(rebasing: bytes[tokenBounds[2 * k]..<tokenBounds[2 * k + 1]])
+    func tokenBytes(_ k: Int, _ bounds: UnsafeMutableBufferPointer<Int>) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[bounds[2 * k]..<bounds[2 * k + 1]])
     }
 
-    /// Token `k` of the line read by `nextTokenizedLine`, as a `Substring`.
-    func tokenText(_ k: Int) -> Substring {
-        substring(tokenBounds[2 * k]..<tokenBounds[2 * k + 1])
-    }
-
-    /// The line read by `nextTokenizedLine` as a `Line` (for the rare paths
-    /// that need `Substring` semantics: keywords and error messages).
-    func currentLine(_ range: Range<Int>) -> Line {
-        let text = substring(range)
-        return Line(number: lineNumber, text: text, tokens: FormatText.tokens(text))
+    /// Token `k` of a line read by `nextTokenizedLine`, as a `Substring`.
+    func tokenText(_ k: Int, _ bounds: UnsafeMutableBufferPointer<Int>) -> Substring {
+        Substring(String(decoding: tokenBytes(k, bounds), as: UTF8.self))
     }
 
     mutating func parseAll() throws -> [Configuration] {
@@ -397,16 +409,16 @@ private struct CFGParser {
     /// Number in token `k` of the current atom line: the exact fast path
     /// on the bytes, else `number` (which decides and words any error).
     @inline(__always)
-    func atomNumber(_ k: Int, what: @autoclosure () -> String) throws -> Double {
-        if let x = NumberFormatting.parseSimpleDouble(tokenBytes(k)) { return x }
-        return try number(tokenText(k), line: lineNumber, what: what())
+    func atomNumber(_ k: Int, _ bounds: UnsafeMutableBufferPointer<Int>, what: @autoclosure () -> String) throws -> Double {
+        if let x = NumberFormatting.parseSimpleDouble(tokenBytes(k, bounds)) { return x }
+        return try number(tokenText(k, bounds), line: lineNumber, what: what())
     }
 
     /// Integer in token `k` of the current atom line (see `atomNumber`).
     @inline(__always)
-    func atomInteger(_ k: Int, what: String) throws -> Int {
-        if let x = NumberFormatting.parseSimpleInt(tokenBytes(k)) { return x }
-        return try integer(tokenText(k), line: lineNumber, what: what)
+    func atomInteger(_ k: Int, _ bounds: UnsafeMutableBufferPointer<Int>, what: String) throws -> Int {
+        if let x = NumberFormatting.parseSimpleInt(tokenBytes(k, bounds)) { return x }
+        return try integer(tokenText(k, bounds), line: lineNumber, what: what)
     }
 
     /// The single number of a `Keyword` + value section: on the same line
@@ -444,9 +456,19 @@ private struct CFGParser {
     ]
 
     /// True if the line starts a section (or ends the block) rather than
-    /// carrying data.
+    /// carrying data. Every keyword starts with an ASCII letter, so a line
+    /// that starts like a number (digit, sign or point) is data without the
+    /// (slower, Unicode-aware) set lookup.
     static func isKeywordLine(_ line: Line) -> Bool {
-        keywords.contains(keyword(line.tokens[0]))
+        let first = line.tokens[0].utf8.first!
+        if startsLikeNumber(first) { return false }
+        return keywords.contains(keyword(line.tokens[0]))
+    }
+
+    /// True if `byte` is an ASCII digit, sign or decimal point.
+    @inline(__always)
+    static func startsLikeNumber(_ byte: UInt8) -> Bool {
+        byte &- 48 < 10 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
     }
 
     // MARK: Block
@@ -490,8 +512,14 @@ private struct CFGParser {
                     throw error(line.number, "unexpected text after Supercell: '\(line.text.trimmed)'")
                 }
                 var rows: [Vec3] = []
-                while let row = peekLine(), !Self.isKeywordLine(row) {
-                    _ = nextLine()
+                while true {
+                    // Rows run until the next keyword line, which is left unread.
+                    let saved = (position, lineNumber)
+                    guard let row = nextLine() else { break }
+                    if Self.isKeywordLine(row) {
+                        (position, lineNumber) = saved
+                        break
+                    }
                     guard rows.count < 3 else {
                         throw error(row.number, "Supercell has more than 3 rows")
                     }
@@ -521,7 +549,7 @@ private struct CFGParser {
                 guard line.tokens.count >= 2 else { throw error(line.number, "Feature without a key") }
                 let key = String(line.tokens[1])
                 // The value is the rest of the line after the key, trimmed.
-                let rest = line.text[line.tokens[1].endIndex...]
+                let rest = line.rest(after: 1)
                 features.append(Feature(key: key, value: String(rest).trimmingCharacters(in: .whitespaces)))
             case "EnergyWeight", "ForceWeight", "StressWeight", "VirialWeight":
                 let (token, at) = try scalar(after: line, what: String(head))
@@ -593,41 +621,39 @@ private struct CFGParser {
         let names = Array(columns)
         // The hot loop: one line per atom, tokens as byte ranges, numbers
         // parsed in place. Error checks keep the order of the columns.
+        let bounds = UnsafeMutableBufferPointer<Int>.allocate(capacity: 2 * names.count)
+        defer { bounds.deallocate() }
         for k in 0..<n {
-            guard let range = nextTokenizedLine() else {
+            guard let (range, tokenCount) = nextTokenizedLine(into: bounds) else {
                 throw error(lastLineNumber, "file ends after \(k) of \(n) atom lines (Size = \(n))")
             }
             // Keywords start with a letter; a first token that starts like a
             // number cannot be one, so the Substring check is rarely needed.
-            let first = bytes[tokenBounds[0]]
-            let numeric = first &- 48 < 10 || first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
-                || first == UInt8(ascii: ".")
-            if !numeric {
-                let line = currentLine(range)
+            if !Self.startsLikeNumber(bytes[bounds[0]]) {
+                let line = makeLine(range)
                 guard !Self.isKeywordLine(line) else {
                     throw error(line.number, "found '\(line.tokens[0])' after \(k) of \(n) atom lines: fewer atom lines than Size = \(n)")
                 }
             }
-            let tokenCount = tokenBounds.count / 2
             guard tokenCount == names.count else {
                 throw error(lineNumber, "atom line has \(tokenCount) values, the AtomData header has \(names.count) columns")
             }
-            if let i = idColumn { _ = try atomInteger(i, what: "id") }
-            let type = try atomInteger(typeColumn, what: "type")
+            if let i = idColumn { _ = try atomInteger(i, bounds, what: "id") }
+            let type = try atomInteger(typeColumn, bounds, what: "type")
             guard type >= 0 else { throw error(lineNumber, "type \(type) is below 0 (types are 0-based species indices)") }
             block.species.append(type)
-            let x = try atomNumber(pos[0], what: String(names[pos[0]]))
-            let y = try atomNumber(pos[1], what: String(names[pos[1]]))
-            let z = try atomNumber(pos[2], what: String(names[pos[2]]))
+            let x = try atomNumber(pos[0], bounds, what: String(names[pos[0]]))
+            let y = try atomNumber(pos[1], bounds, what: String(names[pos[1]]))
+            let z = try atomNumber(pos[2], bounds, what: String(names[pos[2]]))
             block.coords.append(Vec3(x, y, z))
             if let f = force {
-                let fx = try atomNumber(f[0], what: "fx")
-                let fy = try atomNumber(f[1], what: "fy")
-                let fz = try atomNumber(f[2], what: "fz")
+                let fx = try atomNumber(f[0], bounds, what: "fx")
+                let fy = try atomNumber(f[1], bounds, what: "fy")
+                let fz = try atomNumber(f[2], bounds, what: "fz")
                 block.forces?.append(Vec3(fx, fy, fz))
             }
             for (p, c) in extras.enumerated() {
-                block.properties[p].values.append(try atomNumber(c, what: String(names[c])))
+                block.properties[p].values.append(try atomNumber(c, bounds, what: String(names[c])))
             }
         }
         return block
@@ -732,6 +758,11 @@ enum FormatText {
 }
 
 // MARK: - File-private helpers
+
+/// The token separators inside a line, as in `FormatText.tokens`: space,
+/// tab, vertical tab, form feed.
+@inline(__always)
+private func isSeparator(_ b: UInt8) -> Bool { b == 32 || b == 9 || b == 11 || b == 12 }
 
 private extension Substring {
     var trimmed: String { String(self).trimmingCharacters(in: .whitespaces) }
