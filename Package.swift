@@ -55,7 +55,8 @@ let package = Package(
         .testTarget(name: "MTPTests", dependencies: ["MTP", "Atomistic"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-        .testTarget(name: "CLITests", dependencies: ["Atomistic", "MTP"]),
+        .testTarget(name: "CLITests", dependencies: ["Atomistic", "MTP", "mtp"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -28,9 +28,7 @@ struct CalcEFS: ParsableCommand {
         try reportingErrors {
             let clock = ContinuousClock()
             let t0 = clock.now
-            let pot = try MTPFile.read(path: potential)
-            let evaluator: Evaluator
-            do { evaluator = try Evaluator(pot) } catch { throw InputError(file: potential, "\(error)") }
+            let evaluator = try loadEvaluator(potential)
             let symbols = species.map { $0.split(separator: ",").map(String.init) }
             var (configs, readSymbols) = try ConfigurationFiles.read(input, symbols: symbols)
             let t1 = clock.now
@@ -38,7 +36,6 @@ struct CalcEFS: ParsableCommand {
             let workspace = EvaluationWorkspace()
             for c in configs.indices {
                 atoms += configs[c].atomCount
-                let where_ = "configuration \(c + 1)"
                 do {
                     let nl = try NeighborList(configs[c], cutoff: evaluator.cutoff)
                     let efs = try evaluator.evaluate(configs[c], neighbors: nl, workspace: workspace)
@@ -46,7 +43,7 @@ struct CalcEFS: ParsableCommand {
                     configs[c].forces = efs.forces
                     configs[c].virial = configs[c].isPeriodic ? efs.virial : nil
                 } catch {
-                    throw InputError(file: input, "\(where_): \(error)")
+                    throw ConfigurationFiles.located(error, in: input, configuration: c)
                 }
             }
             let t2 = clock.now

@@ -1,4 +1,5 @@
 import Atomistic
+import MTP
 
 /// The configuration formats the CLI reads and writes, chosen by extension.
 enum ConfigurationFiles {
@@ -20,6 +21,25 @@ enum ConfigurationFiles {
             let r = try ExtXYZFormat.read(path: path, species: symbols)
             return (r.configurations, r.species)
         }
+    }
+
+    /// An error found in configuration `index` (0-based) after reading,
+    /// located at the configuration's (or the offending atom's) line.
+    static func located(_ error: Error, in path: String, configuration index: Int) -> InputError {
+        var atom: Int? = nil
+        switch error {
+        case let e as EvaluationError:
+            if case let .speciesOutOfRange(a, _, _) = e { atom = a }
+        case let e as NeighborList.Failure:
+            switch e {
+            case let .overlappingAtoms(i, _, _): atom = i
+            case let .notFinite(a): atom = a
+            case .singularCell: break
+            }
+        default: break
+        }
+        let line = SourceLines.line(in: path, configuration: index, atom: atom)
+        return InputError(file: path, line: line, "configuration \(index + 1): \(error)")
     }
 
     static func write(_ configs: [Configuration], to path: String, symbols: [String]?, mlipStyle: Bool) throws {

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# One command on a fresh Debian machine: install the dependencies, build the
+# `mtp` tool (release) and run the main job on the data bundled in the
+# repository. Set MTP_TARGET_CPU=native to compile the kernels for this CPU.
+set -euo pipefail
+cd "$(dirname "$0")"
+bash scripts/install-deps.sh
+[ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
+swift build -c release --product mtp
+BIN="$(swift build -c release --show-bin-path)/mtp"
+mkdir -p out
+ln -sf "$BIN" out/mtp
+echo
+echo "== $("$BIN" --version)"
+bash scripts/main-job.sh "$BIN"

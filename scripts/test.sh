@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The test suite. Release build with testing enabled: the exactness tests
+# evaluate hundreds of configurations and are slow in debug builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
+swift build -c release -Xswiftc -enable-testing --build-tests --scratch-path .build-test
+swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test "$@"
