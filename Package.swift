@@ -44,9 +44,15 @@ let package = Package(
         // The Moment Tensor Potential: basis, .mtp files, evaluation.
         .target(name: "MTP", dependencies: ["Atomistic"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release))]),
+        // Training sets in HDF5: layout, writer, sharded parallel reader, cost model.
+        .target(name: "TrainingStore", dependencies: ["Atomistic", "Parallel", "CHDF5", "CMPI", "_CShims"]),
+        // A small gnuplot driver for the commands that draw plots.
+        .target(name: "Plotting", dependencies: ["Atomistic"]),
+        // Fitting: loss, distributed least squares, optimiser.
+        .target(name: "Fitting", dependencies: ["MTP", "Atomistic", "Parallel", "COpenBLAS"]),
         // The command-line tool.
         .executableTarget(name: "mtp", dependencies: [
-            "MTP", "Atomistic", "Parallel",
+            "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting", "Fitting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -56,6 +62,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "CLITests", dependencies: ["Atomistic", "MTP", "mtp"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingStoreTests", dependencies: ["TrainingStore", "Atomistic", "Parallel"],
                     resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -9,6 +9,7 @@ public struct LabelErrors: Sendable {
         public var sumSquares = 0.0
         public var sumAbs = 0.0
         public var max = 0.0
+        public init() {}
         public var rmse: Double { count == 0 ? .nan : (sumSquares / Double(count)).squareRoot() }
         public var mae: Double { count == 0 ? .nan : sumAbs / Double(count) }
         mutating func add(_ d: Double) {
