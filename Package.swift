@@ -61,6 +61,8 @@ let package = Package(
         .testTarget(name: "MTPTests", dependencies: ["MTP", "Atomistic"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
+        .testTarget(name: "FittingTests", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["Atomistic", "MTP", "mtp"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingStoreTests", dependencies: ["TrainingStore", "Atomistic", "Parallel"],

@@ -2,10 +2,11 @@
 /// images (a 1-atom cell with an 8 A cutoff sees hundreds of images of
 /// itself), in flat arrays.
 ///
-/// The list is built by binning in fractional coordinates, so the cost is
-/// linear in the atom count for large cells; small cells are handled by
-/// explicit image atoms. Build it once at the largest cutoff a job needs and
-/// derive lists for smaller cutoffs with `restricted(to:)`.
+/// Small cells (training sets: tens of atoms) are searched pair by pair over
+/// exactly the lattice translations that can matter; large cells by binning
+/// atoms and their images in fractional coordinates, linear in the atom
+/// count (see `Method`). Build the list once at the largest cutoff a job
+/// needs and derive lists for smaller cutoffs with `restricted(to:)`.
 public struct NeighborList: Sendable {
     public let cutoff: Double
     public let atomCount: Int
@@ -42,20 +43,20 @@ public struct NeighborList: Sendable {
         try self.init(config, cutoff: cutoff, method: .automatic)
     }
 
-    /// How pairs are searched. All methods give the same pairs (up to order
-    /// within an atom); `.automatic` picks the cheaper one, and the explicit
-    /// cases exist so that tests can check each against brute force.
+    /// How pairs are searched. Both searches give the same pairs (in a
+    /// different order within an atom); `.automatic` picks the cheaper one
+    /// and the explicit cases let tests check each against brute force.
     enum Method {
         case automatic
         /// For every atom pair (i, j), exactly the lattice translations that
-        /// put j inside the fractional bounding box of i's cutoff sphere.
-        /// Quadratic in the atom count but free of set-up, so it wins for the
-        /// small cells of training sets and for cutoffs longer than the cell.
+        /// put j inside the bounding box (in fractional coordinates) of the
+        /// cutoff sphere around i. Quadratic in the atom count but without
+        /// set-up, so it wins for the small cells of training sets and for
+        /// cutoffs much longer than the cell (a 1-atom cell).
         case imageLoop
-        /// Atoms and their images near the cell, binned in fractional
-        /// coordinates: linear in the atom count, for large cells.
+        /// Atoms and their images near the cell sorted into bins in
+        /// fractional coordinates: linear in the atom count, for large cells.
         case binned
-        case translationLoop
     }
 
     init(_ config: Configuration, cutoff: Double, method: Method) throws {
@@ -71,42 +72,34 @@ public struct NeighborList: Sendable {
         }
 
         let geometry = try Geometry(config, cutoff: cutoff)
-        let useImageLoop: Bool
+        let binned: Bool
         switch method {
-        case .automatic: useImageLoop = geometry.prefersImageLoop
-        case .imageLoop: useImageLoop = true
-        case .binned: useImageLoop = false
-        case .translationLoop: useImageLoop = true
+        case .automatic: binned = !geometry.prefersImageLoop
+        case .imageLoop: binned = false
+        case .binned: binned = true
         }
-        let tl = method == .translationLoop
-        let bins = useImageLoop ? nil : Bins(geometry)
+        let bins = binned ? Bins(geometry) : nil
 
         // The searches store straight into flat buffers sized from the
-        // density. If an atom does not fit, the buffers double and the search
-        // resumes at that atom, so a poor estimate costs time, never pairs.
+        // density. When an atom does not fit, the buffers double and the
+        // search resumes at that atom: a poor estimate costs time, not pairs.
         var capacity = geometry.estimatedPairCount
         var offs = [Int](repeating: 0, count: n + 1)
         var nb = [Int32](repeating: 0, count: capacity)
         var vx = [Double](repeating: 0, count: capacity)
-        var vy = [Double](repeating: 0, count: capacity)
-        var vz = [Double](repeating: 0, count: capacity)
-        var r = [Double](repeating: 0, count: capacity)
+        var vy = vx, vz = vx
         var first = 0
         while true {
-            let from = first, cap = capacity
+            let from = first, room = capacity
             first = try offs.withUnsafeMutableBufferPointer { o in
                 try nb.withUnsafeMutableBufferPointer { j in
                     try vx.withUnsafeMutableBufferPointer { x in
                         try vy.withUnsafeMutableBufferPointer { y in
                             try vz.withUnsafeMutableBufferPointer { z in
-                                try r.withUnsafeMutableBufferPointer { d in
-                                    var out = PairSink(offsets: o.baseAddress!, neighbor: j.baseAddress!,
-                                                       dx: x.baseAddress!, dy: y.baseAddress!, dz: z.baseAddress!,
-                                                       distance: d.baseAddress!, capacity: cap, count: o[from])
-                                    if let bins { return try bins.search(geometry, from: from, into: &out) }
-                                    if tl { return try geometry.searchTranslations(from: from, into: &out) }
-                                    return try geometry.searchImages(from: from, into: &out)
-                                }
+                                let out = PairSink(offsets: o.baseAddress!, neighbor: j.baseAddress!, dx: x.baseAddress!,
+                                                   dy: y.baseAddress!, dz: z.baseAddress!, capacity: room)
+                                if let bins { return try bins.search(geometry, from: from, into: out) }
+                                return try geometry.searchImages(from: from, into: out)
                             }
                         }
                     }
@@ -118,14 +111,21 @@ public struct NeighborList: Sendable {
             vx += repeatElement(0, count: capacity - vx.count)
             vy += repeatElement(0, count: capacity - vy.count)
             vz += repeatElement(0, count: capacity - vz.count)
-            r += repeatElement(0, count: capacity - r.count)
         }
         let total = offs[n]
         nb.removeLast(capacity - total)
         vx.removeLast(capacity - total); vy.removeLast(capacity - total); vz.removeLast(capacity - total)
-        r.removeLast(capacity - total)
-        r.withUnsafeMutableBufferPointer { d in
-            for p in d.indices { d[p] = d[p].squareRoot() }  // the searches stored squares
+        // Lengths in one vectorisable pass, with the same arithmetic as the
+        // squared lengths the searches compared with the cutoff.
+        let r = vx.withUnsafeBufferPointer { x in
+            vy.withUnsafeBufferPointer { y in
+                vz.withUnsafeBufferPointer { z in
+                    [Double](unsafeUninitializedCapacity: total) { d, count in
+                        for p in 0..<total { d[p] = (x[p] * x[p] + y[p] * y[p] + z[p] * z[p]).squareRoot() }
+                        count = total
+                    }
+                }
+            }
         }
         offsets = offs; neighbor = nb; dx = vx; dy = vy; dz = vz; distance = r
     }
@@ -193,43 +193,30 @@ public struct NeighborList: Sendable {
     }
 }
 
-/// Output cursor over preallocated flat buffers: one store per array per
-/// pair, with no append bookkeeping. Candidates are stored unconditionally
-/// and kept by advancing `count` only when within the cutoff, which avoids
-/// a hard-to-predict branch per candidate; `distance` holds squared lengths
-/// until one vectorisable square-root pass at the end. The searches check
-/// `room` before storing.
+/// Preallocated flat output buffers (offsets and the pair arrays but the
+/// lengths, computed afterwards). The searches store every candidate
+/// unconditionally and keep it by advancing their count only when it is
+/// within the cutoff: in a small cell about half the candidates are kept,
+/// so a branch there would be mispredicted half the time. They copy these
+/// pointers and the count into locals, since values in memory would be
+/// reloaded after every store through the pointers, and check the room
+/// before storing a batch of candidates.
 private struct PairSink {
     let offsets: UnsafeMutablePointer<Int>
     let neighbor: UnsafeMutablePointer<Int32>
     let dx: UnsafeMutablePointer<Double>
     let dy: UnsafeMutablePointer<Double>
     let dz: UnsafeMutablePointer<Double>
-    let distance: UnsafeMutablePointer<Double>
     let capacity: Int
-    var count: Int
-
-    /// How many more candidates can be stored.
-    @inline(__always) var room: Int { capacity - count }
-
-    /// Stores a candidate (squared length r2) and keeps it if `keep`.
-    @inline(__always) mutating func add(_ j: Int, _ x: Double, _ y: Double, _ z: Double, _ r2: Double, keep: Bool) {
-        neighbor[count] = Int32(truncatingIfNeeded: j)
-        dx[count] = x; dy[count] = y; dz[count] = z
-        distance[count] = r2
-        count += keep ? 1 : 0
-    }
-
-    /// Closes atom i's range of pairs.
-    @inline(__always) func finish(_ i: Int) { offsets[i + 1] = count }
 }
 
-/// floor(v) as an Int by truncation, which is one instruction on every
-/// x86-64, where `rounded(.down)` is a libm call without SSE4.1. The
-/// arguments here are bounded by the cutoff over the cell size.
+/// floor(v) for v > -1024, never smaller than the exact floor and at most
+/// one larger (rounding of v + 1024 is monotonic and integers are exact), so
+/// translation ranges computed with it can only gain a candidate, never lose
+/// one. Conversion by truncation is one instruction on every x86-64, where
+/// `rounded(.down)` without SSE4.1 is a libm call, plus a branch.
 @inline(__always) private func floorToInt(_ v: Double) -> Int {
-    let t = Int(v)
-    return Double(t) > v ? t - 1 : t
+    Int(v + 1024) - 1024
 }
 
 /// The cell and the atoms in the form both searches use: flat arrays of
@@ -239,9 +226,9 @@ private struct Geometry {
     let cutoffSquared: Double
     /// Periodicity per frame axis.
     let periodic: (Bool, Bool, Bool)
-    /// How far a cutoff sphere reaches along each fractional axis (the cutoff
-    /// over the spacing of lattice planes), padded by a relative 1e-9 so that
-    /// rounding can never push a pair within the cutoff outside the box.
+    /// How far a cutoff sphere reaches along each fractional axis: the cutoff
+    /// over the spacing of lattice planes, padded (relative 1e-9, absolute
+    /// 1e-9) so that rounding cannot put a pair within the cutoff outside.
     let reach: (Double, Double, Double)
     /// Fractional coordinates, wrapped into [0, 1) along periodic axes.
     let s0: [Double], s1: [Double], s2: [Double]
@@ -249,6 +236,9 @@ private struct Geometry {
     let x: [Double], y: [Double], z: [Double]
     /// Lattice translations: frame row a is (t[3a], t[3a+1], t[3a+2]).
     let t: [Double]
+    /// The fractional box holding every point a search looks at: the cell
+    /// plus `reach` along periodic axes, the atoms' extent along the others.
+    let lower: (Double, Double, Double), upper: (Double, Double, Double)
     /// Cell volume when all three axes are periodic, else nil.
     let volume: Double?
 
@@ -262,16 +252,18 @@ private struct Geometry {
         var r = [0.0, 0.0, 0.0]
         for a in 0..<3 {
             let area = norm(cross(frame[(a + 1) % 3], frame[(a + 2) % 3]))
-            r[a] = cutoff * area / det * (1 + 1e-9) + 1e-12
+            r[a] = cutoff * area / det * (1 + 1e-9) + 1e-9
         }
         reach = (r[0], r[1], r[2])
         let pbc = [config.pbc.x, config.pbc.y, config.pbc.z]
         periodic = (pbc[0], pbc[1], pbc[2])
         volume = pbc.allSatisfy { $0 } ? det : nil
-        t = frame.flatMap { [$0.x, $0.y, $0.z] }
+        t = [frame[0].x, frame[0].y, frame[0].z, frame[1].x, frame[1].y, frame[1].z,
+             frame[2].x, frame[2].y, frame[2].z]
 
-        var f = [[Double]](repeating: [Double](repeating: 0, count: n), count: 3)
-        var c = f
+        var f0 = [Double](repeating: 0, count: n), f1 = f0, f2 = f0
+        var c0 = f0, c1 = f0, c2 = f0
+        var lo = Vec3(repeating: .infinity), hi = Vec3(repeating: -.infinity)
         for i in 0..<n {
             let p = config.positions[i]
             var s = Vec3(dot(p, inv[0]), dot(p, inv[1]), dot(p, inv[2]))
@@ -280,14 +272,18 @@ private struct Geometry {
                 if s[a] >= 1 { s[a] = 0 }
             }
             let w = s.x * frame[0] + s.y * frame[1] + s.z * frame[2]
-            for a in 0..<3 { f[a][i] = s[a]; c[a][i] = w[a] }
+            f0[i] = s.x; f1[i] = s.y; f2[i] = s.z
+            c0[i] = w.x; c1[i] = w.y; c2[i] = w.z
+            lo = pointwiseMin(lo, s); hi = pointwiseMax(hi, s)
         }
-        s0 = f[0]; s1 = f[1]; s2 = f[2]
-        x = c[0]; y = c[1]; z = c[2]
+        s0 = f0; s1 = f1; s2 = f2
+        x = c0; y = c1; z = c2
+        for a in 0..<3 where pbc[a] { lo[a] = -r[a]; hi[a] = 1 + r[a] }
+        lower = (lo.x, lo.y, lo.z); upper = (hi.x, hi.y, hi.z)
     }
 
     /// A first guess at the pair count: the density times the cutoff sphere,
-    /// plus slack; without full periodicity, a guess of 48 per atom.
+    /// plus slack; without full periodicity, 48 per atom.
     var estimatedPairCount: Int {
         let n = Double(atomCount)
         var perAtom = 48.0
@@ -297,21 +293,24 @@ private struct Geometry {
         return Int(min(n * (perAtom * 1.1 + 8) + 64, 1e9))
     }
 
-    /// Whether `searchImages` beats binning. It does as long as its n^2 pair
-    /// visits are not much more than the points binning would test.
+    /// Whether `searchImages` is expected to beat binning. Measured on fcc Cu
+    /// with a 5 A cutoff: 32 atoms, the image loop takes 60% of the time of
+    /// binning (whose set-up dominates); 256 atoms, twice as long.
     var prefersImageLoop: Bool {
-        atomCount <= 96
+        atomCount <= 64
     }
 
-    /// The `.imageLoop` search for atoms `first...`; returns the first atom
-    /// not done (atomCount when all are), which is short when `out` fills.
-    func searchImages(from first: Int, into out: inout PairSink) throws -> Int {
+    /// The `.imageLoop` search for atoms `first...`: returns the first atom
+    /// not done, atomCount when all are, earlier when `out` is full.
+    func searchImages(from first: Int, into out: PairSink) throws -> Int {
         let n = atomCount
         let rc2 = cutoffSquared
         let overlap2 = NeighborList.overlapDistance * NeighborList.overlapDistance
         let (p0, p1, p2) = periodic
         let (r0, r1, r2) = reach
         let (t00, t01, t02, t10, t11, t12, t20, t21, t22) = (t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8])
+        let (jOut, xOut, yOut, zOut, offsets) = (out.neighbor, out.dx, out.dy, out.dz, out.offsets)
+        var count = offsets[first]
         return try s0.withUnsafeBufferPointer { s0 in
             try s1.withUnsafeBufferPointer { s1 in
                 try s2.withUnsafeBufferPointer { s2 in
@@ -323,7 +322,7 @@ private struct Geometry {
             let (xi, yi, zi) = (x[i], y[i], z[i])
             for j in 0..<n {
                 // Translations m along each periodic axis with |d + m| <= reach;
-                // a non-periodic axis only allows m = 0.
+                // a non-periodic axis only has m = 0.
                 let d0 = s0[j] - si0, d1 = s1[j] - si1, d2 = s2[j] - si2
                 var lo0 = 0, hi0 = 0, lo1 = 0, hi1 = 0, lo2 = 0, hi2 = 0
                 if p0 {
@@ -338,7 +337,7 @@ private struct Geometry {
                     lo2 = -floorToInt(r2 + d2); hi2 = floorToInt(r2 - d2)
                     if lo2 > hi2 { continue }
                 } else if abs(d2) > r2 { continue }
-                if out.room < (hi0 - lo0 + 1) * (hi1 - lo1 + 1) * (hi2 - lo2 + 1) { return i }
+                if out.capacity - count < (hi0 - lo0 + 1) * (hi1 - lo1 + 1) * (hi2 - lo2 + 1) { return i }
                 let bx = x[j] - xi, by = y[j] - yi, bz = z[j] - zi
                 for m0 in lo0...hi0 {
                     let f0 = Double(m0)
@@ -354,12 +353,14 @@ private struct Geometry {
                                 if j == i && m0 == 0 && m1 == 0 && m2 == 0 { continue }  // the atom itself
                                 throw NeighborList.Failure.overlappingAtoms(i: i, j: j, distance: rr.squareRoot())
                             }
-                            out.add(j, ex, ey, ez, rr, keep: rr < rc2)
+                            jOut[count] = Int32(truncatingIfNeeded: j)
+                            xOut[count] = ex; yOut[count] = ey; zOut[count] = ez
+                            count += rr < rc2 ? 1 : 0
                         }
                     }
                 }
             }
-            out.finish(i)
+            offsets[i + 1] = count
         }
         return n
                             }
@@ -371,67 +372,21 @@ private struct Geometry {
     }
 }
 
-extension Geometry {
-    func searchTranslations(from first: Int, into out: inout PairSink) throws -> Int {
-        let n = atomCount
-        let rc2 = cutoffSquared
-        let overlap2 = NeighborList.overlapDistance * NeighborList.overlapDistance
-        let (p0, p1, p2) = periodic
-        let (r0, r1, r2) = reach
-        let (t00, t01, t02, t10, t11, t12, t20, t21, t22) = (t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7], t[8])
-        return try x.withUnsafeBufferPointer { x in
-                        try y.withUnsafeBufferPointer { y in
-                            try z.withUnsafeBufferPointer { z in
-        for i in first..<n {
-            let (si0, si1, si2) = (s0[i], s1[i], s2[i])
-            let (xi, yi, zi) = (x[i], y[i], z[i])
-            let lo0 = p0 ? floorToInt(si0 - r0) : 0, hi0 = p0 ? floorToInt(si0 + r0) : 0
-            let lo1 = p1 ? floorToInt(si1 - r1) : 0, hi1 = p1 ? floorToInt(si1 + r1) : 0
-            let lo2 = p2 ? floorToInt(si2 - r2) : 0, hi2 = p2 ? floorToInt(si2 + r2) : 0
-            for m0 in lo0...hi0 {
-                for m1 in lo1...hi1 {
-                    for m2 in lo2...hi2 {
-                        let f0 = Double(m0), f1 = Double(m1), f2 = Double(m2)
-                        let sx = f0 * t00 + f1 * t10 + f2 * t20 - xi
-                        let sy = f0 * t01 + f1 * t11 + f2 * t21 - yi
-                        let sz = f0 * t02 + f1 * t12 + f2 * t22 - zi
-                        if out.room < n { return i }
-                        for j in 0..<n {
-                            let ex = x[j] + sx, ey = y[j] + sy, ez = z[j] + sz
-                            let rr = ex * ex + ey * ey + ez * ez
-                            if rr < overlap2 {
-                                if j == i && m0 == 0 && m1 == 0 && m2 == 0 { continue }  // the atom itself
-                                throw NeighborList.Failure.overlappingAtoms(i: i, j: j, distance: rr.squareRoot())
-                            }
-                            out.add(j, ex, ey, ez, rr, keep: rr < rc2)
-                        }
-                    }
-                }
-            }
-            out.finish(i)
-        }
-        return n
-                            }
-                        }
-                    }
-    }
-}
-
-/// The `.binned` search: every atom and every image within `reach` of the
-/// cell, sorted into bins at least half the reach wide in fractional
-/// coordinates, so that an atom's neighbours lie in the 5x5x5 bins around
-/// its own. Half-reach bins test about 60% as many points as reach-wide bins
-/// in a 3x3x3 stencil, and since bins along the last axis are contiguous in
-/// storage, the stencil is 25 runs of consecutive points.
+/// The `.binned` search: every atom and every image inside the box
+/// `Geometry.lower ... upper`, sorted into bins at least half the reach wide
+/// in fractional coordinates, so that an atom's neighbours lie in the 5x5x5
+/// bins around its own. That tests about 60% as many points as reach-wide
+/// bins in a 3x3x3 block, and as bins along the last axis are adjacent in
+/// storage, the block is 25 runs of consecutive points.
 private struct Bins {
     /// Bins per axis.
     let n0: Int, n1: Int, n2: Int
-    /// Lower corner of the binned box and bins per fractional unit.
-    let lo: (Double, Double, Double)
+    /// Lower corner of the box and bins per fractional unit.
+    let lower: (Double, Double, Double)
     let scale: (Double, Double, Double)
     /// Points of bin b are start[b] ..< start[b + 1] in the arrays below.
     let start: [Int]
-    /// Cartesian position of each point (atom plus lattice translation).
+    /// Cartesian position of each point (an atom plus a lattice translation).
     let x: [Double], y: [Double], z: [Double]
     /// The atom each point is an image of, and whether it is the atom itself.
     let atom: [Int32]
@@ -439,134 +394,127 @@ private struct Bins {
 
     init(_ g: Geometry) {
         let n = g.atomCount
-        let per = [g.periodic.0, g.periodic.1, g.periodic.2]
-        let reach = [g.reach.0, g.reach.1, g.reach.2]
-        let s = [g.s0, g.s1, g.s2]
-        var lo = [0.0, 0.0, 0.0], hi = [0.0, 0.0, 0.0]
-        for a in 0..<3 {
-            if per[a] {
-                lo[a] = -reach[a]; hi[a] = 1 + reach[a]
-            } else {
-                lo[a] = s[a].min()!; hi[a] = s[a].max()!
-            }
-        }
+        let (r0, r1, r2) = g.reach
+        let (p0, p1, p2) = g.periodic
+        let (lo0, lo1, lo2) = g.lower, (hi0, hi1, hi2) = g.upper
+        let t = g.t
 
-        // Every image inside the box [lo, hi]: per periodic axis the
-        // translations m with lo <= s + m <= hi.
-        var pf = [[Double]](repeating: [], count: 3)   // fractional
-        var pc = [[Double]](repeating: [], count: 3)   // Cartesian
-        var patom: [Int32] = [], pisAtom: [Bool] = []
-        let guess = Int(Double(n) * (1 + 2 * reach.reduce(0, +))) + 16
-        for a in 0..<3 { pf[a].reserveCapacity(guess); pc[a].reserveCapacity(guess) }
-        patom.reserveCapacity(guess); pisAtom.reserveCapacity(guess)
-        var range = [(0, 0), (0, 0), (0, 0)]
+        // Every image inside the box: along a periodic axis the translations
+        // m with lower <= s + m <= upper (`floorToInt` may add one just
+        // outside, which the clamping of bins absorbs).
+        let guess = Int(Double(n) * (1 + 2 * r0) * (1 + 2 * r1) * (1 + 2 * r2)) + 16
+        var ux: [Double] = [], uy: [Double] = [], uz: [Double] = []
+        var uatom: [Int32] = [], uisAtom: [Bool] = [], ubin: [Int] = []
+        ux.reserveCapacity(guess); uy.reserveCapacity(guess); uz.reserveCapacity(guess)
+        uatom.reserveCapacity(guess); uisAtom.reserveCapacity(guess); ubin.reserveCapacity(guess)
+
+        // Bins at least reach/2 wide, their number capped near the point
+        // count so that boxes mostly empty (vacuum, spread-out molecules)
+        // stay cheap; wider bins only make the 5x5x5 block cover more.
+        var nbin = [max(1, Int(((hi0 - lo0) / (r0 / 2)).rounded(.down))),
+                    max(1, Int(((hi1 - lo1) / (r1 / 2)).rounded(.down))),
+                    max(1, Int(((hi2 - lo2) / (r2 / 2)).rounded(.down)))]
+        while nbin[0] * nbin[1] * nbin[2] > 8 * guess + 125 {
+            for a in 0..<3 { nbin[a] = max(1, nbin[a] / 2) }
+        }
+        (n0, n1, n2) = (nbin[0], nbin[1], nbin[2])
+        let sc0 = hi0 > lo0 ? Double(n0) / (hi0 - lo0) : 0
+        let sc1 = hi1 > lo1 ? Double(n1) / (hi1 - lo1) : 0
+        let sc2 = hi2 > lo2 ? Double(n2) / (hi2 - lo2) : 0
+        lower = (lo0, lo1, lo2)
+        scale = (sc0, sc1, sc2)
+
+        let total = n0 * n1 * n2
+        var start = [Int](repeating: 0, count: total + 1)
         for i in 0..<n {
-            for a in 0..<3 {
-                range[a] = per[a] ? (-floorToInt(s[a][i] - lo[a]), floorToInt(hi[a] - s[a][i])) : (0, 0)
-            }
-            for m0 in range[0].0...max(range[0].0, range[0].1) where m0 <= range[0].1 {
-                for m1 in range[1].0...max(range[1].0, range[1].1) where m1 <= range[1].1 {
-                    for m2 in range[2].0...max(range[2].0, range[2].1) where m2 <= range[2].1 {
-                        let m = [Double(m0), Double(m1), Double(m2)]
-                        for a in 0..<3 {
-                            pf[a].append(s[a][i] + m[a])
-                            pc[a].append([g.x, g.y, g.z][a][i] + m[0] * g.t[a] + m[1] * g.t[3 + a] + m[2] * g.t[6 + a])
-                        }
-                        patom.append(Int32(i))
-                        pisAtom.append(m0 == 0 && m1 == 0 && m2 == 0)
+            let (s0, s1, s2) = (g.s0[i], g.s1[i], g.s2[i])
+            let a0 = p0 ? -floorToInt(r0 + s0) : 0, b0 = p0 ? floorToInt(hi0 - s0) : 0
+            let a1 = p1 ? -floorToInt(r1 + s1) : 0, b1 = p1 ? floorToInt(hi1 - s1) : 0
+            let a2 = p2 ? -floorToInt(r2 + s2) : 0, b2 = p2 ? floorToInt(hi2 - s2) : 0
+            for m0 in a0...b0 {
+                let f0 = Double(m0)
+                let k0 = Self.bin(s0 + f0, lo0, sc0, n0) * n1
+                for m1 in a1...b1 {
+                    let f1 = Double(m1)
+                    let k1 = (k0 + Self.bin(s1 + f1, lo1, sc1, n1)) * n2
+                    for m2 in a2...b2 {
+                        let f2 = Double(m2)
+                        let b = k1 + Self.bin(s2 + f2, lo2, sc2, n2)
+                        ux.append(g.x[i] + f0 * t[0] + f1 * t[3] + f2 * t[6])
+                        uy.append(g.y[i] + f0 * t[1] + f1 * t[4] + f2 * t[7])
+                        uz.append(g.z[i] + f0 * t[2] + f1 * t[5] + f2 * t[8])
+                        uatom.append(Int32(truncatingIfNeeded: i))
+                        uisAtom.append(m0 == 0 && m1 == 0 && m2 == 0)
+                        ubin.append(b)
+                        start[b + 1] += 1
                     }
                 }
             }
         }
-        let points = patom.count
-
-        // Bins at least reach/2 wide; their number is capped near the point
-        // count so that sparse boxes (vacuum, spread-out molecules) stay cheap.
-        var nbin = [1, 1, 1]
-        for a in 0..<3 { nbin[a] = max(1, Int(((hi[a] - lo[a]) / (reach[a] / 2)).rounded(.down))) }
-        while nbin[0] * nbin[1] * nbin[2] > 8 * points + 125 {
-            for a in 0..<3 { nbin[a] = max(1, nbin[a] / 2) }
-        }
-        var sc = [0.0, 0.0, 0.0]
-        for a in 0..<3 where hi[a] > lo[a] { sc[a] = Double(nbin[a]) / (hi[a] - lo[a]) }
-        (n0, n1, n2) = (nbin[0], nbin[1], nbin[2])
-        self.lo = (lo[0], lo[1], lo[2])
-        scale = (sc[0], sc[1], sc[2])
 
         // Counting sort of the points by bin.
-        let total = n0 * n1 * n2
-        var start = [Int](repeating: 0, count: total + 1)
-        var pbin = [Int](repeating: 0, count: points)
-        for p in 0..<points {
-            let b = Self.bin(pf[0][p], lo[0], sc[0], n0) * n1 * n2
-                + Self.bin(pf[1][p], lo[1], sc[1], n1) * n2 + Self.bin(pf[2][p], lo[2], sc[2], n2)
-            pbin[p] = b
-            start[b + 1] += 1
-        }
+        let points = ubin.count
         for b in 0..<total { start[b + 1] += start[b] }
         var fill = start
         var sx = [Double](repeating: 0, count: points), sy = sx, sz = sx
         var satom = [Int32](repeating: 0, count: points)
         var sisAtom = [Bool](repeating: false, count: points)
         for p in 0..<points {
-            let q = fill[pbin[p]]
-            fill[pbin[p]] += 1
-            sx[q] = pc[0][p]; sy[q] = pc[1][p]; sz[q] = pc[2][p]
-            satom[q] = patom[p]; sisAtom[q] = pisAtom[p]
+            let q = fill[ubin[p]]
+            fill[ubin[p]] = q + 1
+            sx[q] = ux[p]; sy[q] = uy[p]; sz[q] = uz[p]
+            satom[q] = uatom[p]; sisAtom[q] = uisAtom[p]
         }
         self.start = start
         x = sx; y = sy; z = sz; atom = satom; isAtom = sisAtom
     }
 
     /// Bin of fractional coordinate v along an axis, clamped into range.
-    @inline(__always) static func bin(_ v: Double, _ lo: Double, _ scale: Double, _ count: Int) -> Int {
-        let u = (v - lo) * scale
+    @inline(__always) static func bin(_ v: Double, _ lower: Double, _ scale: Double, _ count: Int) -> Int {
+        let u = (v - lower) * scale
         if !(u > 0) { return 0 }
         return u >= Double(count) ? count - 1 : Int(u)
     }
 
-    /// Searches atoms `first...`; returns the first atom not done (atomCount
-    /// when all are), which is short when `out` fills.
-    func search(_ g: Geometry, from first: Int, into out: inout PairSink) throws -> Int {
+    /// Searches atoms `first...`: returns the first atom not done, atomCount
+    /// when all are, earlier when `out` is full.
+    func search(_ g: Geometry, from first: Int, into out: PairSink) throws -> Int {
         let n = g.atomCount
         let rc2 = g.cutoffSquared
         let overlap2 = NeighborList.overlapDistance * NeighborList.overlapDistance
+        let (jOut, xOut, yOut, zOut, offsets) = (out.neighbor, out.dx, out.dy, out.dz, out.offsets)
+        var count = offsets[first]
         return try start.withUnsafeBufferPointer { start in
             try x.withUnsafeBufferPointer { x in
                 try y.withUnsafeBufferPointer { y in
                     try z.withUnsafeBufferPointer { z in
                         try atom.withUnsafeBufferPointer { atom in
         for i in first..<n {
-            let c0 = Self.bin(g.s0[i], lo.0, scale.0, n0)
-            let c1 = Self.bin(g.s1[i], lo.1, scale.1, n1)
-            let c2 = Self.bin(g.s2[i], lo.2, scale.2, n2)
+            let c0 = Self.bin(g.s0[i], lower.0, scale.0, n0)
+            let c1 = Self.bin(g.s1[i], lower.1, scale.1, n1)
+            let c2 = Self.bin(g.s2[i], lower.2, scale.2, n2)
             let (xi, yi, zi) = (g.x[i], g.y[i], g.z[i])
             let lo2 = max(0, c2 - 2), hi2 = min(n2 - 1, c2 + 2)
-            // Room for every point of the stencil, so the loop needs no checks.
-            var candidates = 0
             for b0 in max(0, c0 - 2)...min(n0 - 1, c0 + 2) {
                 for b1 in max(0, c1 - 2)...min(n1 - 1, c1 + 2) {
                     let row = (b0 * n1 + b1) * n2
-                    candidates += start[row + hi2 + 1] - start[row + lo2]
-                }
-            }
-            if out.room < candidates { return i }
-            for b0 in max(0, c0 - 2)...min(n0 - 1, c0 + 2) {
-                for b1 in max(0, c1 - 2)...min(n1 - 1, c1 + 2) {
-                    let row = (b0 * n1 + b1) * n2
-                    for q in start[row + lo2]..<start[row + hi2 + 1] {
+                    let run = start[row + lo2]..<start[row + hi2 + 1]
+                    if out.capacity - count < run.count { return i }
+                    for q in run {
                         let ex = x[q] - xi, ey = y[q] - yi, ez = z[q] - zi
                         let rr = ex * ex + ey * ey + ez * ez
-                        let j = Int(atom[q])
+                        let j = atom[q]
                         if rr < overlap2 {
                             if j == i && isAtom[q] { continue }  // the atom itself
-                            throw NeighborList.Failure.overlappingAtoms(i: i, j: j, distance: rr.squareRoot())
+                            throw NeighborList.Failure.overlappingAtoms(i: i, j: Int(j), distance: rr.squareRoot())
                         }
-                        out.add(j, ex, ey, ez, rr, keep: rr < rc2)
+                        jOut[count] = j
+                        xOut[count] = ex; yOut[count] = ey; zOut[count] = ez
+                        count += rr < rc2 ? 1 : 0
                     }
                 }
             }
-            out.finish(i)
+            offsets[i + 1] = count
         }
         return n
                         }

@@ -25,3 +25,6 @@ hid_t mtp_h5s_all(void) { return H5S_ALL; }
 unsigned mtp_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 unsigned mtp_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
 unsigned mtp_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
+hid_t mtp_h5e_default(void) { return H5E_DEFAULT; }
+size_t mtp_h5t_variable(void) { return H5T_VARIABLE; }
+hid_t mtp_h5t_native_hsize(void) { return H5T_NATIVE_HSIZE; }

@@ -30,9 +30,17 @@ final class NeighborListTests: XCTestCase {
         return out
     }
 
+    /// Checks the automatic choice and each search method.
     func assertMatchesBruteForce(_ c: Configuration, cutoff: Double, file: StaticString = #filePath, line: UInt = #line) throws {
-        let nl = try NeighborList(c, cutoff: cutoff)
         let ref = bruteForce(c, cutoff: cutoff)
+        for method in [NeighborList.Method.automatic, .imageLoop, .binned] {
+            try assertMatches(ref, c, cutoff: cutoff, method: method, file: file, line: line)
+        }
+    }
+
+    func assertMatches(_ ref: [[(Int, Double)]], _ c: Configuration, cutoff: Double, method: NeighborList.Method,
+                       file: StaticString, line: UInt) throws {
+        let nl = try NeighborList(c, cutoff: cutoff, method: method)
         for i in 0..<c.atomCount {
             var got: [(Int, Double)] = []
             for p in nl.offsets[i]..<nl.offsets[i + 1] {
@@ -41,7 +49,7 @@ final class NeighborListTests: XCTestCase {
                 XCTAssertEqual(norm(v), nl.distance[p], accuracy: 1e-12, file: file, line: line)
             }
             got.sort { ($0.0, $0.1) < ($1.0, $1.1) }
-            XCTAssertEqual(got.count, ref[i].count, "atom \(i) neighbour count", file: file, line: line)
+            XCTAssertEqual(got.count, ref[i].count, "atom \(i) neighbour count (\(method))", file: file, line: line)
             for (g, r) in zip(got, ref[i]) {
                 XCTAssertEqual(g.0, r.0, file: file, line: line)
                 XCTAssertEqual(g.1, r.1, accuracy: 1e-9, file: file, line: line)
@@ -89,6 +97,35 @@ final class NeighborListTests: XCTestCase {
         try assertMatchesBruteForce(c, cutoff: 5.0)
     }
 
+    func testClusterOutgrowingThePairEstimate() throws {
+        // A molecule gets a guess of 48 pairs per atom; 80 atoms all within
+        // the cutoff of each other overflow it, so the buffers must grow.
+        var gen = SystemRandomNumberGenerator()
+        let pos = (0..<80).map { _ in
+            Vec3(Double.random(in: 0...6, using: &gen), Double.random(in: 0...6, using: &gen), Double.random(in: 0...6, using: &gen))
+        }
+        let c = Configuration(species: [Int](repeating: 0, count: pos.count), positions: pos)
+        try assertMatchesBruteForce(c, cutoff: 12.0)
+        XCTAssertEqual(try NeighborList(c, cutoff: 12.0).pairCount, 80 * 79)
+    }
+
+    func testSmallCellsOfATrainingSetByBothSearches() throws {
+        // 2x2x2 fcc (32 atoms, cell shorter than two cutoffs) with random
+        // displacements and a triclinic strain: the regime of training sets.
+        var gen = SystemRandomNumberGenerator()
+        let a = 3.6
+        let basis = [Vec3(0, 0, 0), Vec3(0.5, 0.5, 0), Vec3(0.5, 0, 0.5), Vec3(0, 0.5, 0.5)]
+        let cell = [Vec3(2 * a, 0, 0), Vec3(0.4, 2 * a, 0), Vec3(-0.3, 0.6, 2 * a)]
+        var pos: [Vec3] = []
+        for i in 0..<2 { for j in 0..<2 { for k in 0..<2 { for b in basis {
+            let s = (Vec3(Double(i), Double(j), Double(k)) + b) / 2
+            let d = Vec3(Double.random(in: -0.3...0.3, using: &gen), Double.random(in: -0.3...0.3, using: &gen), Double.random(in: -0.3...0.3, using: &gen))
+            pos.append(s.x * cell[0] + s.y * cell[1] + s.z * cell[2] + d)
+        }}}}
+        let c = Configuration(cell: cell, pbc: .all, species: [Int](repeating: 0, count: pos.count), positions: pos)
+        try assertMatchesBruteForce(c, cutoff: 5.0)
+    }
+
     func testRestrictedEqualsRebuilt() throws {
         let c = Configuration(cell: [Vec3(3.2, 0, 0), Vec3(-1.6, 2.77, 0), Vec3(0, 0, 5.2)], pbc: .all,
                               species: [0, 0], positions: [Vec3(0, 0, 0), Vec3(0, 1.85, 2.6)])
@@ -105,8 +142,10 @@ final class NeighborListTests: XCTestCase {
     func testOverlapAndSingularCellAreErrors() {
         let overlap = Configuration(cell: [Vec3(3, 0, 0), Vec3(0, 3, 0), Vec3(0, 0, 3)], pbc: .all,
                                     species: [0, 0], positions: [Vec3(0, 0, 0), Vec3(3, 0, 0)])
-        XCTAssertThrowsError(try NeighborList(overlap, cutoff: 4)) { e in
-            XCTAssertEqual(e as? NeighborList.Failure, .overlappingAtoms(i: 0, j: 1, distance: 0))
+        for method in [NeighborList.Method.automatic, .imageLoop, .binned] {
+            XCTAssertThrowsError(try NeighborList(overlap, cutoff: 4, method: method)) { e in
+                XCTAssertEqual(e as? NeighborList.Failure, .overlappingAtoms(i: 0, j: 1, distance: 0))
+            }
         }
         let singular = Configuration(cell: [Vec3(3, 0, 0), Vec3(6, 0, 0), Vec3(0, 0, 3)], pbc: .all,
                                      species: [0], positions: [Vec3(0, 0, 0)])

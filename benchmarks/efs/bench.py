@@ -217,6 +217,17 @@ def main() -> None:
         log("no --mtp: motep only")
 
     inputs = prepare(a.mtp, out, a.sets, a.levels)
+    floor = None
+    lev2 = CUBIC / "02" / "pot.mtp"
+    if a.mtp and "cubic" in a.sets and lev2.exists():
+        # level 2 = one radial function, one moment: the run is nearly all
+        # file input/output and neighbour lists, the floor under every level
+        log("[cubic L2] mtp calc-efs (floor: I/O + neighbour lists)")
+        f = bench_mtp(a.mtp, pin, lev2, CUBIC / "training.cfg", out / "cubic-02.mtp-efs.cfg", a.repeat)
+        if "error" not in f:
+            floor = f["wall_s"]
+            log(f"    {floor:.3f} s")
+
     rows = []
     for s in a.sets:
         for lev in a.levels:
@@ -276,17 +287,6 @@ def main() -> None:
                     row["speedup_vs_motep"] = mo["us_per_atom"] / mt["us_per_atom"]
                     row["speedup_vs_motep_kernel"] = mo["us_per_atom_kernel"] / mt["us_per_atom"]
             rows.append(row)
-
-    floor = None
-    lev2 = CUBIC / "02" / "pot.mtp"
-    if a.mtp and "cubic" in a.sets and lev2.exists():
-        # level 2 = one radial function, one moment: the run is nearly all
-        # file input/output and neighbour lists, the floor under every level
-        log("[cubic L2] mtp calc-efs (floor: I/O + neighbour lists)")
-        f = bench_mtp(a.mtp, pin, lev2, CUBIC / "training.cfg", out / "cubic-02.mtp-efs.cfg", a.repeat)
-        if "error" not in f:
-            floor = f["wall_s"]
-            log(f"    {floor:.3f} s")
 
     meta = machine_info(a.mtp, pin)
     meta["mtp_level2_cubic_wall_s"] = floor

@@ -31,4 +31,7 @@ hid_t mtp_h5s_all(void);
 unsigned mtp_h5f_acc_rdonly(void);
 unsigned mtp_h5f_acc_rdwr(void);
 unsigned mtp_h5f_acc_trunc(void);
+hid_t mtp_h5e_default(void);
+size_t mtp_h5t_variable(void);
+hid_t mtp_h5t_native_hsize(void);
 #endif

@@ -1,0 +1,104 @@
+import XCTest
+import Atomistic
+import MTP
+import Parallel
+@testable import Fitting
+
+final class TrainerTests: XCTestCase {
+    /// A few small Cu configurations labelled by a reference MTP with a
+    /// little noise added, so the fit has non-zero residuals.
+    func data() throws -> (Potential, [Configuration]) {
+        let dir = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+        let pot = try MTPFile.read(path: dir.appendingPathComponent("cu-06.mtp").path)
+        var configs = try CFGFormat.read(path: dir.appendingPathComponent("cu-4.cfg").path)
+        for c in configs.indices { configs[c].energy! += 0.01 * Double(c) }
+        return (pot, configs)
+    }
+
+    /// The least-squares factor carries the loss gradient: 2 J^T r = 2 R_J^T r1,
+    /// checked against finite differences of the loss for every parameter.
+    func testLossGradientMatchesFiniteDifferences() throws {
+        let (pot, configs) = try data()
+        var start = pot
+        // Move away from the optimum so that the gradient is not ~0.
+        var theta = pot.parameters
+        for p in theta.indices { theta[p] *= 1 + 0.01 * Double(p % 5 - 2) }
+        start.parameters = theta
+        var options = TrainingOptions()
+        options.loss.forceScalingEpsilon = 0.5
+        options.ridge = 1e-6
+        let trainer = try Trainer(potential: start, configurations: configs, totalCount: configs.count,
+                                  options: options, communicator: Communicator.start())
+        let r = try trainer.factor(at: theta)
+        let n = pot.parameterCount + 1
+        let p = n - 1
+        // Gradient in column order, then back to parameter order.
+        var g = [Double](repeating: 0, count: p)
+        for c in 0..<p {
+            var s = 0.0
+            for i in 0...c { s += r[c * n + i] * r[p * n + i] }
+            g[trainer.order[c]] = 2 * s
+        }
+        // The factor also reproduces the loss: |r|^2 = |r1|^2 + rho^2.
+        var loss = 0.0
+        for i in 0..<n { loss += r[p * n + i] * r[p * n + i] }
+        XCTAssertEqual(loss, try trainer.errors(at: theta).loss, accuracy: 1e-10 * loss)
+        for q in 0..<p {
+            let h = 1e-6 * max(1, abs(theta[q]))
+            var up = theta, down = theta
+            up[q] += h; down[q] -= h
+            let fd = (try trainer.errors(at: up).loss - trainer.errors(at: down).loss) / (2 * h)
+            XCTAssertEqual(g[q], fd, accuracy: 1e-5 * max(abs(fd), abs(g[q])) + 1e-9, "parameter \(q)")
+        }
+    }
+
+    /// Training lowers the loss and reports finite errors; the linear
+    /// problem's condition number is finite.
+    func testTrainingReducesLoss() throws {
+        let (pot, configs) = try data()
+        var start = pot
+        start.speciesCoeffs = nil
+        start.momentCoeffs = nil
+        var options = TrainingOptions()
+        options.maxIterations = 8
+        let trainer = try Trainer(potential: start, configurations: configs, totalCount: configs.count,
+                                  options: options, communicator: Communicator.start())
+        var losses: [Double] = []
+        var conds: [Double] = []
+        let final = try trainer.run(progress: { losses.append($0.errors.loss); conds.append($0.conditionNumber) })
+        XCTAssertGreaterThan(losses.count, 2)
+        for (a, b) in zip(losses, losses.dropFirst()) { XCTAssertLessThanOrEqual(b, a) }
+        XCTAssertLessThan(final.loss, losses[0])
+        XCTAssertTrue(conds.allSatisfy { $0.isFinite && $0 >= 1 })
+    }
+
+    func testStreamingQRMatchesOneShotFactor() {
+        var g = SystemRandomNumberGenerator()
+        let n = 5
+        let rows = (0..<40).map { _ in (0..<n).map { _ in Double.random(in: -1...1, using: &g) } }
+        var a = StreamingQR(columns: n, blockRows: 7)
+        for r in rows { a.append(r) }
+        a.flush()
+        // R^T R equals A^T A (the Gram matrix) whatever the blocking.
+        for i in 0..<n {
+            for j in 0..<n {
+                var gram = 0.0
+                for r in rows { gram += r[i] * r[j] }
+                var rtr = 0.0
+                for k in 0..<n { rtr += a.r[i * n + k] * a.r[j * n + k] }
+                XCTAssertEqual(rtr, gram, accuracy: 1e-12 * 40)
+            }
+        }
+        // Combining two halves gives the same Gram matrix.
+        var h1 = StreamingQR(columns: n), h2 = StreamingQR(columns: n)
+        for r in rows[..<15] { h1.append(r) }
+        for r in rows[15...] { h2.append(r) }
+        h1.flush(); h2.flush()
+        let c = StreamingQR.combine([h1.r, h2.r], columns: n)
+        for i in 0..<n { for j in 0..<n {
+            var x = 0.0, y = 0.0
+            for k in 0..<n { x += c[i * n + k] * c[j * n + k]; y += a.r[i * n + k] * a.r[j * n + k] }
+            XCTAssertEqual(x, y, accuracy: 1e-11)
+        }}
+    }
+}
