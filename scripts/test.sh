@@ -6,3 +6,4 @@ cd "$(dirname "$0")/.."
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 swift build -c release -Xswiftc -enable-testing --build-tests --scratch-path .build-test
 swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test "$@"
+bash scripts/test-mpi.sh .build-test/release/mtp

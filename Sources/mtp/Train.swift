@@ -99,11 +99,11 @@ struct Train: ParsableCommand {
             say("resuming at iteration \(s.state.iteration) (loss \(s.state.loss))")
         }
         say("training \(trainer.potential.parameterCount) parameters on \(all.count) configurations (\(all.reduce(0) { $0 + $1.atomCount }) atoms), \(comm.size) rank\(comm.size == 1 ? "" : "s")")
-        say("  iter          loss   E-RMSE meV/atom   F-RMSE eV/A   S-RMSE GPa      lambda    cond(lin)    time s")
+        say("  iter                loss  E-RMSE meV/atom   F-RMSE eV/A   S-RMSE GPa      lambda    cond(lin)    time s")
         let clock = ContinuousClock()
         let t0 = clock.now
         let final = try trainer.run(from: resumeState, progress: { r in
-            say(String(format: "%6d  %12.6e  %16.4f  %12.5f  %11.5f  %10.2e  %11.3e  %8.2f",
+            say(String(format: "%6d  %.12e  %12.4f  %12.5f  %11.5f  %10.2e  %11.3e  %8.2f",
                        r.state.iteration, r.errors.loss, r.errors.energyRMSE, r.errors.forceRMSE, r.errors.stressRMSE,
                        r.state.lambda, r.conditionNumber, r.seconds))
         }, checkpoint: { state in

@@ -132,24 +132,70 @@ final class TrainingStoreTests: XCTestCase {
 
     // MARK: VASP
 
-    func testVasprunMatchesASE() throws {
-        let r = try VASPFormat.readVasprun(path: try fixture("vasp/vasprun_pstress.xml"))
-        XCTAssertEqual(r.species, ["C"])
-        let c = try XCTUnwrap(r.configurations.last)
-        XCTAssertEqual(c.energy!, -20.246959373169393, accuracy: 1e-8)  // ASE, free energy without P*V
-        XCTAssertEqual(c.virial!.xx, -1.17850359, accuracy: 1e-7)
-        XCTAssertEqual(c.virial!.xy, 0, accuracy: 1e-12)
+    /// expected.json, written with the synthetic VASP fixtures by
+    /// Fixtures/vasp/make_fixtures.py from the values it chose.
+    struct ExpectedVASPRun: Decodable {
+        struct Step: Decodable {
+            var cell: [[Double]], positions: [[Double]], forces: [[Double]]
+            var energy: Double, enthalpyPV: Double, stressKB: [Double], virial: [Double]
+        }
+        var species: [String]
+        var speciesIndices: [Int]
+        var steps: [Step]
     }
 
-    func testOUTCARMatchesASE() throws {
-        let r = try VASPFormat.readOUTCAR(path: try fixture("vasp/OUTCAR_example_1"))
-        XCTAssertEqual(r.species, ["Ni"])
-        let c = try XCTUnwrap(r.configurations.last)
-        XCTAssertEqual(c.atomCount, 18)
-        XCTAssertEqual(c.energy, -68.22868532)
-        XCTAssertEqual(c.forces![0], Vec3(0.030415, -0.114705, -0.460114))
-        let expected: [Double] = [-15.46101148, -16.52185903, -16.21395581, -3.38610729, 1.31344916, 1.80187468]
-        for (x, y) in zip(c.virial!.voigt, expected) { XCTAssertEqual(x, y, accuracy: 1e-6) }
+    func expectedVASPRun() throws -> ExpectedVASPRun {
+        try JSONDecoder().decode(ExpectedVASPRun.self, from: Data(contentsOf: URL(fileURLWithPath: try fixture("vasp/expected.json"))))
+    }
+
+    /// Every step of `r` against the expectation; `positionTolerance` is the
+    /// file's print precision for Cartesian positions (vasprun has exact
+    /// fractional coordinates, OUTCAR prints Cartesian ones to 1e-5).
+    func assertMatches(_ r: VASPFormat.Result, _ e: ExpectedVASPRun, positionTolerance: Double,
+                       file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(r.species, e.species, file: file, line: line)
+        XCTAssertEqual(r.configurations.count, e.steps.count, file: file, line: line)
+        func near(_ a: Vec3, _ b: [Double], _ tol: Double, _ what: String) {
+            for k in 0..<3 { XCTAssertEqual(a[k], b[k], accuracy: tol, what, file: file, line: line) }
+        }
+        for (n, (c, s)) in zip(r.configurations, e.steps).enumerated() {
+            let step = "step \(n + 1)"
+            XCTAssertEqual(c.species, e.speciesIndices, step, file: file, line: line)
+            XCTAssertEqual(c.pbc, .all, step, file: file, line: line)
+            for k in 0..<3 { near(c.cell[k], s.cell[k], 1e-12, "\(step) cell row \(k + 1)") }
+            XCTAssertEqual(c.positions.count, s.positions.count, step, file: file, line: line)
+            for (a, (p, q)) in zip(c.positions, s.positions).enumerated() { near(p, q, positionTolerance, "\(step) position \(a + 1)") }
+            guard let forces = c.forces, let energy = c.energy, let virial = c.virial else {
+                XCTFail("\(step): missing labels", file: file, line: line); continue
+            }
+            XCTAssertEqual(forces.count, s.forces.count, step, file: file, line: line)
+            for (a, (f, g)) in zip(forces, s.forces).enumerated() { near(f, g, 1e-12, "\(step) force \(a + 1)") }
+            // Printed to 1e-8 eV (vasprun: F + P*V, rounded, then P*V removed).
+            XCTAssertEqual(energy, s.energy, accuracy: 1e-8, "\(step) energy", file: file, line: line)
+            for (k, (w, x)) in zip(virial.voigt, s.virial).enumerated() {
+                XCTAssertEqual(w, x, accuracy: 1e-12, "\(step) virial component \(k + 1) (Voigt)", file: file, line: line)
+            }
+        }
+    }
+
+    func testVasprunMatchesSyntheticRun() throws {
+        let e = try expectedVASPRun()
+        let path = try fixture("vasp/vasprun_synthetic.xml")
+        let r = try VASPFormat.readVasprun(path: path)
+        assertMatches(r, e, positionTolerance: 1e-12)
+        // The fixture is only a test of PSTRESS handling if the term matters.
+        XCTAssertGreaterThan(e.steps.map(\.enthalpyPV).min()!, 0.1)
+        let last = try VASPFormat.readVasprun(path: path, lastStepOnly: true)
+        XCTAssertEqual(last.configurations, [r.configurations.last!])
+    }
+
+    func testOUTCARMatchesSyntheticRun() throws {
+        let e = try expectedVASPRun()
+        let path = try fixture("vasp/OUTCAR_synthetic")
+        let r = try VASPFormat.readOUTCAR(path: path)
+        assertMatches(r, e, positionTolerance: 5.1e-6)
+        let last = try VASPFormat.readOUTCAR(path: path, lastStepOnly: true)
+        XCTAssertEqual(last.configurations, [r.configurations.last!])
     }
 
     // MARK: Partition and cost
