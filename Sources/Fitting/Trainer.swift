@@ -67,6 +67,7 @@ public final class Trainer {
     /// radial coefficients, then the residual.
     let order: [Int]
     let workspace = EvaluationWorkspace()
+    let gauge: Gauge
 
     public init(potential start: Potential, configurations: [Configuration], totalCount: Int,
                 options: TrainingOptions, communicator: Communicator) throws {
@@ -78,6 +79,7 @@ public final class Trainer {
         }
         if pot.speciesCoeffs == nil { pot.speciesCoeffs = [Double](repeating: 0, count: pot.speciesCount) }
         if pot.momentCoeffs == nil { pot.momentCoeffs = [Double](repeating: 0, count: pot.basis.scalarCount) }
+        gauge = Gauge(pot.basis)
         potential = pot
         self.options = options
         self.communicator = communicator
@@ -276,7 +278,9 @@ public final class Trainer {
                 state.lossEvaluations += 1
                 if trial.loss.isFinite && trial.loss < state.loss {
                     let decrease = (state.loss - trial.loss) / max(state.loss, 1e-300)
-                    state.parameters = theta
+                    var moved = potential
+                    moved.parameters = theta
+                    state.parameters = gauge.normalised(moved).parameters
                     state.loss = trial.loss
                     state.lambda = max(state.lambda / 3, 1e-12)
                     accepted = true
