@@ -4,6 +4,7 @@ import Atomistic
 import MTP
 import Fitting
 import Parallel
+import TrainingStore
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,13 +14,14 @@ struct Train: ParsableCommand {
         Like MLIP's `mlp train POT DATA`: starts from POT (untrained template or trained potential),
         fits all its parameters to the energies, forces and stresses of DATA (.cfg or .extxyz) and
         writes the trained potential to --output. Under `mpirun -np N` the configurations are split
-        into N contiguous shards of near-equal size; the result does not depend on N.
+        into N contiguous shards of near-equal cost (a .h5 store is read shard by shard with MPI-IO;
+        .cfg and .extxyz files are read whole by every rank); the result does not depend on N.
         The optimiser is Levenberg-Marquardt on all parameters with the linear least-squares part
         solved by distributed Householder QR; each iteration prints the loss and training errors.
         """)
 
     @Argument(help: "Initial potential (.mtp), untrained or trained.") var potential: String
-    @Argument(help: "Training set (.cfg, .extxyz).") var data: String
+    @Argument(help: "Training set (.h5, .cfg, .extxyz). A .h5 store is read in shards, one per rank.") var data: String
     @Option(name: .shortAndLong, help: "Where to write the trained potential.") var output: String
     @Option(help: "Weight of energies (per atom).") var energyWeight: Double = 1
     @Option(help: "Weight of forces.") var forceWeight: Double = 0.01
@@ -46,22 +48,48 @@ struct Train: ParsableCommand {
         let comm = Communicator.start()
         defer { Communicator.finish() }
         func say(_ s: String) { if comm.isRoot { print(s); fflush(stdout) } }
+        var failure: Error? = nil
         do {
             try train(comm, say)
         } catch {
-            // Every rank meets the same input error; one line from rank 0.
-            if comm.isRoot { FileHandle.standardError.write(Data("mtp: error: \(error)\n".utf8)) }
+            failure = error
+        }
+        // Ranks agree on failure so that none waits in a collective call;
+        // the lowest failing rank reports (every rank sees the same input
+        // error for .cfg files, so it is printed once).
+        let firstFailing = -Int(comm.allReduceMax(-Double(failure == nil ? comm.size : comm.rank)))
+        if firstFailing < comm.size {
+            if let failure, comm.rank == firstFailing {
+                FileHandle.standardError.write(Data("mtp: error: \(failure)\n".utf8))
+            }
             Communicator.finish()
             throw ExitCode(1)
         }
     }
 
-    func train(_ comm: Communicator, _ say: (String) -> Void) throws {
-        let start = try MTPFile.read(path: potential)
+    /// This rank's configurations, the total count and the group names.
+    func load(_ comm: Communicator, speciesCount: Int) throws -> (local: [Configuration], first: Int, total: Int, atoms: Int) {
+        if data.lowercased().hasSuffix(".h5") {
+            let shard = try ShardedRead.read(path: data, communicator: comm)
+            guard shard.totalConfigurations > 0 else { throw InputError(file: data, "the training set is empty") }
+            guard shard.species.count <= speciesCount else {
+                throw InputError(file: data, "the store has \(shard.species.count) species (\(shard.species.joined(separator: ","))), the potential species_count \(speciesCount)")
+            }
+            let atoms = Int(comm.allGatherOrdered([Double(shard.configurations.reduce(0) { $0 + $1.atomCount })]).reduce(0, +))
+            return (shard.configurations, shard.range.lowerBound, shard.totalConfigurations, atoms)
+        }
         let symbols = species.map { $0.split(separator: ",").map(String.init) }
         let (all, _) = try ConfigurationFiles.read(data, symbols: symbols)
         guard !all.isEmpty else { throw InputError(file: data, "the training set is empty") }
-        for (c, config) in all.enumerated() {
+        let range = Partition.contiguous(costs: all.map { Double($0.atomCount) }, parts: comm.size)[comm.rank]
+        return (Array(all[range]), range.lowerBound, all.count, all.reduce(0) { $0 + $1.atomCount })
+    }
+
+    func train(_ comm: Communicator, _ say: (String) -> Void) throws {
+        let start = try MTPFile.read(path: potential)
+        let (local, first, total, atoms) = try load(comm, speciesCount: start.speciesCount)
+        for (n, config) in local.enumerated() {
+            let c = first + n
             for (a, z) in config.species.enumerated() where z >= start.speciesCount {
                 throw ConfigurationFiles.located(EvaluationError.speciesOutOfRange(atom: a, species: z, speciesCount: start.speciesCount),
                                                  in: data, configuration: c)
@@ -71,8 +99,6 @@ struct Train: ParsableCommand {
                                  "configuration \(c + 1) has no energy, forces or stress to fit")
             }
         }
-        let range = Shards.contiguous(costs: all.map { Double($0.atomCount) }, parts: comm.size)[comm.rank]
-        let local = Array(all[range])
 
         var options = TrainingOptions()
         options.loss = LossSettings(energyWeight: energyWeight, forceWeight: forceWeight, stressWeight: stressWeight,
@@ -82,7 +108,7 @@ struct Train: ParsableCommand {
         options.ridge = ridge
         let trainer: Trainer
         do {
-            trainer = try Trainer(potential: start, configurations: local, totalCount: all.count, options: options, communicator: comm)
+            trainer = try Trainer(potential: start, configurations: local, totalCount: total, options: options, communicator: comm)
         } catch {
             throw InputError(file: data, "\(error)")
         }
@@ -98,7 +124,7 @@ struct Train: ParsableCommand {
             resumeState = s.state
             say("resuming at iteration \(s.state.iteration) (loss \(s.state.loss))")
         }
-        say("training \(trainer.potential.parameterCount) parameters on \(all.count) configurations (\(all.reduce(0) { $0 + $1.atomCount }) atoms), \(comm.size) rank\(comm.size == 1 ? "" : "s")")
+        say("training \(trainer.potential.parameterCount) parameters on \(total) configurations (\(atoms) atoms), \(comm.size) rank\(comm.size == 1 ? "" : "s")")
         say("  iter                loss  E-RMSE meV/atom   F-RMSE eV/A   S-RMSE GPa      lambda    cond(lin)    time s")
         let clock = ContinuousClock()
         let t0 = clock.now
@@ -124,7 +150,7 @@ struct Train: ParsableCommand {
         say("iterations \(final.iteration), Jacobian passes \(final.jacobianPasses), loss evaluations \(final.lossEvaluations), wall \(String(format: "%.2f", Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18)) s -> \(output)")
         if comm.isRoot {
             let s = Summary(potential: output, parameters: pot.parameterCount, level: nil,
-                            configurations: all.count, ranks: comm.size,
+                            configurations: total, ranks: comm.size,
                             iterations: final.iteration, jacobianPasses: final.jacobianPasses,
                             lossEvaluations: final.lossEvaluations, loss: final.loss, converged: final.converged,
                             wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18,
@@ -153,26 +179,6 @@ struct Train: ParsableCommand {
         var converged: Bool
         var wallSeconds: Double
         var groups: [GroupErrors.Row]
-    }
-}
-
-/// Contiguous ranges of near-equal total cost, one per part (possibly empty).
-enum Shards {
-    static func contiguous(costs: [Double], parts: Int) -> [Range<Int>] {
-        let total = costs.reduce(0, +)
-        var out: [Range<Int>] = []
-        var start = 0, acc = 0.0
-        for p in 0..<parts {
-            let target = total * Double(p + 1) / Double(parts)
-            var end = start
-            while end < costs.count && (p == parts - 1 || acc + costs[end] / 2 <= target) {
-                acc += costs[end]
-                end += 1
-            }
-            out.append(start..<end)
-            start = end
-        }
-        return out
     }
 }
 
