@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import Atomistic
+import MTP
 
 /// The `mtp` executable as users run it: exit status, messages, files.
 final class CLITests: XCTestCase {
@@ -162,5 +163,68 @@ final class CLITests: XCTestCase {
 
         // A missing file.
         try assertFails(["calc-efs", pot, tmp.appendingPathComponent("missing.cfg").path, out], mentions: ["missing.cfg"], output: out)
+    }
+}
+
+/// Training sets in HDF5 and training, as users run them.
+extension CLITests {
+    func path(_ n: String) -> String { tmp.appendingPathComponent(n).path }
+    var cli: CLITests { self }
+
+    func testConvertRoundTripAndDataInfo() throws {
+        let cfg = cli.fixture("cu-3.cfg")
+        XCTAssertEqual(try cli.mtp("convert", cfg, "--species", "Cu", "--group", "BULK", "-o", path("s.h5")).status, 0)
+        // Appending needs --append; without it an existing store is an error.
+        XCTAssertNotEqual(try cli.mtp("convert", cfg, "--species", "Cu", "-o", path("s.h5")).status, 0)
+        XCTAssertEqual(try cli.mtp("convert", cfg, "--species", "Cu", "--group", "MORE", "--append", "-o", path("s.h5")).status, 0)
+        let back = try cli.mtp("convert", path("s.h5"), "-o", path("back.cfg"))
+        XCTAssertEqual(back.status, 0, back.err)
+        let a = try CFGFormat.read(path: cfg), b = try CFGFormat.read(path: path("back.cfg"))
+        XCTAssertEqual(b.count, 6)
+        for (x, y) in zip(a + a, b) {
+            XCTAssertEqual(x.positions, y.positions)
+            XCTAssertEqual(x.energy, y.energy)
+            XCTAssertEqual(x.forces, y.forces)
+            XCTAssertEqual(x.virial, y.virial)
+        }
+        let info = try cli.mtp("data", "info", path("s.h5"), "--plot", path("plot"), "--cutoffs", "5.0")
+        XCTAssertEqual(info.status, 0, info.err)
+        XCTAssertTrue(info.out.contains("BULK") && info.out.contains("MORE"), info.out)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("plot-nearest.dat")))
+    }
+
+    func testBadStoreIsAClearError() throws {
+        let junk = path("junk.h5")
+        try Data("not an HDF5 file".utf8).write(to: URL(fileURLWithPath: junk))
+        try cli.assertFails(["data", "info", junk], mentions: [junk])
+        try cli.assertFails(["train", cli.fixture("cu-08.mtp"), junk, "-o", path("o.mtp")], mentions: [junk], output: path("o.mtp"))
+    }
+
+    func testTrainFitsAndRejectsBadData() throws {
+        let pot = cli.fixture("cu-08.mtp"), cfg = cli.fixture("cu-3.cfg")
+        let out = path("fit.mtp")
+        let r = try cli.mtp("train", pot, cfg, "-o", out, "--max-iter", "2")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("training errors"), r.out)
+        XCTAssertNoThrow(try MTPFile.read(path: out))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + ".json"))
+
+        let lines = try String(contentsOfFile: cfg, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // NaN energy of configuration 1.
+        let e = lines.firstIndex { $0.contains("Energy") }! + 1
+        var nan = lines; nan[e] = "          nan"
+        let nanPath = try write("nan.cfg", nan.joined(separator: "\n"))
+        try cli.assertFails(["train", pot, nanPath, "-o", path("a.mtp")], mentions: [nanPath + ":\(e + 1):"], output: path("a.mtp"))
+        // A potential for one species, data with two.
+        var two = lines
+        two[10] = two[10].replacingOccurrences(of: "    0    ", with: "    1    ")
+        let twoPath = try write("two.cfg", two.joined(separator: "\n"))
+        try cli.assertFails(["train", pot, twoPath, "-o", path("b.mtp")], mentions: [twoPath + ":11:", "species_count 1"], output: path("b.mtp"))
+        // Positions without forces or energy: nothing to fit.
+        let bare = try write("bare.cfg", "BEGIN_CFG\n Size\n 1\n Supercell\n 3 0 0\n 0 3 0\n 0 0 3\n AtomData: id type cartes_x cartes_y cartes_z\n 1 0 0 0 0\nEND_CFG\n")
+        try cli.assertFails(["train", pot, bare, "-o", path("c.mtp")], mentions: [bare + ":1:", "no energy"], output: path("c.mtp"))
+        // An empty training set.
+        let empty = try write("empty.cfg", "")
+        try cli.assertFails(["train", pot, empty, "-o", path("d.mtp")], mentions: [empty, "empty"], output: path("d.mtp"))
     }
 }
