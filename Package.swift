@@ -42,7 +42,7 @@ let package = Package(
         // Configurations, cells, neighbour lists, file formats.
         .target(name: "Atomistic"),
         // The Moment Tensor Potential: basis, .mtp files, evaluation.
-        .target(name: "MTP", dependencies: ["Atomistic"],
+        .target(name: "MTP", dependencies: ["Atomistic", "COpenBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release))]),
         // Training sets in HDF5: layout, writer, sharded parallel reader, cost model.
         .target(name: "TrainingStore", dependencies: ["Atomistic", "Parallel", "CHDF5", "CMPI", "_CShims"]),

@@ -1,4 +1,5 @@
 import Atomistic
+import COpenBLAS
 
 extension Evaluator {
     /// Energy, forces and virial together with their derivatives with respect
@@ -15,6 +16,9 @@ extension Evaluator {
         try checkSpecies(config)
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")
+        // The products here are small: threads would cost more than they
+        // save, and under MPI every core already runs a rank.
+        openblas_set_num_threads(1)
         let n = config.atomCount
         let P = parameterCount
         let L = s * k * r                 // radial coefficients of one central species
@@ -39,7 +43,8 @@ extension Evaluator {
         }
         let np = maxNu + 2
         let D = 3 * maxM
-        let scratch = Scratch(count: maxM * (2 * r + 2 * k + 3 * np) + T * (2 + D + 2 * L) + 3 * (L + A) + 5 * k + nbasic * 3 * maxM)
+        let scratch = Scratch(count: maxM * (2 * r + 2 * k + 3 * np) + T * (2 + D + 2 * L) + 3 * (L + A) + 5 * k
+                              + nbasic * 3 * maxM + L * 3 * maxM)
         defer { scratch.release() }
         let phiAll = scratch.take(maxM * r), dphiAll = scratch.take(maxM * r)
         let fAll = scratch.take(maxM * k), fpAll = scratch.take(maxM * k)
@@ -52,6 +57,7 @@ extension Evaluator {
         let aMu = scratch.take(k), bMuSum = scratch.take(k)
         let gMu = scratch.take(3 * k)
         let G = scratch.take(nbasic * 3 * maxM)  // gradient of each basic moment term per neighbour
+        let dAG = scratch.take(L * 3 * maxM)     // [L][3 maxM] = dAdj(basic)^T G
         var nbIndex = [Int](repeating: 0, count: maxM)
         var nbPair = [Int](repeating: 0, count: maxM)
 
@@ -139,6 +145,13 @@ extension Evaluator {
                 let cb = Cm + b * L
                 for x in 0..<L { dE[zi * L + x] += adj[b] * cb[x] }
             }
+            // Through the backward sweep's dependence on the radial
+            // coefficients: sum_b dAdj[b][x] G[b][q][c] for every neighbour,
+            // one matrix product (the bulk of the work, so BLAS does it).
+            if M > 0 && L > 0 {
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(3 * maxM), Int32(nbasic),
+                            1.0, dAdj, Int32(L), G, Int32(3 * maxM), 0.0, dAG, Int32(3 * maxM))
+            }
             // Per neighbour: dV_i/dr_ij and its parameter derivatives.
             for q in 0..<M {
                 let p = nbPair[q]
@@ -158,13 +171,6 @@ extension Evaluator {
                     let g = G + (b * maxM + q) * 3
                     let wb = adj[b]
                     gv[0] += wb * g[0]; gv[1] += wb * g[1]; gv[2] += wb * g[2]
-                    // Through the backward sweep's dependence on the radial coefficients.
-                    let db = dAdj + b * L
-                    for x in 0..<L {
-                        dg[x] += db[x] * g[0]
-                        dg[L + A + x] += db[x] * g[1]
-                        dg[2 * (L + A) + x] += db[x] * g[2]
-                    }
                     if wb != 0 {
                         let mu = Int(bMu[b])
                         let a = Int(bA[b]), bb = Int(bB[b]), c = Int(bC[b])
@@ -175,6 +181,10 @@ extension Evaluator {
                         gMu[3 * mu + 1] += wb * Double(bb) * ux[a + 1] * uy[bb] * uz[c + 1]
                         gMu[3 * mu + 2] += wb * Double(c) * ux[a + 1] * uy[bb + 1] * uz[c]
                     }
+                }
+                for x in 0..<L {
+                    let row = dAG + x * 3 * maxM + 3 * q
+                    dg[x] = row[0]; dg[L + A + x] = row[1]; dg[2 * (L + A) + x] = row[2]
                 }
                 // Direct dependence of the term's gradient on c[zi, zj, mu, kk].
                 for mu in 0..<k {
