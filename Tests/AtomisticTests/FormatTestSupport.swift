@@ -2,14 +2,25 @@ import Foundation
 import XCTest
 @testable import Atomistic
 
+/// A fixture the tests need is not where it should be: a failure, never a skip.
+struct MissingFixture: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "fixture \(path) not found" }
+}
+
 /// Helpers shared by the file-format tests.
 enum FormatFixtures {
     static func url(_ name: String, _ ext: String, _ subdirectory: String) throws -> URL {
         guard let url = Bundle.module.url(forResource: name, withExtension: ext,
                                           subdirectory: "Fixtures/\(subdirectory)") else {
-            throw XCTSkip("fixture Fixtures/\(subdirectory)/\(name).\(ext) not found")
+            throw MissingFixture(path: "Fixtures/\(subdirectory)/\(name).\(ext)")
         }
         return url
+    }
+
+    /// The repository's Tests folder, from this file's path (Tests/AtomisticTests/FormatTestSupport.swift).
+    static var testsDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     }
 
     static func text(_ name: String, _ ext: String, _ subdirectory: String) throws -> String {

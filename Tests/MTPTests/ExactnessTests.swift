@@ -2,12 +2,18 @@ import XCTest
 import Atomistic
 @testable import MTP
 
+/// A fixture the tests need is not where it should be: a failure, never a skip.
+struct MissingFixture: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "fixture \(path) not found" }
+}
+
 /// Evaluating MLIP-trained potentials must reproduce MLIP's own
 /// `mlp calc-efs` output to the digits MLIP printed.
 final class ExactnessTests: XCTestCase {
     static func fixture(_ path: String) throws -> String {
         guard let url = Bundle.module.url(forResource: path, withExtension: nil, subdirectory: "Fixtures/mlip-reference") else {
-            throw XCTSkip("missing fixture \(path)")  // never reached: fixtures are part of the package
+            throw MissingFixture(path: "Fixtures/mlip-reference/\(path)")  // fixtures are part of the package
         }
         return url.path
     }

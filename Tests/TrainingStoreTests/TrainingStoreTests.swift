@@ -3,6 +3,12 @@ import Foundation
 import Atomistic
 @testable import TrainingStore
 
+/// A fixture the tests need is not where it should be: a failure, never a skip.
+struct MissingFixture: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "fixture \(path) not found" }
+}
+
 final class TrainingStoreTests: XCTestCase {
     var directory: String!
 
@@ -15,11 +21,12 @@ final class TrainingStoreTests: XCTestCase {
     func fixture(_ name: String) throws -> String {
         try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil)).path
     }
-    /// ../shared/data relative to the package root (this file is Tests/TrainingStoreTests/...).
-    func shared(_ name: String) throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent("../shared/data/" + name).standardized.path
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) not present") }
+    /// A file elsewhere under the repository's Tests folder (this file is
+    /// Tests/TrainingStoreTests/TrainingStoreTests.swift); missing is a failure.
+    func testsFile(_ name: String) throws -> String {
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let path = tests.appendingPathComponent(name).path
+        guard FileManager.default.fileExists(atPath: path) else { throw MissingFixture(path: path) }
         return path
     }
 
@@ -49,9 +56,15 @@ final class TrainingStoreTests: XCTestCase {
         XCTAssertEqual(try CFGFormat.format(configs, style: .full), try CFGFormat.format(back.configurations, style: .full))
     }
 
+    /// The 500 three-species (Cu, Ag, Au) configurations of the MLIP reference
+    /// outputs bundled with the MTP tests, Tests/MTPTests/Fixtures/mlip-reference/multi/*/calc-efs.first100.cfg.
     func testThreeSpeciesReferenceSetRoundTrip() throws {
-        let configs = try CFGFormat.read(path: try shared("mlip-reference/multi/training.cfg"))
-        XCTAssertEqual(configs.count, 1001)
+        var configs: [Configuration] = []
+        for level in ["02", "04", "06", "08", "10"] {
+            configs += try CFGFormat.read(path: try testsFile("MTPTests/Fixtures/mlip-reference/multi/\(level)/calc-efs.first100.cfg"))
+        }
+        XCTAssertEqual(configs.count, 500)
+        XCTAssertEqual(Set(configs.flatMap(\.species)), [0, 1, 2], "all three species occur")
         let back = try roundTrip(TrainingSet(configurations: configs, species: ["Cu", "Ag", "Au"]))
         XCTAssertEqual(back.species, ["Cu", "Ag", "Au"])
         assertIdentical(configs, back.configurations)
@@ -78,12 +91,21 @@ final class TrainingStoreTests: XCTestCase {
         XCTAssertEqual(back.configurations[0].positions[0].x, 9.404514716053999)
     }
 
+    /// The bundled subsets of the four mlearn sets (Fixtures/ORIGIN.txt): every
+    /// group of each set is represented (Mo's across its two files).
     func testAllMLearnSetsRoundTripThroughCFG() throws {
+        let files = ["Mo": ["Mo-20", "Mo-10"], "Si": ["Si-20"], "Ge": ["Ge-20"], "Li": ["Li-20"]]
         for element in ["Mo", "Si", "Ge", "Li"] {
-            let ml = try MLearnJSON.read(path: try shared("mlearn/\(element)/training.json"))
-            let cfg = try CFGFormat.parse(try CFGFormat.format(ml.configurations, style: .full), file: element)
-            let back = try roundTrip(TrainingSet(configurations: cfg, species: ml.species))
-            assertIdentical(cfg, back.configurations)
+            var groups = Set<String>()
+            for name in files[element]! {
+                let ml = try MLearnJSON.read(path: try fixture("mlearn/\(name).json"))
+                XCTAssertEqual(ml.species, [element], name)
+                groups.formUnion(ml.configurations.compactMap(\.group))
+                let cfg = try CFGFormat.parse(try CFGFormat.format(ml.configurations, style: .full), file: name)
+                let back = try roundTrip(TrainingSet(configurations: cfg, species: ml.species))
+                assertIdentical(cfg, back.configurations)
+            }
+            XCTAssertEqual(groups, ["AIMD-NVT", "Elastic", "Surface", "Vacancy"], element)
         }
     }
 
@@ -109,8 +131,11 @@ final class TrainingStoreTests: XCTestCase {
     func testMLearnStressOrderAndSignFromData() throws {
         let ml = try MLearnJSON.read(path: try fixture("mlearn/Mo-20.json"))
         XCTAssertEqual(ml.stressOrder.description, "xx,yy,zz,xy,xz,yz")
-        // Sign, on the full Mo set: uniaxial strain mode 1 along x at +-2 %.
-        let all = try MLearnJSON.read(path: try shared("mlearn/Mo/training.json")).configurations
+        // Sign, on the Mo records of strain mode 1 (uniaxial along x), bundled in
+        // Mo-10.json with sheared cells of their own, so its order is inferred too.
+        let more = try MLearnJSON.read(path: try fixture("mlearn/Mo-10.json"))
+        XCTAssertEqual(more.stressOrder, ml.stressOrder)
+        let all = more.configurations
         func find(_ d: String) throws -> Configuration {
             try XCTUnwrap(all.first { $0.features.contains(Feature(key: "description", value: d)) }, d)
         }
@@ -126,8 +151,9 @@ final class TrainingStoreTests: XCTestCase {
     }
 
     func testSiStressOrderIsVASPs() throws {
-        let si = try MLearnJSON.read(path: try shared("mlearn/Si/training.json"))
+        let si = try MLearnJSON.read(path: try fixture("mlearn/Si-20.json"))
         XCTAssertEqual(si.stressOrder, .vasp)
+        XCTAssertTrue(si.stressOrderEvidence.hasPrefix("inferred"), si.stressOrderEvidence)
     }
 
     // MARK: VASP
