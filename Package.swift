@@ -50,9 +50,11 @@ let package = Package(
         .target(name: "Plotting", dependencies: ["Atomistic"]),
         // Fitting: loss, distributed least squares, optimiser.
         .target(name: "Fitting", dependencies: ["MTP", "Atomistic", "Parallel", "COpenBLAS"]),
+        // Sweeps over (level, cutoff): plan, schedule on rank groups, records, Pareto front.
+        .target(name: "Sweep", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting"]),
         // The command-line tool.
         .executableTarget(name: "mtp", dependencies: [
-            "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting", "Fitting",
+            "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting", "Fitting", "Sweep",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -65,6 +67,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["Atomistic", "MTP", "mtp"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Fitting", "MTP"]),
         .testTarget(name: "TrainingStoreTests", dependencies: ["TrainingStore", "Atomistic", "Parallel"],
                     resources: [.copy("Fixtures")]),
     ],

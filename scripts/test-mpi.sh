@@ -7,10 +7,16 @@
 #     exactly the file's configurations (no gap, no overlap, identical
 #     contents) with cost imbalance <= 10 %; N = 5 on a 3-configuration file
 #     (more ranks than configurations, empty shards);
-#  2. `mtp train` prints the same loss, to 13 significant digits, at every
+#  2. `mtp train` prints the same loss, to 12 significant digits, at every
 #     iteration under -np 1, 2 and 3;
 #  3. a training run killed with SIGKILL and resumed from its checkpoint
-#     ends with the same potential as an uninterrupted run.
+#     ends with the same potential as an uninterrupted run;
+#  4. `mtp sweep` of 2 levels x 2 cutoffs under -np 2: 4 rows in
+#     summary.csv, plots' data written, a rerun skips all 4 fits and changes
+#     no result, a deleted record is redone alone, and a fit's energy RMSE
+#     equals that of `mtp basis` + `mtp train` run alone (10 digits);
+#  5. a sweep killed with SIGKILL mid-fit continues from the fit's
+#     checkpoint on the rerun and ends with the same potential.
 # Usage: scripts/test-mpi.sh [path/to/mtp]. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,8 +52,12 @@ for n in 1 2 3; do
     [ -s "$WORK/np$n.loss" ] || { echo "no progress lines under -np $n"; exit 1; }
 done
 for n in 2 3; do
-    if ! paste "$WORK/np1.loss" "$WORK/np$n.loss" | awk -v n="$n" '
-        { d = $2 - $4; if (d < 0) d = -d; if ($1 != $3 || d > 1e-12 * ($2 < 0 ? -$2 : $2)) bad = 1; print }
+    # Same to 12 significant digits: |a - b| at most half a unit in the
+    # 12th significant digit of a.
+    if ! paste "$WORK/np1.loss" "$WORK/np$n.loss" | awk '
+        function abs(x) { return x < 0 ? -x : x }
+        { e = int(log(abs($2)) / log(10)); if (abs($2) < 10 ^ e) e -= 1
+          if ($1 != $3 || abs($2 - $4) > 0.5 * 10 ^ (e - 11)) bad = 1; print }
         END { exit bad }'; then
         echo "losses differ beyond 12 significant digits between -np 1 and -np $n"; exit 1
     fi
@@ -69,4 +79,49 @@ grep -o '"iteration":[0-9]*' "$WORK/killed.mtp.checkpoint.json"
 "$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/killed.mtp" --max-iter 8 --checkpoint-every 1 --resume > "$WORK/resumed.log"
 head -1 "$WORK/resumed.log"
 cmp "$WORK/straight.mtp" "$WORK/killed.mtp"
+echo "== mtp sweep: 2 levels x 2 cutoffs under -np 2, rerun, equality with mtp train"
+awk '/BEGIN_CFG/{n++} n<=12' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t12.cfg"
+SWEEP=("$MTP" sweep "$WORK/t12.cfg" --levels 2,4 --cutoffs 4.0,5.0 --max-iter 3 --min-dist 0.5 --out "$WORK/sweep")
+"${MPIRUN[@]}" -np 2 "${SWEEP[@]}" > "$WORK/sweep1.log"
+rows=$(tail -n +2 "$WORK/sweep/summary.csv" | grep -c .)
+[ "$rows" -eq 4 ] || { echo "summary.csv has $rows rows, expected 4"; cat "$WORK/sweep1.log"; exit 1; }
+for f in summary.md rmse-vs-level.dat cost-vs-error.dat; do
+    [ -s "$WORK/sweep/$f" ] || { echo "sweep wrote no $f"; exit 1; }
+done
+grep -q "to run on 2 ranks" "$WORK/sweep1.log" || { echo "sweep did not plan on 2 ranks"; exit 1; }
+sums() { (cd "$WORK/sweep/fits" && md5sum ./*.json ./*.mtp); }
+sums > "$WORK/sweep1.sums"
+"${MPIRUN[@]}" -np 2 "${SWEEP[@]}" > "$WORK/sweep2.log"
+grep -q "4 already finished, 0 to run" "$WORK/sweep2.log" || { echo "the rerun did not skip all 4 fits"; head -3 "$WORK/sweep2.log"; exit 1; }
+sums | cmp - "$WORK/sweep1.sums" || { echo "the rerun changed finished results"; exit 1; }
+rm "$WORK/sweep/fits/L02-c4.00.json"
+"${MPIRUN[@]}" -np 2 "${SWEEP[@]}" > "$WORK/sweep3.log"
+grep -q "3 already finished, 1 to run" "$WORK/sweep3.log" || { echo "a deleted record was not redone alone"; head -3 "$WORK/sweep3.log"; exit 1; }
+[ "$(grep -c 'start L' "$WORK/sweep3.log")" -eq 1 ] || { echo "the resumed sweep started more than one fit"; exit 1; }
+"$MTP" basis --level 4 --species-count 1 --min-dist 0.5 --max-dist 5.0 -o "$WORK/alone.untrained.mtp" >/dev/null
+"$MTP" train "$WORK/alone.untrained.mtp" "$WORK/t12.cfg" -o "$WORK/alone.mtp" --max-iter 3 --checkpoint-every 0 >/dev/null
+rmse() { grep -m1 '"energyRMSE"' "$1" | tr -d ' ,' | cut -d: -f2; }
+a=$(rmse "$WORK/alone.mtp.json"); b=$(rmse "$WORK/sweep/fits/L04-c5.00.json")
+awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; s = a < 0 ? -a : a;
+    if (a == "" || d > 1e-10 * s) { print "energy RMSE of the sweep fit " b " differs from mtp train " a; exit 1 }
+    print "L04-c5.00 energy RMSE: sweep " b ", mtp train " a }'
+
+echo "== mtp sweep: SIGKILL mid-fit, the rerun continues from the fit's checkpoint to the same potential"
+SW=("$MTP" sweep "$WORK/t24.cfg" --levels 6 --cutoffs 5.0 --max-iter 16 --tolerance 0 --min-dist 0.5 --checkpoint-every 1)
+"${SW[@]}" --out "$WORK/sw-straight" >/dev/null
+"${SW[@]}" --out "$WORK/sw-killed" >/dev/null &
+pid=$!
+CK="$WORK/sw-killed/fits/L06-c5.00.checkpoint.json"
+for _ in $(seq 1 600); do
+    if [ -f "$CK" ] && grep -q '"iteration":[3-9]' "$CK"; then break; fi
+    sleep 0.05
+done
+kill -9 "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+[ -f "$WORK/sw-killed/fits/L06-c5.00.json" ] && { echo "a killed sweep left a record behind"; exit 1; }
+"${SW[@]}" --out "$WORK/sw-killed" >/dev/null
+grep -q "^resuming at iteration [3-9]" "$WORK/sw-killed/fits/L06-c5.00.log" || { echo "the rerun did not resume the fit"; exit 1; }
+[ -f "$CK" ] && { echo "the finished fit kept its checkpoint"; exit 1; }
+cmp "$WORK/sw-straight/fits/L06-c5.00.mtp" "$WORK/sw-killed/fits/L06-c5.00.mtp"
+
 echo "test-mpi: all checks passed"

@@ -42,6 +42,27 @@ public struct Communicator: @unchecked Sendable {
 
     public var isRoot: Bool { rank == 0 }
 
+    /// Splits the ranks into sub-communicators (MPI_Comm_split), one per
+    /// distinct `color`, ordered within each by `key` (ties: by rank here).
+    /// Every rank of this communicator must call it. Ranks passing a nil
+    /// color (MPI_UNDEFINED) join none and get nil. Lets independent jobs,
+    /// such as the fits of a sweep, run side by side on disjoint ranks with
+    /// their collectives confined to their own group.
+    public func split(color: Int?, key: Int) -> Communicator? {
+        var out: MPI_Comm? = mtp_mpi_comm_null()
+        let c = color.map { Int32($0) } ?? Int32(mtp_mpi_undefined())
+        MPI_Comm_split(handle, c, Int32(key), &out)
+        guard color != nil, let comm = out else { return nil }
+        return Communicator(handle: comm)
+    }
+
+    /// Releases a communicator made by `split` (collective over its ranks).
+    /// Never call it on COMM_WORLD.
+    public func free() {
+        var h: MPI_Comm? = handle
+        MPI_Comm_free(&h)
+    }
+
     public func barrier() { MPI_Barrier(handle) }
 
     /// Element-wise sum over ranks, result on every rank. Floating-point sums

@@ -31,19 +31,10 @@ struct Basis: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            var basis = try BasisGenerator.basis(level: level)
-            if let k = radialFuncsCount {
-                guard k >= basis.radialFuncsCount else {
-                    throw UserError("level \(level) needs at least \(basis.radialFuncsCount) radial functions")
-                }
-                basis.radialFuncsCount = k
-            }
-            var pot = Potential(speciesCount: speciesCount, minDist: minDist, maxDist: maxDist,
-                                radialBasisSize: radialBasisSize, basis: basis)
-            if !noRadialCoeffs {
-                pot.radialCoeffs = Potential.defaultRadialCoeffs(
-                    speciesCount: speciesCount, radialFuncsCount: basis.radialFuncsCount, radialBasisSize: radialBasisSize)
-            }
+            let pot = try Potential.untrained(level: level, speciesCount: speciesCount, minDist: minDist, maxDist: maxDist,
+                                              radialBasisSize: radialBasisSize, radialFuncsCount: radialFuncsCount,
+                                              radialCoeffs: !noRadialCoeffs)
+            let basis = pot.basis
             try MTPFile.write(pot, to: output)
             print("level \(level): \(basis.scalarCount) basis functions, \(basis.radialFuncsCount) radial functions, \(pot.parameterCount) parameters -> \(output)")
         }

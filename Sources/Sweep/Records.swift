@@ -1,0 +1,244 @@
+import Foundation
+import Atomistic
+import Fitting
+
+/// Everything that determines a fit's result. A finished fit is reused on a
+/// rerun only if its record holds exactly these settings, so changing any
+/// option (or the data file) redoes the fit instead of mixing results.
+public struct FitSettings: Codable, Equatable, Sendable {
+    public var level: Int
+    public var cutoff: Double
+    public var minDist: Double
+    public var radialBasisSize: Int
+    public var speciesCount: Int
+    public var options: TrainingOptions
+    /// Absolute path and size of the training set: a cheap guard against a
+    /// replaced file (a content hash would need reading it on rank 0).
+    public var data: String
+    public var dataBytes: Int64
+    /// Groups trained on (nil: all configurations).
+    public var groups: [String]?
+    /// Element symbols of species 0, 1, ... given for extended XYZ.
+    public var species: [String]?
+    /// How the cost was measured (see `CostMeasurement.structure`).
+    public var costStructure: String
+
+    public init(level: Int, cutoff: Double, minDist: Double, radialBasisSize: Int, speciesCount: Int,
+                options: TrainingOptions, data: String, dataBytes: Int64, groups: [String]?, species: [String]?,
+                costStructure: String) {
+        self.level = level; self.cutoff = cutoff; self.minDist = minDist; self.radialBasisSize = radialBasisSize
+        self.speciesCount = speciesCount; self.options = options; self.data = data; self.dataBytes = dataBytes
+        self.groups = groups; self.species = species; self.costStructure = costStructure
+    }
+
+    public var spec: FitSpec { FitSpec(level: level, cutoff: cutoff) }
+}
+
+/// Training errors of one group of configurations (or "(all)"), in
+/// meV/atom, eV/A and GPa, as `mtp train` prints them.
+public struct GroupErrorRow: Codable, Equatable, Sendable {
+    public var group: String
+    public var configurations: Int
+    public var energyRMSE, energyMAE, energyMax: Double
+    public var forceRMSE, forceMAE, forceMax: Double
+    public var stressRMSE, stressMAE, stressMax: Double
+    public init(group: String, configurations: Int, energyRMSE: Double, energyMAE: Double, energyMax: Double,
+                forceRMSE: Double, forceMAE: Double, forceMax: Double,
+                stressRMSE: Double, stressMAE: Double, stressMax: Double) {
+        self.group = group; self.configurations = configurations
+        self.energyRMSE = energyRMSE; self.energyMAE = energyMAE; self.energyMax = energyMax
+        self.forceRMSE = forceRMSE; self.forceMAE = forceMAE; self.forceMax = forceMax
+        self.stressRMSE = stressRMSE; self.stressMAE = stressMAE; self.stressMax = stressMax
+    }
+}
+
+/// The measured cost of a trained potential: the best time of one
+/// energy-forces-virial call on a fixed structure, per atom.
+public struct CostMeasurement: Codable, Equatable, Sendable {
+    public var structure: String
+    public var atoms: Int
+    public var neighboursPerAtom: Double
+    public var calls: Int
+    public var microsecondsPerAtom: Double
+    public init(structure: String, atoms: Int, neighboursPerAtom: Double, calls: Int, microsecondsPerAtom: Double) {
+        self.structure = structure; self.atoms = atoms; self.neighboursPerAtom = neighboursPerAtom
+        self.calls = calls; self.microsecondsPerAtom = microsecondsPerAtom
+    }
+}
+
+/// The result of one finished fit, written as `NAME.json` beside its
+/// potential once the potential is on disk.
+public struct FitRecord: Codable, Equatable, Sendable {
+    public var settings: FitSettings
+    public var name: String
+    public var potential: String
+    public var log: String
+    public var parameterCount: Int
+    public var basisSize: Int
+    public var radialFuncsCount: Int
+    public var configurations: Int
+    public var ranks: Int
+    public var iterations: Int
+    public var jacobianPasses: Int
+    public var lossEvaluations: Int
+    public var loss: Double
+    public var converged: Bool
+    public var wallSeconds: Double
+    /// Condition number of the linear least-squares problem at the last iteration.
+    public var conditionNumber: Double
+    public var errors: [GroupErrorRow]
+    /// Nil until measured: costs are measured after training (see `CostMeter`).
+    public var cost: CostMeasurement?
+
+    public init(settings: FitSettings, name: String, potential: String, log: String, parameterCount: Int,
+                basisSize: Int, radialFuncsCount: Int, configurations: Int, ranks: Int, iterations: Int,
+                jacobianPasses: Int, lossEvaluations: Int, loss: Double, converged: Bool, wallSeconds: Double,
+                conditionNumber: Double, errors: [GroupErrorRow], cost: CostMeasurement?) {
+        self.settings = settings; self.name = name; self.potential = potential; self.log = log
+        self.parameterCount = parameterCount; self.basisSize = basisSize; self.radialFuncsCount = radialFuncsCount
+        self.configurations = configurations; self.ranks = ranks; self.iterations = iterations
+        self.jacobianPasses = jacobianPasses; self.lossEvaluations = lossEvaluations; self.loss = loss
+        self.converged = converged; self.wallSeconds = wallSeconds; self.conditionNumber = conditionNumber
+        self.errors = errors; self.cost = cost
+    }
+
+    /// Errors over all training configurations: the "(all)" row when there
+    /// are several groups, else the only row.
+    public var overall: GroupErrorRow? { errors.first { $0.group == "(all)" } ?? (errors.count == 1 ? errors[0] : nil) }
+}
+
+/// Reading and writing per-fit records and the sweep's summary tables.
+public enum Records {
+    /// Writes `record` as pretty JSON, atomically: a reader (or a rerun after
+    /// a crash) sees the previous file or the complete new one.
+    public static func write(_ record: FitRecord, to path: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try AtomicFile.write(try enc.encode(record), to: path)
+    }
+
+    /// The record at `path`, or nil if there is none or it cannot be read
+    /// (an unreadable record means the fit must be redone, not an error).
+    public static func read(_ path: String) -> FitRecord? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try? dec.decode(FitRecord.self, from: data)
+    }
+
+    /// The finished record of a fit with exactly `settings`, if any: the
+    /// JSON must decode, match, and its potential must exist.
+    public static func finished(_ settings: FitSettings, json: String, potential: String) -> FitRecord? {
+        guard let r = read(json), r.settings == settings, FileManager.default.fileExists(atPath: potential) else { return nil }
+        return r
+    }
+
+    static func number(_ x: Double, _ format: String) -> String { x.isNaN ? "nan" : String(format: format, x) }
+
+    /// Groups with their own columns: every group name of any record except
+    /// the overall row, sorted.
+    static func groupNames(_ records: [FitRecord]) -> [String] {
+        let names = Set(records.flatMap { r in r.errors.map(\.group) }).subtracting(["(all)"])
+        return names.count > 1 ? names.sorted() : []
+    }
+
+    /// One line per record (in the given order): settings, size, fit and
+    /// measured cost, overall RMSEs, per-group energy and force RMSEs when
+    /// there are several groups, and whether the fit is on the Pareto front
+    /// of (cost, energy RMSE).
+    public static func csv(_ records: [FitRecord]) -> String {
+        let groups = groupNames(records)
+        let front = Set(paretoFront(records))
+        var header = ["level", "cutoff_A", "parameters", "basis_size", "configurations", "ranks", "iterations",
+                      "converged", "wall_s", "condition_number", "cost_us_per_atom", "neighbours_per_atom",
+                      "energy_rmse_meV_per_atom", "force_rmse_eV_per_A", "stress_rmse_GPa", "pareto"]
+        for g in groups { header += ["energy_rmse_\(csvSafe(g))", "force_rmse_\(csvSafe(g))"] }
+        var out = header.joined(separator: ",") + "\n"
+        for (i, r) in records.enumerated() {
+            let o = r.overall
+            var row = [String(r.settings.level), String(format: "%.4g", r.settings.cutoff), String(r.parameterCount),
+                       String(r.basisSize), String(r.configurations), String(r.ranks), String(r.iterations),
+                       r.converged ? "1" : "0", number(r.wallSeconds, "%.3f"), number(r.conditionNumber, "%.6e"),
+                       number(r.cost?.microsecondsPerAtom ?? .nan, "%.6g"), number(r.cost?.neighboursPerAtom ?? .nan, "%.3f"),
+                       number(o?.energyRMSE ?? .nan, "%.10g"), number(o?.forceRMSE ?? .nan, "%.10g"),
+                       number(o?.stressRMSE ?? .nan, "%.10g"), front.contains(i) ? "1" : "0"]
+            for g in groups {
+                let e = r.errors.first { $0.group == g }
+                row += [number(e?.energyRMSE ?? .nan, "%.10g"), number(e?.forceRMSE ?? .nan, "%.10g")]
+            }
+            out += row.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    static func csvSafe(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
+    }
+
+    /// A Markdown table of the records, Pareto fits in bold, then the fits
+    /// of the grid that have no record yet.
+    public static func markdown(_ records: [FitRecord], missing: [FitSpec], title: String) -> String {
+        let front = Set(paretoFront(records))
+        var out = "# \(title)\n\n"
+        out += "| level | cutoff (A) | parameters | iterations | wall (s) | cond(lin) | cost (us/atom/call) | E RMSE (meV/atom) | F RMSE (eV/A) | S RMSE (GPa) | Pareto |\n"
+        out += "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|\n"
+        for (i, r) in records.enumerated() {
+            let o = r.overall
+            let cells = [String(r.settings.level), String(format: "%.2f", r.settings.cutoff), String(r.parameterCount),
+                         String(r.iterations), number(r.wallSeconds, "%.1f"), number(r.conditionNumber, "%.2e"),
+                         number(r.cost?.microsecondsPerAtom ?? .nan, "%.3g"), number(o?.energyRMSE ?? .nan, "%.4f"),
+                         number(o?.forceRMSE ?? .nan, "%.5f"), number(o?.stressRMSE ?? .nan, "%.5f"),
+                         front.contains(i) ? "**yes**" : ""]
+            out += "| " + cells.joined(separator: " | ") + " |\n"
+        }
+        let groups = groupNames(records)
+        if !groups.isEmpty {
+            out += "\nEnergy RMSE per group (meV/atom):\n\n| level | cutoff (A) | " + groups.joined(separator: " | ") + " |\n"
+            out += "|---:|---:|" + groups.map { _ in "---:|" }.joined() + "\n"
+            for r in records {
+                out += "| \(r.settings.level) | \(String(format: "%.2f", r.settings.cutoff)) | "
+                out += groups.map { g in number(r.errors.first { $0.group == g }?.energyRMSE ?? .nan, "%.4f") }.joined(separator: " | ") + " |\n"
+            }
+        }
+        if let c = records.lazy.compactMap(\.cost).first {
+            out += "\nCost: best time of one energy/forces/virial call per atom on \(c.structure) (\(c.atoms) atoms), single rank.\n"
+        }
+        if !missing.isEmpty {
+            out += "\nNot finished: " + missing.map(\.name).joined(separator: ", ") + "\n"
+        }
+        return out
+    }
+
+    /// Indices of the records on the Pareto front of (measured cost, overall energy RMSE).
+    public static func paretoFront(_ records: [FitRecord]) -> [Int] {
+        Pareto.front(records.map { ($0.cost?.microsecondsPerAtom ?? .nan, $0.overall?.energyRMSE ?? .nan) })
+    }
+}
+
+/// A fit's progress, saved every few iterations beside its potential so a
+/// killed sweep continues a long fit where it stopped instead of from the
+/// start. Resumed fits end at the same potential as uninterrupted ones.
+public struct FitCheckpoint: Codable, Equatable, Sendable {
+    public var settings: FitSettings
+    public var state: TrainerState
+    /// Training time spent before the checkpoint (all earlier runs).
+    public var wallSeconds: Double
+    public init(settings: FitSettings, state: TrainerState, wallSeconds: Double) {
+        self.settings = settings; self.state = state; self.wallSeconds = wallSeconds
+    }
+
+    public static func encode(_ c: FitCheckpoint) throws -> Data {
+        let enc = JSONEncoder()
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try enc.encode(c)
+    }
+
+    /// The checkpoint in `data` if it decodes and belongs to `settings`.
+    public static func decode(_ data: Data, matching settings: FitSettings) -> FitCheckpoint? {
+        let dec = JSONDecoder()
+        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let c = try? dec.decode(FitCheckpoint.self, from: data), c.settings == settings else { return nil }
+        return c
+    }
+}
