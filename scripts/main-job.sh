@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The main job on bundled data: evaluate MLIP-trained potentials (Cu, levels
-# 8 and 16; Cu/Ag/Au, level 10) on 100 configurations each, compare with
-# MLIP's own `mlp calc-efs` output, report the potentials' errors against the
-# EMT labels, and generate an untrained level-16 potential for a new system.
+# The main job on bundled data:
+#  1. evaluate MLIP-trained potentials (Cu levels 8 and 16, Cu/Ag/Au level
+#     10) on 100 configurations each and compare with MLIP's own
+#     `mlp calc-efs` output;
+#  2. a small sweep under mpirun: levels 4-10 x cutoffs 4.0 and 5.0 A fitted
+#     side by side on 2 ranks to 100 Cu configurations (30 iterations each),
+#     ending with the summary table and the cost-error (Pareto) plot.
 set -euo pipefail
 BIN="${1:-mtp}"
 cd "$(dirname "$0")/.."
@@ -15,5 +18,9 @@ for case in cubic/08 cubic/16 multi/10; do
     echo "-- difference from MLIP's calc-efs output (MLIP prints 12/6/5 decimals)"
     "$BIN" compare "$REF/$case/calc-efs.first100.cfg" "$out"
 done
-echo "== untrained level-16 potential for two species, cutoff 6.5 A"
-"$BIN" basis --level 16 --species-count 2 --min-dist 1.8 --max-dist 6.5 -o out/untrained-16.mtp
+echo
+echo "== mtp sweep: levels 4-10 x cutoffs 4.0, 5.0 A on 2 ranks (resumable: rerunning skips finished fits)"
+mpirun --allow-run-as-root --oversubscribe -np 2 "$BIN" sweep "$REF/cubic/08/calc-efs.first100.cfg" \
+    --levels 4:10:2 --cutoffs 4.0,5.0 --min-dist 0.5 --max-iter 30 --format png --out out/sweep
+echo
+echo "Plots: out/sweep/cost-vs-error.png (Pareto front), out/sweep/rmse-vs-level.png; tables: out/sweep/summary.{md,csv}"
