@@ -69,8 +69,11 @@ public final class Trainer {
     let workspace = EvaluationWorkspace()
     let gauge: Gauge
 
+    /// `neighbors`, when given, are the configurations' neighbour lists at
+    /// a cutoff no smaller than the potential's (a sweep builds them once at
+    /// its largest cutoff); otherwise they are built here.
     public init(potential start: Potential, configurations: [Configuration], totalCount: Int,
-                options: TrainingOptions, communicator: Communicator) throws {
+                options: TrainingOptions, communicator: Communicator, neighbors given: [NeighborList]? = nil) throws {
         var pot = start
         if pot.radialCoeffs == nil {
             pot.radialCoeffs = Potential.defaultRadialCoeffs(speciesCount: pot.speciesCount,
@@ -85,7 +88,13 @@ public final class Trainer {
         self.communicator = communicator
         self.totalCount = totalCount
         configs = configurations
-        neighbors = try configurations.map { try NeighborList($0, cutoff: pot.maxDist) }
+        if let given {
+            precondition(given.count == configurations.count && given.allSatisfy { $0.cutoff >= pot.maxDist },
+                         "neighbour lists must match the configurations and reach the potential's cutoff")
+            neighbors = given.map { $0.cutoff > pot.maxDist ? $0.restricted(to: pot.maxDist) : $0 }
+        } else {
+            neighbors = try configurations.map { try NeighborList($0, cutoff: pot.maxDist) }
+        }
         rows = configurations.map { ResidualRows($0, settings: options.loss, totalConfigurations: totalCount) }
         let radial = pot.radialCoeffCount
         order = Array(radial..<pot.parameterCount) + Array(0..<radial)

@@ -255,8 +255,21 @@ struct SweepCommand: ParsableCommand {
 
         // The group's share of the data, read once for all its fits.
         var loaded: (local: [Configuration], total: Int, atoms: Int)? = nil
+        var lists: [NeighborList] = []
         var loadError: Error? = nil
-        do { loaded = try load(comm, symbols: symbols, speciesCount: settings[0].speciesCount) } catch { loadError = error }
+        do {
+            loaded = try load(comm, symbols: symbols, speciesCount: settings[0].speciesCount)
+            // Neighbour lists once, at the group's largest cutoff; each fit
+            // takes the pairs inside its own cutoff from them.
+            let largest = fits.map { plan[$0].spec.cutoff }.max() ?? 0
+            if largest > 0, let local = loaded?.local {
+                for (c, config) in local.enumerated() {
+                    do { lists.append(try NeighborList(config, cutoff: largest)) } catch {
+                        throw InputError(file: data, "configuration \(c + 1) of this rank's share: \(error)")
+                    }
+                }
+            }
+        } catch { loadError = error }
         // Agree before any collective of the trainer, so no rank waits alone.
         let firstFailing = -Int(comm.allReduceMax(-Double(loadError == nil ? comm.size : comm.rank)))
         guard firstFailing == comm.size, let data = loaded else {
@@ -271,7 +284,7 @@ struct SweepCommand: ParsableCommand {
             report("start \(spec.name) (\(plan[f].parameterCount) parameters, \(data.total) configurations) [\(n + 1)/\(fits.count) of this group]")
             if comm.isRoot { try? AtomicFile.write("\(label)\nstarted \(timestamp())\n", to: path(spec, ".running")) }
             do {
-                let r = try fit(plan[f], settings: settings[f], data: data, comm: comm)
+                let r = try fit(plan[f], settings: settings[f], data: data, neighbors: lists, comm: comm)
                 report(String(format: "done  %@: E-RMSE %.4f meV/atom, F-RMSE %.5f eV/A, %d iterations, %.1f s",
                               spec.name, r.overall?.energyRMSE ?? .nan, r.overall?.forceRMSE ?? .nan, r.iterations,
                               r.wallSeconds))
@@ -335,7 +348,7 @@ struct SweepCommand: ParsableCommand {
     /// One fit on the group's ranks: the same steps as `mtp basis` followed
     /// by `mtp train`; the record is written last, after the potential.
     func fit(_ planned: PlannedFit, settings: FitSettings, data: (local: [Configuration], total: Int, atoms: Int),
-             comm: Communicator) throws -> FitRecord {
+             neighbors: [NeighborList], comm: Communicator) throws -> FitRecord {
         let spec = planned.spec
         let untrainedPath = path(spec, ".untrained.mtp")
         // Through the .mtp text, exactly as `mtp train` reads what `mtp basis` wrote.
@@ -370,7 +383,8 @@ struct SweepCommand: ParsableCommand {
         func write(_ s: String) { try? log?.write(contentsOf: Data((s + "\n").utf8)) }
 
         let trainer = try Trainer(potential: start, configurations: data.local, totalCount: data.total,
-                                  options: settings.options, communicator: comm)
+                                  options: settings.options, communicator: comm,
+                                  neighbors: neighbors.count == data.local.count ? neighbors : nil)
         write("mtp sweep fit \(spec.name): level \(spec.level), cutoff \(spec.cutoff) A, min-dist \(settings.minDist) A, radial basis \(settings.radialBasisSize)")
         write("training \(trainer.potential.parameterCount) parameters on \(data.total) configurations (\(data.atoms) atoms), \(comm.size) rank\(comm.size == 1 ? "" : "s")")
         write("  iter                loss  E-RMSE meV/atom   F-RMSE eV/A   S-RMSE GPa      lambda    cond(lin)    time s")
