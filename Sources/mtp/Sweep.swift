@@ -279,6 +279,11 @@ struct SweepCommand: ParsableCommand {
             return fits.count
         }
         var failures = 0
+        // Time left: the seconds per unit of estimated cost measured so far
+        // in this group, times the estimated cost of the fits still to run.
+        let groupStart = Date()
+        var costDone = 0.0
+        let costTotal = fits.reduce(0.0) { $0 + plan[$1].estimatedCost }
         for (n, f) in fits.enumerated() {
             let spec = plan[f].spec
             report("start \(spec.name) (\(plan[f].parameterCount) parameters, \(data.total) configurations) [\(n + 1)/\(fits.count) of this group]")
@@ -293,6 +298,12 @@ struct SweepCommand: ParsableCommand {
                 failures += 1
             }
             if comm.isRoot { try? FileManager.default.removeItem(atPath: path(spec, ".running")) }
+            costDone += plan[f].estimatedCost
+            if n + 1 < fits.count, costDone > 0 {
+                let elapsed = Date().timeIntervalSince(groupStart)
+                let left = elapsed / costDone * (costTotal - costDone)
+                report(String(format: "%d of %d fits of this group done, about %.0f s left for this group", n + 1, fits.count, left))
+            }
         }
         return failures
     }
