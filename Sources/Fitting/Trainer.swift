@@ -12,6 +12,13 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Ridge penalty ridge * |xi|^2 on the species and moment coefficients.
     public var ridge = 0.0
     public init() {}
+
+    public init(loss: LossSettings, maxIterations: Int, tolerance: Double, ridge: Double) {
+        self.loss = loss
+        self.maxIterations = maxIterations
+        self.tolerance = tolerance
+        self.ridge = ridge
+    }
 }
 
 /// Everything needed to continue a fit exactly where it stopped.

@@ -82,13 +82,9 @@ struct SweepCommand: ParsableCommand {
     }
 
     var options: TrainingOptions {
-        var o = TrainingOptions()
-        o.loss = LossSettings(energyWeight: energyWeight, forceWeight: forceWeight, stressWeight: stressWeight,
-                              forceScalingEpsilon: scaleByForce)
-        o.maxIterations = maxIterations
-        o.tolerance = tolerance
-        o.ridge = ridge
-        return o
+        TrainingOptions(loss: LossSettings(energyWeight: energyWeight, forceWeight: forceWeight, stressWeight: stressWeight,
+                                           forceScalingEpsilon: scaleByForce),
+                        maxIterations: maxIterations, tolerance: tolerance, ridge: ridge)
     }
 
     func run() throws {

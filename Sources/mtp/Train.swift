@@ -100,12 +100,9 @@ struct Train: ParsableCommand {
             }
         }
 
-        var options = TrainingOptions()
-        options.loss = LossSettings(energyWeight: energyWeight, forceWeight: forceWeight, stressWeight: stressWeight,
-                                    forceScalingEpsilon: scaleByForce)
-        options.maxIterations = maxIterations
-        options.tolerance = tolerance
-        options.ridge = ridge
+        let options = TrainingOptions(loss: LossSettings(energyWeight: energyWeight, forceWeight: forceWeight,
+                                                         stressWeight: stressWeight, forceScalingEpsilon: scaleByForce),
+                                      maxIterations: maxIterations, tolerance: tolerance, ridge: ridge)
         let trainer: Trainer
         do {
             trainer = try Trainer(potential: start, configurations: local, totalCount: total, options: options, communicator: comm)
