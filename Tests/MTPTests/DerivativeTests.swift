@@ -12,13 +12,13 @@ final class DerivativeTests: XCTestCase {
     /// A 1-atom fcc cell (every neighbour is an image of the atom itself) and
     /// a strongly sheared 3-atom cell, with species drawn from 0..<s.
     func cells(speciesCount s: Int) -> [Configuration] {
-        var g = SplitMix(seed: 7)
+        var g = BasisGeneratorTests.Rng(state: 7)
         let tiny = Configuration(cell: [Vec3(0, 1.81, 1.81), Vec3(1.79, 0, 1.82), Vec3(1.8, 1.8, 0.05)], pbc: .all,
                                  species: [s - 1], positions: [Vec3(0.1, -0.2, 0.05)])
         var sheared = Configuration(cell: [Vec3(3.9, 0, 0), Vec3(2.4, 3.6, 0), Vec3(-1.7, 1.2, 3.7)], pbc: .all,
                                     species: (0..<3).map { $0 % s },
                                     positions: [Vec3(0, 0, 0), Vec3(1.9, 1.1, 0.9), Vec3(0.3, 2.4, 2.1)])
-        for a in 0..<3 { sheared.positions[a] += Vec3(g.next() - 0.5, g.next() - 0.5, g.next() - 0.5) * 0.3 }
+        for a in 0..<3 { sheared.positions[a] += Vec3(g.uniform(-0.5, 0.5), g.uniform(-0.5, 0.5), g.uniform(-0.5, 0.5)) * 0.3 }
         return [tiny, sheared]
     }
 
@@ -106,19 +106,5 @@ final class DerivativeTests: XCTestCase {
                 }
             }
         }
-    }
-}
-
-/// A tiny deterministic generator for test geometry.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 53)
     }
 }
