@@ -326,15 +326,21 @@ private struct CFGParser {
     func makeLine(_ range: Range<Int>) -> Line {
         var tokens: [Substring] = []
         var k = range.lowerBound
-        let end = range.upperBound
-        while k < end {
-            while k < end && isSeparator(bytes[k]) { k += 1 }
-            guard k < end else { break }
-            let start = k
-            while k < end && !isSeparator(bytes[k]) { k += 1 }
-            tokens.append(Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<k]), as: UTF8.self)))
+        while let token = nextToken(&k, range.upperBound) {
+            tokens.append(Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[token]), as: UTF8.self)))
         }
         return Line(number: lineNumber, bytes: UnsafeBufferPointer(rebasing: bytes[range]), tokens: tokens)
+    }
+
+    /// The next blank-separated token at or after `k` and before `end`
+    /// (advancing `k` past it), or nil when only blanks remain.
+    @inline(__always)
+    func nextToken(_ k: inout Int, _ end: Int) -> Range<Int>? {
+        while k < end && isSeparator(bytes[k]) { k += 1 }
+        guard k < end else { return nil }
+        let start = k
+        while k < end && !isSeparator(bytes[k]) { k += 1 }
+        return start..<k
     }
 
     /// Reads the next non-blank line and stores the start and end offsets of
@@ -346,15 +352,10 @@ private struct CFGParser {
         while let range = nextRawLine() {
             var count = 0
             var k = range.lowerBound
-            let end = range.upperBound
-            while k < end {
-                while k < end && isSeparator(bytes[k]) { k += 1 }
-                guard k < end else { break }
-                let start = k
-                while k < end && !isSeparator(bytes[k]) { k += 1 }
+            while let token = nextToken(&k, range.upperBound) {
                 if count < capacity {
-                    bounds[2 * count] = start
-                    bounds[2 * count + 1] = k
+                    bounds[2 * count] = token.lowerBound
+                    bounds[2 * count + 1] = token.upperBound
                 }
                 count += 1
             }
