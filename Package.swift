@@ -50,6 +50,8 @@ let package = Package(
         .target(name: "Plotting", dependencies: ["Atomistic"]),
         // Fitting: loss, distributed least squares, optimiser.
         .target(name: "Fitting", dependencies: ["MTP", "Atomistic", "Parallel", "COpenBLAS"]),
+        // Reference calculators (EAM, DFT hand-off) and the MTP as a calculator.
+        .target(name: "Reference", dependencies: ["Atomistic", "MTP"]),
         // Sweeps over (level, cutoff): plan, schedule on rank groups, records, Pareto front.
         .target(name: "Sweep", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting"]),
         // The command-line tool.
