@@ -52,6 +52,8 @@ let package = Package(
         .target(name: "Fitting", dependencies: ["MTP", "Atomistic", "Parallel", "COpenBLAS"]),
         // Reference calculators (EAM, DFT hand-off) and the MTP as a calculator.
         .target(name: "Reference", dependencies: ["Atomistic", "MTP"]),
+        // Standard lattices and the supercell, vacancy and strain edits built on them.
+        .target(name: "Structures", dependencies: ["Atomistic"]),
         // Sweeps over (level, cutoff): plan, schedule on rank groups, records, Pareto front.
         .target(name: "Sweep", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting"]),
         // The command-line tool.
