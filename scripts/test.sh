@@ -8,3 +8,4 @@ swift build -c release -Xswiftc -enable-testing --build-tests --scratch-path .bu
 swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test "$@"
 bash scripts/test-mpi.sh .build-test/release/mtp
 bash cluster/test-multihost.sh .build-test/release/mtp
+bash cluster/check-jobs.sh .build-test/release/mtp
