@@ -139,6 +139,9 @@ public final class EvaluationWorkspace {
     var scratch: RowScratch?
     var mB: UnsafeMutablePointer<Lanes>?
     var adjB: UnsafeMutablePointer<Lanes>?
+    var dB: UnsafeMutablePointer<Lanes>?
+    var adjD: UnsafeMutablePointer<Lanes>?
+    var tangent: TangentScratch?
     var laneCapacity = 0
 
     public init() {}
@@ -147,6 +150,15 @@ public final class EvaluationWorkspace {
         scratch?.release()
         mB?.deallocate()
         adjB?.deallocate()
+        dB?.deallocate()
+        adjD?.deallocate()
+    }
+
+    func tangentRows(for rows: RowScratch) -> TangentScratch {
+        if let t = tangent, t.fits(rows) { return t }
+        let t = TangentScratch(rows: rows)
+        tangent = t
+        return t
     }
 
     func rows(for ev: Evaluator, maxNeighbours: Int) -> RowScratch {
@@ -160,12 +172,16 @@ public final class EvaluationWorkspace {
 
     func moments(_ count: Int) -> UnsafeMutablePointer<Lanes> { ensureLanes(count); return mB! }
     func adjoints(_ count: Int) -> UnsafeMutablePointer<Lanes> { ensureLanes(count); return adjB! }
+    func tangents(_ count: Int) -> UnsafeMutablePointer<Lanes> { ensureLanes(count); return dB! }
+    func tangentAdjoints(_ count: Int) -> UnsafeMutablePointer<Lanes> { ensureLanes(count); return adjD! }
 
     private func ensureLanes(_ count: Int) {
         if count <= laneCapacity { return }
-        mB?.deallocate(); adjB?.deallocate()
+        mB?.deallocate(); adjB?.deallocate(); dB?.deallocate(); adjD?.deallocate()
         mB = .allocate(capacity: count)
         adjB = .allocate(capacity: count)
+        dB = .allocate(capacity: count)
+        adjD = .allocate(capacity: count)
         laneCapacity = count
     }
 }
@@ -194,6 +210,7 @@ final class RowScratch {
         var f: UnsafeMutablePointer<Double>      // [k][mp] radial functions
         var fp: UnsafeMutablePointer<Double>     // [k][mp] their r-derivatives
         var phi: UnsafeMutablePointer<Double>    // [r][mp] radial basis
+        var dphi: UnsafeMutablePointer<Double>   // [r][mp] its r-derivative (the loss gradient needs it)
         var dist: UnsafeMutablePointer<Double>   // [mp]
         var invR: UnsafeMutablePointer<Double>   // [mp]
         var e: UnsafeMutablePointer<Double>      // [3][mp] unit vectors
@@ -208,7 +225,7 @@ final class RowScratch {
         monos = evaluator.monoParent.count
         nuCount = evaluator.maxNu + 1
         let k = evaluator.k, r = evaluator.r
-        laneStride = mp * (monos + 2 * k + r + 5)
+        laneStride = mp * (monos + 2 * k + 2 * r + 5)
         let shared = mp * (k * nuCount + 3 * k + 8)
         let doubles = laneCount * laneStride + shared
         raw = .allocate(byteCount: doubles * 8 + 2 * laneCount * mp * MemoryLayout<Int>.stride, alignment: 64)
@@ -235,8 +252,9 @@ final class RowScratch {
         let k = ev.k, r = ev.r
         let b = lanesBase + l * laneStride
         let u = b, f = u + monos * mp, fp = f + k * mp, phi = fp + k * mp
-        let dist = phi + r * mp, invR = dist + mp, e = invR + mp
-        return Lane(u: u, f: f, fp: fp, phi: phi, dist: dist, invR: invR, e: e,
+        let dphi = phi + r * mp
+        let dist = dphi + r * mp, invR = dist + mp, e = invR + mp
+        return Lane(u: u, f: f, fp: fp, phi: phi, dphi: dphi, dist: dist, invR: invR, e: e,
                     pair: ints + 2 * l * mp, atom: ints + (2 * l + 1) * mp)
     }
 
@@ -270,7 +288,6 @@ final class RowScratch {
         let span = ev.rCut - ev.rMin
         let tRow = work, qRow = work + mp, dqRow = work + 2 * mp
         let tPrev = work + 3 * mp, tCur = work + 4 * mp, dPrev = work + 5 * mp, dCur = work + 6 * mp
-        let dphi = work + 7 * mp
         for q in 0..<mp {
             let d = L.dist[q]
             tRow[q] = (2 * d - (ev.rMin + ev.rCut)) / span
@@ -279,11 +296,11 @@ final class RowScratch {
             tPrev[q] = 1; tCur[q] = tRow[q]; dPrev[q] = 0; dCur[q] = 1
         }
         let dtdr = 2 / span
-        // f and f' accumulate kk by kk; dphi is only needed transiently.
+        // f and f' accumulate kk by kk.
         for mu in 0..<k { for q in 0..<mp { L.f[mu * mp + q] = 0; L.fp[mu * mp + q] = 0 } }
         ev.radial.withUnsafeBufferPointer { c in
             for kk in 0..<r {
-                let ph = L.phi + kk * mp
+                let ph = L.phi + kk * mp, dphi = L.dphi + kk * mp
                 if kk == 0 {
                     for q in 0..<mp { ph[q] = qRow[q]; dphi[q] = dqRow[q] }
                 } else if kk == 1 {

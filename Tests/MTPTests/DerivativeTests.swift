@@ -107,4 +107,58 @@ final class DerivativeTests: XCTestCase {
             }
         }
     }
+
+    /// The loss-gradient pass equals the Jacobian contracted with the same
+    /// weights (the Jacobian itself is checked against finite differences
+    /// above), for cells with fewer and more atoms than a block of lanes.
+    func testWeightedGradientEqualsContractedJacobian() throws {
+        var g = BasisGeneratorTests.Rng(state: 11)
+        for (set, level) in [("cubic", "02"), ("cubic", "08"), ("cubic", "16"), ("multi", "04"), ("multi", "10")] {
+            let pot = try potential(set, level)
+            let ev = try Evaluator(pot)
+            var configs = cells(speciesCount: pot.speciesCount)
+            // 12 atoms: one full block of lanes and a partial one.
+            var big = Configuration(cell: [Vec3(7.3, 0, 0), Vec3(0.4, 5.6, 0), Vec3(-0.6, 0.3, 5.4)], pbc: .all,
+                                    species: (0..<12).map { $0 % pot.speciesCount },
+                                    positions: (0..<12).map { (a: Int) -> Vec3 in
+                                        let x = Double(a % 3) * 2.4, y = Double((a / 3) % 2) * 2.7, z = Double(a / 6) * 2.6
+                                        return Vec3(x, y, z)
+                                    })
+            for a in 0..<12 { big.positions[a] += Vec3(g.uniform(-0.3, 0.3), g.uniform(-0.3, 0.3), g.uniform(-0.3, 0.3)) }
+            configs.append(big)
+            let workspace = EvaluationWorkspace()
+            for c in configs {
+                let nl = try NeighborList(c, cutoff: ev.cutoff)
+                let (_, d) = try ev.derivatives(c, neighbors: nl)
+                let P = pot.parameterCount, n = c.atomCount
+                let w = ResidualWeights(energy: g.uniform(-1, 1), forces: (0..<(3 * n)).map { _ in g.uniform(-1, 1) },
+                                        virial: (0..<6).map { _ in g.uniform(-1, 1) })
+                var expected = [Double](repeating: 0, count: P)
+                for p in 0..<P {
+                    var v = w.energy * d.energy[p]
+                    for x in 0..<(3 * n) { v += w.forces[x] * d.forces[x * P + p] }
+                    for x in 0..<6 { v += w.virial[x] * d.virial[x * P + p] }
+                    expected[p] = v
+                }
+                for weights in [w, ResidualWeights(energy: w.energy), ResidualWeights(forces: w.forces), ResidualWeights(virial: w.virial)] {
+                    var want = [Double](repeating: 0, count: P)
+                    for p in 0..<P {
+                        var v = weights.energy * d.energy[p]
+                        for x in 0..<weights.forces.count { v += weights.forces[x] * d.forces[x * P + p] }
+                        for x in 0..<weights.virial.count { v += weights.virial[x] * d.virial[x * P + p] }
+                        want[p] = v
+                    }
+                    var got = [Double](repeating: 0, count: P)
+                    try got.withUnsafeMutableBufferPointer {
+                        try ev.accumulateGradient(c, neighbors: nl, weights: weights, into: $0.baseAddress!, workspace: workspace)
+                    }
+                    let scale = max(1e-8, want.map(abs).max()!)
+                    for p in 0..<P {
+                        XCTAssertEqual(got[p], want[p], accuracy: 1e-10 * scale, "\(set)/\(level) \(n) atoms parameter \(p) of \(P)")
+                    }
+                }
+                XCTAssertFalse(expected.allSatisfy { $0 == 0 })
+            }
+        }
+    }
 }
