@@ -232,6 +232,7 @@ struct BenchMPI: ParsableCommand {
         if comm.isRoot, let output {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try reportingErrors { try AtomicFile.write(try enc.encode(record), to: output) }
         }
         say("bench mpi: all messages verified")
@@ -241,17 +242,15 @@ struct BenchMPI: ParsableCommand {
         n >= 1 << 20 ? "\(n >> 20) MiB" : n >= 1 << 10 ? "\(n >> 10) KiB" : "\(n) B"
     }
 
-    /// Least squares t = a + m / b over the message sizes.
+    /// t = latency + bytes / bandwidth. Latency: the fastest small message
+    /// (up to 512 B); bandwidth: the largest message with the latency taken
+    /// off. A straight-line fit over all sizes would let one slow small
+    /// message (a descheduled peer on a busy machine) swing both.
     static func latencyBandwidth(sizes: [Int], times: [Double]) -> (latency: Double, bandwidth: Double) {
-        let n = Double(sizes.count)
-        guard sizes.count >= 2 else { return (times.first ?? .nan, .nan) }
-        let x = sizes.map(Double.init)
-        let mx = x.reduce(0, +) / n, my = times.reduce(0, +) / n
-        var sxy = 0.0, sxx = 0.0
-        for (a, b) in zip(x, times) { sxy += (a - mx) * (b - my); sxx += (a - mx) * (a - mx) }
-        let slope = sxy / sxx
-        // The smallest message measures the latency best; the slope the bandwidth.
-        return (times[0], slope > 0 ? 1 / slope : .infinity)
+        guard let lastSize = sizes.last, let lastTime = times.last else { return (.nan, .nan) }
+        let latency = zip(sizes, times).filter { $0.0 <= 512 }.map(\.1).min() ?? times[0]
+        let transfer = lastTime - latency
+        return (latency, transfer > 0 ? Double(lastSize) / transfer : .infinity)
     }
 }
 
@@ -321,10 +320,11 @@ struct BenchPhases: ParsableCommand {
         var trainerIteration: Double
         var trainerLossEvaluations: Int
         var trainerLossEvaluation: Double
-        /// Resident memory added by this rank's configurations and neighbour
-        /// lists, per atom (largest over ranks), bytes.
-        var bytesPerAtomData: Double
-        var bytesPerAtomNeighbours: Double
+        /// Resident memory added on each rank by reading its configurations
+        /// and by their neighbour lists (bytes; per atom: divide by
+        /// `localAtoms`), and each rank's peak resident memory.
+        var residentDataBytes: [Double]
+        var residentNeighbourBytes: [Double]
         var peakResidentBytes: [Double]
     }
 
@@ -489,15 +489,19 @@ struct BenchPhases: ParsableCommand {
             comm.barrier()
             trainerLoss = min(trainerLoss, maxOver(try timed { _ = try trainer.errors(at: trainer.potential.parameters) }))
         }
-        var iteration = 0.0
+        // Each run continues from where the previous one stopped; the cost
+        // of an iteration does not depend on the parameters' values.
+        var iteration = Double.infinity
         var evaluations = 0
-        let state = try trainer.run(progress: { r in iteration = r.seconds })
-        evaluations = state.lossEvaluations - 1
-        iteration = maxOver(iteration)
+        for _ in 0..<repeats {
+            var seconds = 0.0
+            let state = try trainer.run(progress: { r in seconds = r.seconds })
+            evaluations = state.lossEvaluations - 1
+            iteration = min(iteration, maxOver(seconds))
+        }
 
         let counts = comm.allGatherOrdered([Double(local.count), Double(atoms), Double(rowCount), Double(pairs)])
-        let mem = comm.allGatherOrdered([atoms > 0 ? (m1 - m0) / Double(atoms) : 0, atoms > 0 ? (m2 - m1) / Double(atoms) : 0,
-                                         Self.memory().peak])
+        let mem = comm.allGatherOrdered([m1 - m0, m2 - m1, Self.memory().peak])
         let record = Record(
             ranks: comm.size, hosts: where_.hosts, oversubscribed: where_.oversubscribed,
             configurations: total, atoms: Int(stride(from: 1, to: counts.count, by: 4).map { counts[$0] }.reduce(0, +)),
@@ -514,8 +518,8 @@ struct BenchPhases: ParsableCommand {
             combine: best.combine, step: best.step, loss: lossBest,
             factorBytesPerRank: 8 * n * n, lossBytesPerConfiguration: 8 * 6,
             trainerIteration: iteration, trainerLossEvaluations: evaluations, trainerLossEvaluation: trainerLoss,
-            bytesPerAtomData: stride(from: 0, to: mem.count, by: 3).map { mem[$0] }.max() ?? .nan,
-            bytesPerAtomNeighbours: stride(from: 1, to: mem.count, by: 3).map { mem[$0] }.max() ?? .nan,
+            residentDataBytes: stride(from: 0, to: mem.count, by: 3).map { mem[$0] },
+            residentNeighbourBytes: stride(from: 1, to: mem.count, by: 3).map { mem[$0] },
             peakResidentBytes: stride(from: 2, to: mem.count, by: 3).map { mem[$0] })
 
         let f = { (x: Double) in String(format: "%.4f", x) }
@@ -528,6 +532,7 @@ struct BenchPhases: ParsableCommand {
         if comm.isRoot, let output {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try AtomicFile.write(try enc.encode(record), to: output)
         }
     }
