@@ -54,6 +54,8 @@ let package = Package(
         .target(name: "Reference", dependencies: ["Atomistic", "MTP"]),
         // Standard lattices and the supercell, vacancy and strain edits built on them.
         .target(name: "Structures", dependencies: ["Atomistic"]),
+        // Relaxation (FIRE) of atoms and cell with any calculator.
+        .target(name: "Relaxation", dependencies: ["Atomistic", "Reference"]),
         // Sweeps over (level, cutoff): plan, schedule on rank groups, records, Pareto front.
         .target(name: "Sweep", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting"]),
         // The command-line tool.
@@ -74,6 +76,9 @@ let package = Package(
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Fitting", "MTP"]),
         .testTarget(name: "TrainingStoreTests", dependencies: ["TrainingStore", "Atomistic", "Parallel"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Structures", "Relaxation", "Atomistic"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "RelaxationTests", dependencies: ["Relaxation", "Reference", "Structures", "Atomistic"]),
     ],
     swiftLanguageModes: [.v5]
 )
