@@ -31,6 +31,15 @@ private func timed(_ body: () throws -> Void) rethrows -> Double {
     return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }
 
+/// CPU seconds this process has used: compared with the wall time of a
+/// compute phase it tells how much of a core the rank actually had (other
+/// jobs on a shared machine take the rest).
+private func cpuSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
 /// Where a rank runs: MPI's processor name (the host name) and the host's
 /// IPv4 addresses other than loopback, so that a multi-host run shows which
 /// rank sits on which host.
@@ -318,6 +327,9 @@ struct BenchPhases: ParsableCommand {
         var factorBytesPerRank: Int
         var lossBytesPerConfiguration: Int
         var trainerIteration: Double
+        /// The same iteration in CPU seconds of the busiest rank (the wall
+        /// time on dedicated cores; time spent polling in MPI counts too).
+        var trainerIterationCPU: Double
         var trainerLossEvaluations: Int
         var trainerLossEvaluation: Double
         /// Resident memory added on each rank by reading its configurations
@@ -326,6 +338,9 @@ struct BenchPhases: ParsableCommand {
         var residentDataBytes: [Double]
         var residentNeighbourBytes: [Double]
         var peakResidentBytes: [Double]
+        /// Each rank's CPU time over wall time in its fastest Jacobian pass:
+        /// below 1 the rank shared its core with other processes.
+        var cpuShare: [Double]
     }
 
     func run() throws {
@@ -410,8 +425,11 @@ struct BenchPhases: ParsableCommand {
         var best = (deriv: Double.infinity, qr: Double.infinity, wait: Double.infinity, gather: Double.infinity,
                     combine: Double.infinity, step: Double.infinity)
         var rowCount = 0
+        var bestLocal = Double.infinity
+        var share = 1.0
         for _ in 0..<repeats {
             comm.barrier()
+            let cpu0 = cpuSeconds()
             var tDeriv = 0.0, tQR = 0.0
             var qr = StreamingQR(columns: n)
             var permuted = [Double](repeating: 0, count: n)
@@ -439,6 +457,10 @@ struct BenchPhases: ParsableCommand {
             }
             tQR += timed { qr.flush() }
             rowCount = qr.rowCount
+            if tDeriv + tQR < bestLocal {
+                bestLocal = tDeriv + tQR
+                share = min((cpuSeconds() - cpu0) / max(bestLocal, 1e-9), 1)
+            }
             let tWait = timed { comm.barrier() }
             var gathered: [Double] = []
             let tGather = timed { gathered = comm.allGatherOrdered(qr.r) }
@@ -491,17 +513,30 @@ struct BenchPhases: ParsableCommand {
         }
         // Each run continues from where the previous one stopped; the cost
         // of an iteration does not depend on the parameters' values.
+        // The CPU share over the whole run (which includes a loss evaluation
+        // before the iteration) turns the iteration's wall time into the
+        // time it takes on a dedicated core.
         var iteration = Double.infinity
+        var iterationCPU = Double.infinity
         var evaluations = 0
         for _ in 0..<repeats {
             var seconds = 0.0
-            let state = try trainer.run(progress: { r in seconds = r.seconds })
+            comm.barrier()
+            let cpu0 = cpuSeconds()
+            var state: TrainerState! = nil
+            let wall = try timed { state = try trainer.run(progress: { r in seconds = r.seconds }) }
+            let runShare = min((cpuSeconds() - cpu0) / max(wall, 1e-9), 1)
             evaluations = state.lossEvaluations - 1
-            iteration = min(iteration, maxOver(seconds))
+            let slowest = maxOver(seconds)
+            if slowest < iteration {
+                iteration = slowest
+                iterationCPU = maxOver(seconds * runShare)
+            }
         }
 
         let counts = comm.allGatherOrdered([Double(local.count), Double(atoms), Double(rowCount), Double(pairs)])
         let mem = comm.allGatherOrdered([m1 - m0, m2 - m1, Self.memory().peak])
+        let shares = comm.allGatherOrdered([share])
         let record = Record(
             ranks: comm.size, hosts: where_.hosts, oversubscribed: where_.oversubscribed,
             configurations: total, atoms: Int(stride(from: 1, to: counts.count, by: 4).map { counts[$0] }.reduce(0, +)),
@@ -517,18 +552,19 @@ struct BenchPhases: ParsableCommand {
             factorGather: Phase(compute: 0, communication: best.gather, wait: best.wait),
             combine: best.combine, step: best.step, loss: lossBest,
             factorBytesPerRank: 8 * n * n, lossBytesPerConfiguration: 8 * 6,
-            trainerIteration: iteration, trainerLossEvaluations: evaluations, trainerLossEvaluation: trainerLoss,
+            trainerIteration: iteration, trainerIterationCPU: iterationCPU, trainerLossEvaluations: evaluations, trainerLossEvaluation: trainerLoss,
             residentDataBytes: stride(from: 0, to: mem.count, by: 3).map { mem[$0] },
             residentNeighbourBytes: stride(from: 1, to: mem.count, by: 3).map { mem[$0] },
-            peakResidentBytes: stride(from: 2, to: mem.count, by: 3).map { mem[$0] })
+            peakResidentBytes: stride(from: 2, to: mem.count, by: 3).map { mem[$0] },
+            cpuShare: shares)
 
         let f = { (x: Double) in String(format: "%.4f", x) }
         say("\(comm.size) rank\(comm.size == 1 ? "" : "s")\(where_.oversubscribed ? " (oversubscribed)" : ""): \(total) configurations, \(record.atoms) atoms, \(record.rows) rows, \(p) parameters")
         say("input: read \(f(record.read)) s, neighbour lists \(f(record.neighbourLists)) s")
-        say("Jacobian pass: compute \(f(best.deriv)) s")
+        say("Jacobian pass: compute \(f(best.deriv)) s (CPU share of the ranks \(shares.map { String(format: "%.2f", $0) }.joined(separator: " ")))")
         say("linear solve: local QR \(f(best.qr)) s, wait \(f(best.wait)) s, allgather of R (\(8 * n * n) B/rank) \(f(best.gather)) s, combine \(f(best.combine)) s, step \(f(best.step)) s")
         say("loss evaluation: compute \(f(lossBest.compute)) s, wait \(f(lossBest.wait)) s, allgather (\(48 * total) B) \(f(lossBest.communication)) s; trainer's own \(f(trainerLoss)) s")
-        say("trainer iteration \(f(iteration)) s with \(evaluations) loss evaluation\(evaluations == 1 ? "" : "s")")
+        say("trainer iteration \(f(iteration)) s (CPU \(f(iterationCPU)) s) with \(evaluations) loss evaluation\(evaluations == 1 ? "" : "s")")
         if comm.isRoot, let output {
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
