@@ -56,11 +56,14 @@ let package = Package(
         .target(name: "Structures", dependencies: ["Atomistic"]),
         // Relaxation (FIRE) of atoms and cell with any calculator.
         .target(name: "Relaxation", dependencies: ["Atomistic", "Reference"]),
+        // Active learning: MaxVol active sets, extrapolation grades, selection of new configurations.
+        .target(name: "ActiveLearning", dependencies: ["MTP", "Atomistic", "Parallel", "TrainingStore", "COpenBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // Sweeps over (level, cutoff): plan, schedule on rank groups, records, Pareto front.
         .target(name: "Sweep", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting"]),
         // The command-line tool.
         .executableTarget(name: "mtp", dependencies: [
-            "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting", "Fitting", "Sweep",
+            "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting", "Fitting", "Sweep", "ActiveLearning",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -74,6 +77,8 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Atomistic", "MTP", "mtp"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Fitting", "MTP"]),
+        .testTarget(name: "ActiveLearningTests", dependencies: ["ActiveLearning", "MTP", "Atomistic", "mtp"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingStoreTests", dependencies: ["TrainingStore", "Atomistic", "Parallel"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Structures", "Relaxation", "Atomistic"],
