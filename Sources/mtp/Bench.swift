@@ -169,7 +169,9 @@ struct BenchMPI: ParsableCommand {
             var verified = 0
             for size in sizes {
                 var best = Double.infinity
-                let reps = size >= (1 << 20) ? max(1, repeats / 4) : repeats
+                // Small messages take microseconds: many more tries give
+                // a round trip in which neither side was descheduled.
+                let reps = size >= (1 << 20) ? max(1, repeats / 4) : size <= 4096 ? 10 * repeats : repeats
                 for rep in 0..<reps {
                     comm.barrier()
                     // The pattern depends on the peer, the size and the
@@ -215,7 +217,7 @@ struct BenchMPI: ParsableCommand {
         while g <= maxBytes / max(comm.size, 1) {
             let local = [Double](repeating: Double(comm.rank), count: g / 8)
             var best = Double.infinity
-            for _ in 0..<max(1, repeats / 2) {
+            for _ in 0..<(g <= 4096 ? 5 * repeats : max(1, repeats / 2)) {
                 comm.barrier()
                 var out: [Double] = []
                 let t = timed { out = comm.allGatherOrdered(local) }
