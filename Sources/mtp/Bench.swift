@@ -150,11 +150,11 @@ struct BenchMPI: ParsableCommand {
         let me = hostDescription()
         let hosts = gatherStrings(me.name, comm)
         let addresses = gatherStrings(me.addresses.joined(separator: ","), comm).map { $0.split(separator: ",").map(String.init) }
-        let where_ = placement(comm)
+        let layout = placement(comm)
         for r in 0..<comm.size {
             say("rank \(r) on host \(hosts[r]) (\(addresses[r].isEmpty ? "no IPv4 address but loopback" : addresses[r].joined(separator: ", ")))")
         }
-        say("\(comm.size) ranks on \(where_.ranksPerHost.count) host\(where_.ranksPerHost.count == 1 ? "" : "s")\(where_.oversubscribed ? " (oversubscribed: more ranks than cores on a host)" : "")")
+        say("\(comm.size) ranks on \(layout.ranksPerHost.count) host\(layout.ranksPerHost.count == 1 ? "" : "s")\(layout.oversubscribed ? " (oversubscribed: more ranks than cores on a host)" : "")")
 
         var sizes: [Int] = []
         var s = 8
@@ -231,7 +231,7 @@ struct BenchMPI: ParsableCommand {
             say("allgather over \(comm.size) ranks: " + gathers.map { "\(Self.bytes($0.bytesPerRank))/rank \(String(format: "%.1f", $0.seconds * 1e6)) us" }.joined(separator: ", "))
         }
         let median = { (x: [Double]) -> Double in x.isEmpty ? .nan : x.sorted()[x.count / 2] }
-        let record = Record(ranks: comm.size, hosts: hosts, addresses: addresses, oversubscribed: where_.oversubscribed,
+        let record = Record(ranks: comm.size, hosts: hosts, addresses: addresses, oversubscribed: layout.oversubscribed,
                             pairs: pairs, allgather: gathers,
                             latencySeconds: median(pairs.map(\.latencySeconds)),
                             bandwidthBytesPerSecond: median(pairs.map(\.bandwidthBytesPerSecond)))
@@ -375,7 +375,7 @@ struct BenchPhases: ParsableCommand {
 
     func measure(_ comm: Communicator) throws {
         func say(_ s: String) { if comm.isRoot { print(s); fflush(stdout) } }
-        let where_ = placement(comm)
+        let layout = placement(comm)
         let maxOver = { (x: Double) -> Double in comm.allReduceMax(x) }
         let start = try MTPFile.read(path: potential)
         var pot = start
@@ -540,7 +540,7 @@ struct BenchPhases: ParsableCommand {
         let mem = comm.allGatherOrdered([m1 - m0, m2 - m1, Self.memory().peak])
         let shares = comm.allGatherOrdered([share])
         let record = Record(
-            ranks: comm.size, hosts: where_.hosts, oversubscribed: where_.oversubscribed,
+            ranks: comm.size, hosts: layout.hosts, oversubscribed: layout.oversubscribed,
             configurations: total, atoms: Int(stride(from: 1, to: counts.count, by: 4).map { counts[$0] }.reduce(0, +)),
             neighbourPairs: Int(stride(from: 3, to: counts.count, by: 4).map { counts[$0] }.reduce(0, +)),
             rows: Int(stride(from: 2, to: counts.count, by: 4).map { counts[$0] }.reduce(0, +)),
@@ -561,7 +561,7 @@ struct BenchPhases: ParsableCommand {
             cpuShare: shares)
 
         let f = { (x: Double) in String(format: "%.4f", x) }
-        say("\(comm.size) rank\(comm.size == 1 ? "" : "s")\(where_.oversubscribed ? " (oversubscribed)" : ""): \(total) configurations, \(record.atoms) atoms, \(record.rows) rows, \(p) parameters")
+        say("\(comm.size) rank\(comm.size == 1 ? "" : "s")\(layout.oversubscribed ? " (oversubscribed)" : ""): \(total) configurations, \(record.atoms) atoms, \(record.rows) rows, \(p) parameters")
         say("input: read \(f(record.read)) s, neighbour lists \(f(record.neighbourLists)) s")
         say("Jacobian pass: compute \(f(best.deriv)) s (CPU share of the ranks \(shares.map { String(format: "%.2f", $0) }.joined(separator: " ")))")
         say("linear solve: local QR \(f(best.qr)) s, wait \(f(best.wait)) s, allgather of R (\(8 * n * n) B/rank) \(f(best.gather)) s, combine \(f(best.combine)) s, step \(f(best.step)) s")
