@@ -124,4 +124,32 @@ grep -q "^resuming at iteration [3-9]" "$WORK/sw-killed/fits/L06-c5.00.log" || {
 [ -f "$CK" ] && { echo "the finished fit kept its checkpoint"; exit 1; }
 cmp "$WORK/sw-straight/fits/L06-c5.00.mtp" "$WORK/sw-killed/fits/L06-c5.00.mtp"
 
+echo "== mtp grade / select-add: the same active set, grades and selection under -np 1, 2, 3"
+# Training: 60 Cu configurations read from a .h5 store shard by shard; graded: the first
+# 100 of the same set (40 of them not in the training set), per configuration and per atom.
+AL=Tests/ActiveLearningTests/Fixtures
+"$MTP" convert $AL/cubic-60.cfg --species Cu -o "$WORK/al-train.h5" >/dev/null
+CAND=$REF/cubic/10/calc-efs.first100.cfg
+for n in 1 2 3; do
+    "${MPIRUN[@]}" -np "$n" "$MTP" grade $AL/cubic-10.mtp "$WORK/al-train.h5" "$CAND" "$WORK/al-cfg-np$n.cfg" \
+        --active-set "$WORK/al-cfg-np$n.activeset" > "$WORK/al-cfg-np$n.log"
+    "${MPIRUN[@]}" -np "$n" "$MTP" grade $AL/cubic-10.mtp "$WORK/al-train.h5" "$CAND" "$WORK/al-nbh-np$n.cfg" --per-atom \
+        --active-set "$WORK/al-nbh-np$n.activeset" > "$WORK/al-nbh-np$n.log"
+    "${MPIRUN[@]}" -np "$n" "$MTP" select-add $AL/cubic-10.mtp "$WORK/al-train.h5" "$CAND" -o "$WORK/al-new-np$n.cfg" \
+        --active-set "$WORK/al-cfg-np$n.activeset" > "$WORK/al-sel-np$n.log"
+    grep -q "(current:" "$WORK/al-sel-np$n.log" || { echo "select-add did not reuse the saved active set"; exit 1; }
+done
+head -2 "$WORK/al-cfg-np1.log"
+tail -2 "$WORK/al-cfg-np1.log" | tail -1
+tail -1 "$WORK/al-sel-np1.log"
+# Training configurations (the first 60) grade at most 1; the selection is not empty.
+awk '/MV_grade/ { n++; if (n <= 60 && $3 > 1.000001) bad = 1 } END { exit bad }' "$WORK/al-cfg-np1.cfg" \
+    || { echo "a training configuration grades above 1"; exit 1; }
+grep -q BEGIN_CFG "$WORK/al-new-np1.cfg" || { echo "select-add chose nothing"; exit 1; }
+for n in 2 3; do
+    for f in al-cfg-np%s.activeset al-nbh-np%s.activeset al-cfg-np%s.cfg al-nbh-np%s.cfg al-new-np%s.cfg; do
+        cmp "$WORK/$(printf "$f" 1)" "$WORK/$(printf "$f" "$n")" || { echo "$(printf "$f" "$n") differs from -np 1"; exit 1; }
+    done
+done
+
 echo "test-mpi: all checks passed"

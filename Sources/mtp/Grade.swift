@@ -138,6 +138,18 @@ enum ActiveLearningCLI {
         return set
     }
 
+    /// CPU time of this process (user + system): on a shared machine the
+    /// cost of the work, where wall time also counts waiting for a core.
+    static func cpuSeconds() -> Double {
+        var u = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        #else
+        getrusage(RUSAGE_SELF, &u)
+        #endif
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
+    }
+
     static func seconds(_ d: Duration) -> String {
         String(format: "%.2f s", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
     }
@@ -226,9 +238,12 @@ struct Grade: ParsableCommand {
             var flat: [Double] = []     // per configuration: grade, then per-atom grades
             let clock = ContinuousClock()
             let t0 = clock.now
+            var cpu = 0.0
             do {
                 (local, first, total, _) = try ActiveLearningCLI.shard(input, symbols: set.symbols, comm: comm)
                 try ActiveLearningCLI.checkSpecies(local, first: first, file: input, potential: pot)
+                let cpu0 = ActiveLearningCLI.cpuSeconds()
+                defer { cpu = ActiveLearningCLI.cpuSeconds() - cpu0 }
                 for (n, c) in local.enumerated() {
                     do {
                         let g = try active.grades(of: c)
@@ -242,6 +257,7 @@ struct Grade: ParsableCommand {
             try ActiveLearningCLI.agree(comm, failure)
             let gradeTime = clock.now - t0
             let all = comm.allGatherOrdered(flat)
+            let cpuTotal = comm.allGatherOrdered([cpu]).reduce(0, +)
             guard comm.isRoot else { return }
 
             var (configs, symbols) = try ActiveLearningCLI.readAll(input, symbols: set.symbols)
@@ -258,7 +274,7 @@ struct Grade: ParsableCommand {
             try ActiveLearningCLI.write(configs, to: output, symbols: symbols)
             let finite = grades.filter(\.isFinite)
             let perConfig = (Double(gradeTime.components.seconds) + Double(gradeTime.components.attoseconds) * 1e-18) / Double(max(total, 1)) * 1e3
-            say("graded \(total) configurations on \(comm.size) rank\(comm.size == 1 ? "" : "s") in \(ActiveLearningCLI.seconds(gradeTime)) (\(String(format: "%.3f", perConfig)) ms per configuration) -> \(output)")
+            say("graded \(total) configurations on \(comm.size) rank\(comm.size == 1 ? "" : "s") in \(ActiveLearningCLI.seconds(gradeTime)) (\(String(format: "%.3f", perConfig)) ms per configuration; CPU \(String(format: "%.2f", cpuTotal)) s over all ranks, \(String(format: "%.3f", cpuTotal / Double(max(total, 1)) * 1e3)) ms per configuration) -> \(output)")
             say(String(format: "  grade min %@, median %@, max %@; above %g (select): %d, above %g (break): %d",
                        gradeText(grades.min() ?? 0), gradeText(median(finite, infinities: grades.count - finite.count)),
                        gradeText(grades.max() ?? 0),
