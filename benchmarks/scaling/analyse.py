@@ -61,6 +61,10 @@ def phases(r):
         "trainer": r["trainerIteration"],
         "trainer_cpu": r.get("trainerIterationCPU", r["trainerIteration"]),
         "k": max(r["trainerLossEvaluations"], 1),
+        # BFGS's loss+gradient evaluation, when the engine has it.
+        "lg": (r["lossGradient"]["compute"] + r["lossGradient"]["communication"]) if "lossGradient" in r else None,
+        "lg_comm": r["lossGradient"]["communication"] if "lossGradient" in r else None,
+        "lg_cpu": r.get("lossGradientCPU"),
     }
 
 
@@ -82,6 +86,8 @@ def costs(r):
         "cE": cpu * r["loss"]["compute"] / r["atoms"],         # s per atom, energies+forces+stresses
         "step": r["step"],
         "rowsPerAtom": r["rows"] / r["atoms"],
+        # One rank: no communication, its CPU time is the dedicated-core time.
+        "cG": r["lossGradientCPU"] / r["atoms"] if "lossGradientCPU" in r else None,
     }
 
 
@@ -159,6 +165,8 @@ def model(p, atoms, configs, c=base, k=1.0, a=None, b=None, cpu=1.0):
         "input": r0 + share * (r1 + cNL) * local,
     }
     t["iteration"] = t["jacobian"] + t["gather"] + t["solve"] + k * (t["loss_compute"] + t["loss_comm"])
+    if c.get("cG") is not None:
+        t["lossgrad"] = share * c["cG"] * local + allgather(p, 48 * configs / p, a, b) + allgather(p, 16 * (n - 1), a, b)
     return t
 
 
@@ -183,6 +191,7 @@ for kind, recs in (("strong", strong), ("weak", weak)):
             # the measured CPU share against its wall time.
             "error": pred["iteration"] / m["trainer_cpu"] - 1,
             "errorOversubscribed": pred_over["iteration"] / m["trainer"] - 1,
+            "errorLossGradient": (pred["lossgrad"] / m["lg_cpu"] - 1) if m["lg_cpu"] and "lossgrad" in pred else None,
         })
 
 # Allgather: measured against the model's formula.
@@ -293,6 +302,28 @@ for kind in ("strong", "weak"):
                      for r in rows_out[kind])
     w(f"Parallel efficiency of the trainer iteration ({'T1 / (p Tp)' if kind == 'strong' else 'T1 / Tp'}), wall time: {eff}; CPU time: {effc}.")
 
+if base.get("cG") is not None:
+    w("")
+    w("## Loss+gradient evaluation (BFGS optimiser)")
+    w("")
+    w("`Trainer.lossAndGradient`: one evaluation and one directional derivative per configuration, then allgathers of "
+      f"48 B per configuration and of the gradient as double-double sums ({16 * base['parameters']} B per rank). "
+      "Wall time of the slowest rank, its communication (the same allgathers timed alone), CPU seconds of the busiest "
+      "rank, and the model against the CPU time.")
+    w("")
+    w("| scaling | ranks | configs | wall | communication | CPU | model | error |")
+    w("|---|---|---|---|---|---|---|---|")
+    for kind in ("strong", "weak"):
+        for row in rows_out[kind]:
+            m = row["measured"]
+            star = "*" if row["oversubscribed"] else ""
+            w(f"| {kind} | {row['ranks']}{star} | {row['configurations']} | {ms(m['lg'])} | {ms(m['lg_comm'])} | "
+              f"{ms(m['lg_cpu'])} | {ms(row['model']['lossgrad'])} | {pct(row['errorLossGradient'])} |")
+    lg_clean = [abs(r["errorLossGradient"]) for k in rows_out for r in rows_out[k] if not r["oversubscribed"]]
+    if lg_clean:
+        w("")
+        w(f"Largest deviation where not oversubscribed: {max(lg_clean) * 100:.0f}%.")
+
 clean = [r for k in rows_out for r in rows_out[k] if not r["oversubscribed"]]
 worst = max((abs(r["error"]) for r in clean), default=float("nan"))
 w("")
@@ -312,6 +343,8 @@ w(f"| Jacobian pass, derivatives | {base['cJ'] * 1e6:.2f} us per atom | strong, 
 w(f"| streaming QR | {base['cQR'] * 1e9:.3f} ns per row x column^2 ({base['rowsPerAtom']:.2f} rows per atom) | strong, 1 rank |")
 w(f"| loss evaluation | {base['cE'] * 1e6:.2f} us per atom | strong, 1 rank |")
 w(f"| damped step | {base['step'] * 1e3:.3f} ms | strong, 1 rank |")
+if base.get("cG") is not None:
+    w(f"| loss+gradient (BFGS) | {base['cG'] * 1e6:.2f} us per atom | strong, 1 rank (CPU time) |")
 w(f"| read | {r0 * 1e3:.1f} ms + {r1 * 1e9:.1f} ns per atom | weak-1 and strong-1 |")
 w(f"| neighbour lists | {cNL * 1e6:.2f} us per atom | strong, 1 rank |")
 w(f"| latency alpha | {alpha * 1e6:.2f} us | ping-pong, 2 ranks |")
@@ -354,6 +387,9 @@ for lvl in level_costs:
             w("| communication | " + " | ".join(ms(x["gather"] + k_typical * x["loss_comm"]) for x in sel) + " |")
             w("| replicated solve | " + " | ".join(ms(x["solve"]) for x in sel) + " |")
             w("| efficiency | " + " | ".join(f"{x['efficiency'] * 100:.0f}%" for x in sel) + " |")
+            if "lossgrad" in sel[0]:
+                w("| loss+gradient (BFGS) | " + " | ".join(ms(x["lossgrad"]) for x in sel) + " |")
+                w("| its efficiency | " + " | ".join(f"{sel[0]['lossgrad'] / (x['ranks'] * x['lossgrad']) * 100:.0f}%" for x in sel) + " |")
 
 w("")
 w("## Memory: largest training set one node holds")
