@@ -154,6 +154,21 @@ final class ActiveSetTests: XCTestCase {
         }
     }
 
+    func testForceAndStressRows() throws {
+        let local = Array(Self.training.prefix(20))
+        let rows = RowSettings(energyWeight: 1, forceWeight: 0.1, stressWeight: 0.01)
+        let set = try ActiveSet.build(potential: Self.potential, local: local, first: 0, totalCount: local.count,
+                                      options: ActiveSetOptions(rows: rows))
+        XCTAssertEqual(rows.rowCount(atoms: 32, periodic: true), 1 + 96 + 6)
+        XCTAssertTrue(set.selected.contains { $0.kind == .force }, "force rows outnumber the others and win places")
+        for c in local { XCTAssertLessThanOrEqual(try set.grade(of: c), 1 + 1e-6) }
+        XCTAssertGreaterThan(try set.grade(of: local[0].scaled(0.9)), 10)
+        // Force rows see atomic displacements that leave the energy row inside the training span.
+        let energyOnly = try ActiveSet.build(potential: Self.potential, local: local, first: 0, totalCount: local.count,
+                                             options: ActiveSetOptions())
+        XCTAssertGreaterThan(set.rank, energyOnly.rank)
+    }
+
     func testSpeciesUnseenInTrainingGradeInfinity() throws {
         // A three-species potential trained... here only Cu (type 0) configurations make the set.
         let pot = try MTPFile.read(path: fixture("multi-04.mtp"))
