@@ -56,6 +56,8 @@ let package = Package(
         .target(name: "Structures", dependencies: ["Atomistic"]),
         // Relaxation (FIRE) of atoms and cell with any calculator.
         .target(name: "Relaxation", dependencies: ["Atomistic", "Reference"]),
+        // Systematic training sets (ASSYST): random space-group crystals, relaxation stages, perturbations, DFT hand-off.
+        .target(name: "Assyst", dependencies: ["Atomistic", "CSpglib", "Reference", "Relaxation", "TrainingStore", "Plotting"]),
         // Active learning: MaxVol active sets, extrapolation grades, selection of new configurations.
         .target(name: "ActiveLearning", dependencies: ["MTP", "Atomistic", "Parallel", "TrainingStore", "COpenBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
@@ -64,6 +66,7 @@ let package = Package(
         // The command-line tool.
         .executableTarget(name: "mtp", dependencies: [
             "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting", "Fitting", "Sweep", "ActiveLearning",
+            "Assyst",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -75,6 +78,8 @@ let package = Package(
         .testTarget(name: "FittingTests", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["Atomistic", "MTP", "mtp"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "AssystTests", dependencies: ["Assyst", "Atomistic", "Reference", "TrainingStore", "mtp"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Fitting", "MTP"]),
         .testTarget(name: "ActiveLearningTests", dependencies: ["ActiveLearning", "MTP", "Atomistic", "mtp"],

@@ -1,0 +1,70 @@
+import Atomistic
+
+/// The groups of an ASSYST training set, in pipeline order: each stage
+/// starts from the structures of the one before it (the perturbations all
+/// from INTMIN).
+public enum AssystStage: String, CaseIterable, Sendable, Comparable {
+    case randspg = "RANDSPG"
+    case volmin = "VOLMIN"
+    case cellmin = "CELLMIN"
+    case intmin = "INTMIN"
+    case triax = "TRIAX"
+    case shear = "SHEAR"
+    case rattle = "RATTLE"
+
+    public static func < (a: AssystStage, b: AssystStage) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+
+    /// The stage whose structures this one starts from.
+    public var source: AssystStage? {
+        switch self {
+        case .randspg: return nil
+        case .volmin: return .randspg
+        case .cellmin: return .volmin
+        case .intmin: return .cellmin
+        case .triax, .shear, .rattle: return .intmin
+        }
+    }
+
+    public var perturbation: PerturbationKind? {
+        switch self {
+        case .triax: return .triax
+        case .shear: return .shear
+        case .rattle: return .rattle
+        default: return nil
+        }
+    }
+
+    public init?(name: String) { self.init(rawValue: name.uppercased()) }
+}
+
+/// Keys of the per-structure metadata kept as configuration features.
+public enum AssystFeature {
+    /// Space group the crystal was built in.
+    public static let targetGroup = "assyst_spacegroup_target"
+    /// Space group spglib finds for the stored structure.
+    public static let detectedGroup = "assyst_spacegroup"
+    /// Occupied Wyckoff orbits, "multiplicity(free parameters)" joined by '+'.
+    public static let wyckoff = "assyst_wyckoff"
+    /// Identity of the random crystal every later stage descends from:
+    /// "spacegroup-atoms-copy".
+    public static let crystal = "assyst_crystal"
+    /// Index of the perturbed copy (perturbation stages).
+    public static let copy = "assyst_copy"
+    /// Relaxation steps and whether the relaxation converged.
+    public static let steps = "assyst_relax_steps"
+    public static let converged = "assyst_relax_converged"
+}
+
+extension Configuration {
+    /// The value of feature `key`, if present.
+    public func feature(_ key: String) -> String? { features.first { $0.key == key }?.value }
+
+    /// Sets (replaces) feature `key`.
+    public mutating func setFeature(_ key: String, _ value: String) {
+        if let i = features.firstIndex(where: { $0.key == key }) { features[i].value = value } else {
+            features.append(Feature(key: key, value: value))
+        }
+    }
+}
