@@ -56,6 +56,8 @@ let package = Package(
         .target(name: "Structures", dependencies: ["Atomistic"]),
         // Relaxation (FIRE) of atoms and cell with any calculator.
         .target(name: "Relaxation", dependencies: ["Atomistic", "Reference"]),
+        // Validation of potentials against a reference: properties, comparison, report.
+        .target(name: "Validation", dependencies: ["Atomistic", "Reference", "Structures", "Relaxation", "Plotting", "COpenBLAS"]),
         // Systematic training sets (ASSYST): random space-group crystals, relaxation stages, perturbations, DFT hand-off.
         .target(name: "Assyst", dependencies: ["Atomistic", "CSpglib", "Reference", "Relaxation", "TrainingStore", "Plotting"]),
         // Active learning: MaxVol active sets, extrapolation grades, selection of new configurations.
@@ -66,6 +68,7 @@ let package = Package(
         // The command-line tool.
         .executableTarget(name: "mtp", dependencies: [
             "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting", "Fitting", "Sweep", "ActiveLearning",
+            "Reference", "Validation",
             "Assyst",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -89,6 +92,8 @@ let package = Package(
         .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Structures", "Relaxation", "Atomistic"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RelaxationTests", dependencies: ["Relaxation", "Reference", "Structures", "Atomistic"]),
+        .testTarget(name: "ValidationTests", dependencies: ["Validation", "Reference", "Relaxation", "Structures", "Atomistic", "mtp"],
+                    resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

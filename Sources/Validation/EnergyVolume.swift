@@ -1,0 +1,87 @@
+import Foundation
+import Atomistic
+import Reference
+
+/// Energy-volume curves of the four lattices, scaled homogeneously about the
+/// reference's equilibrium cell of each lattice, near equilibrium (+-10%)
+/// and far from it (+-80%), and the energies of fcc and dhcp relative to hcp
+/// at equal volume per atom (on hcp's grid). Both calculators are evaluated
+/// on exactly the same cells, so the RMSE compares like with like.
+public struct EnergyVolume: Sendable {
+    public struct Range: Sendable {
+        public var label: String
+        public var fractions: [Double]
+    }
+    /// Volume per atom (A^3) and energy per atom (meV) per lattice and range.
+    public var volumes: [LatticeKind: [[Double]]]
+    public var energies: [LatticeKind: [[Double]]]
+    /// fcc - hcp and dhcp - hcp (meV/atom) on hcp's volumes, per range.
+    public var relative: [LatticeKind: [[Double]]]
+    public var ranges: [Range]
+    public var failures: [String]
+
+    public static func ranges(_ s: ValidationSettings) -> [Range] {
+        func grid(_ half: Double, _ n: Int) -> [Double] {
+            (0..<n).map { 1 - half + 2 * half * Double($0) / Double(n - 1) }
+        }
+        return [Range(label: String(format: "+-%.0f%%", 100 * s.smallVolumeRange), fractions: grid(s.smallVolumeRange, s.smallVolumePoints)),
+                Range(label: String(format: "+-%.0f%%", 100 * s.largeVolumeRange), fractions: grid(s.largeVolumeRange, s.largeVolumePoints))]
+    }
+
+    public static func compute(with calculator: Calculator, reference: Equilibrium, settings: ValidationSettings) -> EnergyVolume {
+        let ranges = Self.ranges(settings)
+        var failures: [String] = []
+        func energy(_ c: Configuration) -> Double {
+            do {
+                let e = try calculator.calculate(c).energy / Double(c.atomCount)
+                return e.isFinite ? 1000 * e : .nan
+            } catch {
+                if failures.count < 3 { failures.append("\(error)") }
+                return .nan
+            }
+        }
+        /// The reference cell of `kind` scaled to `v` A^3 per atom.
+        func scaled(_ kind: LatticeKind, volumePerAtom v: Double) -> Configuration {
+            let s = pow(v / reference.volumePerAtom(kind), 1.0 / 3)
+            return reference.cell(kind).deformed(by: [Vec3(s, 0, 0), Vec3(0, s, 0), Vec3(0, 0, s)])
+        }
+        var volumes: [LatticeKind: [[Double]]] = [:], energies: [LatticeKind: [[Double]]] = [:]
+        for kind in LatticeKind.allCases {
+            let v0 = reference.volumePerAtom(kind)
+            volumes[kind] = ranges.map { $0.fractions.map { $0 * v0 } }
+            energies[kind] = volumes[kind]!.map { $0.map { energy(scaled(kind, volumePerAtom: $0)) } }
+        }
+        var relative: [LatticeKind: [[Double]]] = [:]
+        for kind in [LatticeKind.fcc, .dhcp] {
+            relative[kind] = zip(volumes[.hcp]!, energies[.hcp]!).map { vs, es in
+                zip(vs, es).map { v, eh in energy(scaled(kind, volumePerAtom: v)) - eh }
+            }
+        }
+        return EnergyVolume(volumes: volumes, energies: energies, relative: relative, ranges: ranges, failures: failures)
+    }
+
+    public var quantities: [Quantity] {
+        var q: [Quantity] = []
+        let note = failures.isEmpty ? nil : "evaluation failed: " + failures.joined(separator: "; ")
+        for (r, range) in ranges.enumerated() {
+            for kind in LatticeKind.allCases {
+                var c = Quantity.curve("E-V \(kind.rawValue) \(range.label)", "meV/atom", energies[kind]![r])
+                c.note = note
+                q.append(c)
+            }
+        }
+        for (r, range) in ranges.enumerated() {
+            for kind in [LatticeKind.fcc, .dhcp] {
+                var c = Quantity.curve("\(kind.rawValue) - hcp at equal volume \(range.label)", "meV/atom", relative[kind]![r])
+                c.note = note
+                q.append(c)
+            }
+        }
+        // At hcp's equilibrium volume (the middle of the small range).
+        let mid = ranges[0].fractions.count / 2
+        for kind in [LatticeKind.fcc, .dhcp] {
+            q.append(.value("\(kind.rawValue) - hcp at hcp volume", "meV/atom", relative[kind]![0][mid], note: note))
+        }
+        return q
+    }
+}

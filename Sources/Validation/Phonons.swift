@@ -1,0 +1,245 @@
+import Foundation
+import Atomistic
+import Reference
+import COpenBLAS
+
+/// Harmonic phonons of hcp and bcc by finite displacements: every atom of
+/// the primitive cell is displaced by +-h along x, y, z in a supercell at
+/// least `phononMinimumLength` wide in every direction, and the central
+/// difference of the forces gives the force constants. Both calculators
+/// use the reference's equilibrium cells, so their force-constant matrices
+/// can be compared element by element; frequencies follow from the
+/// dynamical matrix (minimum-image convention with equal weights for
+/// equidistant images, acoustic sum rule imposed on the self terms).
+public struct Phonons: Sendable {
+    public struct Result: Sendable {
+        public var lattice: LatticeKind
+        public var supercellAtoms: Int
+        /// Phi[(b*3+alpha)][(j*3+beta)] (eV/A^2), b a primitive atom, j a supercell atom; row-major.
+        public var forceConstants: [Double]
+        /// Cumulative path length (1/A, including 2 pi) and frequencies (THz, ascending) per q.
+        public var pathDistance: [Double]
+        public var pathFrequencies: [[Double]]
+        public var labels: [(x: Double, label: String)]
+        /// Density of states (states/THz per primitive cell) on `dosFrequencies`.
+        public var dosFrequencies: [Double]
+        public var dos: [Double]
+    }
+    public var results: [Result]
+    public var failures: [String]
+
+    public static let lattices: [LatticeKind] = [.hcp, .bcc]
+
+    /// The primitive cell of `kind` built from the reference's equilibrium:
+    /// hcp's conventional cell is primitive; bcc's primitive cell has one atom.
+    static func primitive(_ kind: LatticeKind, reference: Equilibrium) -> Configuration {
+        let conventional = reference.cell(kind)
+        guard kind == .bcc else { return conventional }
+        let h = 0.5 * norm(conventional.cell[0])
+        return Configuration(cell: [Vec3(-h, h, h), Vec3(h, -h, h), Vec3(h, h, -h)], pbc: .all,
+                             species: [conventional.species[0]], positions: [.zero])
+    }
+
+    /// High-symmetry points (Cartesian, 1/A with 2 pi) and their path.
+    static func path(_ kind: LatticeKind, primitive: Configuration) -> [(String, Vec3)] {
+        let b = reciprocal(primitive.cell)
+        switch kind {
+        case .bcc:
+            let a = 2 * abs(primitive.cell[0].y)
+            let u = 2 * Double.pi / a
+            let g = Vec3.zero, h = Vec3(0, 0, u), n = Vec3(u / 2, u / 2, 0), p = Vec3(u / 2, u / 2, u / 2)
+            return [("Gamma", g), ("H", h), ("N", n), ("Gamma", g), ("P", p)]
+        default:
+            // M: half the shortest in-plane reciprocal vector; K: the corner
+            // of the hexagonal zone 30 degrees from M, 2/sqrt(3) further out.
+            let m = 0.5 * b[0]
+            let c = cos(Double.pi / 6), s = sin(Double.pi / 6)
+            let k = (2 / 3.0.squareRoot()) * Vec3(c * m.x - s * m.y, s * m.x + c * m.y, 0)
+            let a = 0.5 * b[2]
+            return [("Gamma", .zero), ("M", m), ("K", k), ("Gamma", .zero), ("A", a)]
+        }
+    }
+
+    public static func compute(with calculator: Calculator, reference: Equilibrium, mass: Double,
+                               settings: ValidationSettings) -> Phonons {
+        var results: [Result] = [], failures: [String] = []
+        for kind in lattices {
+            do {
+                results.append(try computeOne(kind, calculator: calculator, reference: reference, mass: mass, settings: settings))
+            } catch {
+                failures.append("\(kind.rawValue): \(error)")
+            }
+        }
+        return Phonons(results: results, failures: failures)
+    }
+
+    static func computeOne(_ kind: LatticeKind, calculator: Calculator, reference: Equilibrium, mass: Double,
+                           settings: ValidationSettings) throws -> Result {
+        let prim = primitive(kind, reference: reference)
+        let nb = prim.atomCount
+        let volume = prim.volume
+        let reps = (0..<3).map { i -> Int in
+            let width = volume / norm(cross(prim.cell[(i + 1) % 3], prim.cell[(i + 2) % 3]))
+            return max(1, Int((settings.phononMinimumLength / width - 1e-9).rounded(.up)))
+        }
+        // Supercell atom j = b + nb * image; its primitive atom is j % nb.
+        var positions: [Vec3] = [], species: [Int] = []
+        for i0 in 0..<reps[0] { for i1 in 0..<reps[1] { for i2 in 0..<reps[2] {
+            let t = Double(i0) * prim.cell[0] + Double(i1) * prim.cell[1] + Double(i2) * prim.cell[2]
+            for b in 0..<nb { positions.append(prim.positions[b] + t); species.append(prim.species[b]) }
+        }}}
+        let superCell = (0..<3).map { Double(reps[$0]) * prim.cell[$0] }
+        let base = Configuration(cell: superCell, pbc: .all, species: species, positions: positions)
+        let n = base.atomCount
+        let h = settings.phononDisplacement
+
+        var phi = [Double](repeating: 0, count: 3 * nb * 3 * n)
+        for b in 0..<nb {
+            for alpha in 0..<3 {
+                var plus = base, minus = base
+                plus.positions[b][alpha] += h
+                minus.positions[b][alpha] -= h
+                let fp = try calculator.calculate(plus).forces, fm = try calculator.calculate(minus).forces
+                let row = (b * 3 + alpha) * 3 * n
+                for j in 0..<n {
+                    for beta in 0..<3 {
+                        phi[row + 3 * j + beta] = -(fp[j][beta] - fm[j][beta]) / (2 * h)
+                    }
+                }
+            }
+        }
+        guard phi.allSatisfy(\.isFinite) else { throw PropertyFailure("non-finite forces") }
+
+        // Acoustic sum rule on a copy: a rigid translation costs no energy.
+        var asr = phi
+        for b in 0..<nb {
+            for alpha in 0..<3 {
+                let row = (b * 3 + alpha) * 3 * n
+                for beta in 0..<3 {
+                    var s = 0.0
+                    for j in 0..<n { s += phi[row + 3 * j + beta] }
+                    asr[row + 3 * b + beta] -= s
+                }
+            }
+        }
+
+        // Minimum images of every (b, j) pair: Cartesian vectors and weights.
+        var pairStart = [0], imageVectors: [Vec3] = [], imageWeights: [Double] = []
+        for b in 0..<nb {
+            for j in 0..<n {
+                let d0 = positions[j] - positions[b]
+                var candidates: [Vec3] = []
+                var best = Double.infinity
+                for t0 in -2...2 { for t1 in -2...2 { for t2 in -2...2 {
+                    let d = d0 + Double(t0) * superCell[0] + Double(t1) * superCell[1] + Double(t2) * superCell[2]
+                    let l = norm(d)
+                    if l < best - 1e-5 { best = l; candidates = [d] } else if abs(l - best) <= 1e-5 { candidates.append(d) }
+                }}}
+                imageVectors += candidates
+                imageWeights += [Double](repeating: 1 / Double(candidates.count), count: candidates.count)
+                pairStart.append(imageVectors.count)
+            }
+        }
+
+        let dim = 3 * nb
+        var matrix = [Double](repeating: 0, count: 2 * dim * dim)
+        var eigen = [Double](repeating: 0, count: dim)
+        var work = [Double](repeating: 0, count: 2 * 8 * dim)
+        var rwork = [Double](repeating: 0, count: 3 * dim)
+        func frequencies(_ q: Vec3) throws -> [Double] {
+            for i in matrix.indices { matrix[i] = 0 }
+            for b in 0..<nb {
+                for j in 0..<n {
+                    let k = j % nb
+                    let pair = b * n + j
+                    var re = 0.0, im = 0.0
+                    for p in pairStart[pair]..<pairStart[pair + 1] {
+                        let phase = dot(q, imageVectors[p])
+                        re += imageWeights[p] * cos(phase); im += imageWeights[p] * sin(phase)
+                    }
+                    for alpha in 0..<3 {
+                        let row = (b * 3 + alpha) * 3 * n + 3 * j
+                        for beta in 0..<3 {
+                            let f = asr[row + beta] / mass
+                            // Column-major: element (r, c) at r + c * dim.
+                            let idx = 2 * ((b * 3 + alpha) + (k * 3 + beta) * dim)
+                            matrix[idx] += f * re
+                            matrix[idx + 1] += f * im
+                        }
+                    }
+                }
+            }
+            // Hermitian part (finite differences break the symmetry slightly).
+            for r in 0..<dim {
+                for c in r..<dim {
+                    let i1 = 2 * (r + c * dim), i2 = 2 * (c + r * dim)
+                    let re = 0.5 * (matrix[i1] + matrix[i2]), im = 0.5 * (matrix[i1 + 1] - matrix[i2 + 1])
+                    matrix[i1] = re; matrix[i1 + 1] = im
+                    matrix[i2] = re; matrix[i2 + 1] = -im
+                }
+            }
+            var jobz = Int8(UInt8(ascii: "N")), uplo = Int8(UInt8(ascii: "U"))
+            var nn = Int32(dim), lda = Int32(dim), lwork = Int32(work.count / 2), info: Int32 = 0
+            zheev_(&jobz, &uplo, &nn, &matrix, &lda, &eigen, &work, &lwork, &rwork, &info)
+            guard info == 0 else { throw PropertyFailure("zheev failed (info \(info))") }
+            return eigen.map { ($0 < 0 ? -1 : 1) * abs($0).squareRoot() * Units.terahertzPerRootEVPerSquareAngstromAmu }
+        }
+
+        // Band path.
+        let points = path(kind, primitive: prim)
+        var distance: [Double] = [], bands: [[Double]] = [], labels: [(Double, String)] = [(0, points[0].0)]
+        var x = 0.0
+        for s in 1..<points.count {
+            let (q0, q1) = (points[s - 1].1, points[s].1)
+            let m = settings.bandPointsPerSegment
+            for i in (s == 1 ? 0 : 1)...m {
+                let q = q0 + (Double(i) / Double(m)) * (q1 - q0)
+                if i > 0 { x += norm(q1 - q0) / Double(m) }
+                distance.append(x)
+                bands.append(try frequencies(q))
+            }
+            labels.append((x, points[s].0))
+        }
+
+        // Density of states on a Gamma-centred mesh, Gaussian broadening.
+        let b = reciprocal(prim.cell)
+        let mesh = settings.dosMesh
+        var all: [Double] = []
+        for i0 in 0..<mesh { for i1 in 0..<mesh { for i2 in 0..<mesh {
+            let q = (Double(i0) / Double(mesh)) * b[0] + (Double(i1) / Double(mesh)) * b[1] + (Double(i2) / Double(mesh)) * b[2]
+            all += try frequencies(q)
+        }}}
+        let sigma = settings.dosSmearing
+        let top = max((all.max() ?? 1) * 1.1, 1)
+        let bottom = min(all.min() ?? 0, 0) - 3 * sigma
+        let gridCount = 300
+        let grid = (0..<gridCount).map { bottom + (top - bottom) * Double($0) / Double(gridCount - 1) }
+        let norm0 = 1 / (sigma * (2 * Double.pi).squareRoot() * Double(mesh * mesh * mesh))
+        let dos = grid.map { f in all.reduce(0.0) { $0 + exp(-0.5 * (($1 - f) / sigma) * (($1 - f) / sigma)) } * norm0 }
+
+        return Result(lattice: kind, supercellAtoms: n, forceConstants: phi, pathDistance: distance, pathFrequencies: bands,
+                      labels: labels, dosFrequencies: grid, dos: dos)
+    }
+
+    public var quantities: [Quantity] {
+        var q: [Quantity] = []
+        let note = failures.isEmpty ? nil : failures.joined(separator: "; ")
+        for kind in Self.lattices {
+            guard let r = results.first(where: { $0.lattice == kind }) else {
+                q.append(Quantity("force constants \(kind.rawValue)", unit: "eV/A^2", kind: .curve, values: [], note: note))
+                q.append(Quantity("phonon frequencies on path \(kind.rawValue)", unit: "THz", kind: .curve, values: [], note: note))
+                q.append(.value("highest phonon frequency \(kind.rawValue)", "THz", .nan, note: note))
+                q.append(.value("lowest phonon frequency \(kind.rawValue)", "THz", .nan, note: note))
+                continue
+            }
+            let all = r.pathFrequencies.flatMap { $0 }
+            q.append(.curve("force constants \(kind.rawValue)", "eV/A^2", r.forceConstants))
+            q.append(.curve("phonon frequencies on path \(kind.rawValue)", "THz", all))
+            q.append(.value("highest phonon frequency \(kind.rawValue)", "THz", all.max() ?? .nan))
+            let lowest = all.min() ?? .nan
+            q.append(.value("lowest phonon frequency \(kind.rawValue)", "THz", lowest,
+                            note: lowest < -0.1 ? "imaginary modes (plotted as negative frequencies)" : nil))
+        }
+        return q
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Atomistic
+import Reference
+
+/// Energies of the reference's hcp cell under large homogeneous strains:
+/// the three uniaxial strains and the three shears (engineering shear
+/// strain, applied symmetrically), each from -max to +max. Training sets
+/// rarely reach +-60%; this shows how gracefully a potential degrades.
+public struct Strains: Sendable {
+    public static let axes = ["xx", "yy", "zz", "yz", "xz", "xy"]
+    public var strains: [Double]
+    /// Energy per atom (meV) per axis and strain.
+    public var energies: [[Double]]
+    public var failures: [String]
+
+    /// The deformation gradient of Voigt component `axis` at strain `e`.
+    static func gradient(axis: Int, strain e: Double) -> [Vec3] {
+        var f = [Vec3(1, 0, 0), Vec3(0, 1, 0), Vec3(0, 0, 1)]
+        switch axis {
+        case 0, 1, 2: f[axis][axis] += e
+        case 3: f[1][2] += e / 2; f[2][1] += e / 2
+        case 4: f[0][2] += e / 2; f[2][0] += e / 2
+        default: f[0][1] += e / 2; f[1][0] += e / 2
+        }
+        return f
+    }
+
+    public static func compute(with calculator: Calculator, reference: Equilibrium, settings: ValidationSettings) -> Strains {
+        let n = settings.strainPoints
+        let strains = (0..<n).map { -settings.maxStrain + 2 * settings.maxStrain * Double($0) / Double(n - 1) }
+        var failures: [String] = []
+        let base = reference.cell(.hcp)
+        let energies = (0..<6).map { axis in
+            strains.map { e -> Double in
+                let c = base.deformed(by: gradient(axis: axis, strain: e))
+                do {
+                    let en = try calculator.calculate(c).energy / Double(c.atomCount)
+                    return en.isFinite ? 1000 * en : .nan
+                } catch {
+                    if failures.count < 3 { failures.append("\(axes[axis]) \(e): \(error)") }
+                    return .nan
+                }
+            }
+        }
+        return Strains(strains: strains, energies: energies, failures: failures)
+    }
+
+    public var quantities: [Quantity] {
+        let note = failures.isEmpty ? nil : "evaluation failed: " + failures.joined(separator: "; ")
+        let label = String(format: "+-%.0f%%", 100 * (strains.last ?? 0))
+        var q = (0..<6).map { axis -> Quantity in
+            var c = Quantity.curve("hcp \(axis < 3 ? "uniaxial strain" : "shear") \(Self.axes[axis]) \(label)", "meV/atom", energies[axis])
+            c.note = note
+            return c
+        }
+        var all = Quantity.curve("hcp strains, all six \(label)", "meV/atom", energies.flatMap { $0 })
+        all.note = note
+        q.append(all)
+        return q
+    }
+}
