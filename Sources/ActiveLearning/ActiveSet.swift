@@ -185,10 +185,7 @@ public struct ActiveSet {
         }
         // Ranks agree on failure before any collective that would wait for a failed rank.
         if let comm {
-            let firstFailing = -Int(comm.allReduceMax(-Double(failure == nil ? comm.size : comm.rank)))
-            if firstFailing < comm.size {
-                throw ActiveSetError(failure ?? "rank \(firstFailing) could not compute its training rows")
-            }
+            if let message = Collective.firstFailure(failure, comm) { throw ActiveSetError(message) }
         } else if let failure { throw ActiveSetError(failure) }
 
         let digest = trainingDigest(local: local, communicator: comm)
@@ -201,19 +198,17 @@ public struct ActiveSet {
 
         // Rank 0 selects; the others receive the result.
         var payload: [Double] = []
-        var selectionError: Error? = nil
+        var selectionError: String? = nil
         if comm?.isRoot ?? true {
-            do { payload = try select(rows: allRows, count: m, parameters: P, options: options) } catch { selectionError = error }
+            do { payload = try select(rows: allRows, count: m, parameters: P, options: options) } catch { selectionError = "\(error)" }
         }
         if let comm {
-            // An empty payload tells the other ranks that rank 0 failed.
+            if let message = Collective.firstFailure(selectionError, comm) { throw ActiveSetError(message) }
             var size = [Double(payload.count)]
             comm.broadcast(&size)
             if !comm.isRoot { payload = [Double](repeating: 0, count: Int(size[0])) }
-            if !payload.isEmpty { comm.broadcast(&payload) }
-        }
-        if let selectionError { throw selectionError }
-        guard !payload.isEmpty else { throw ActiveSetError("rank 0 could not select the active set") }
+            comm.broadcast(&payload)
+        } else if let selectionError { throw ActiveSetError(selectionError) }
         // payload: r, zeroCount, maxCoefficient, dropped, smallestKept, largestDropped,
         // selected rows (r), zero parameters, projection (P r), active (r r), singular values.
         let r = Int(payload[0]), z = Int(payload[1])

@@ -58,27 +58,24 @@ extension ActiveSet {
             }
         }
         if let comm {
-            let firstFailing = -Int(comm.allReduceMax(-Double(failure == nil ? comm.size : comm.rank)))
-            if firstFailing < comm.size { throw ActiveSetError(failure ?? "rank \(firstFailing) could not grade its candidates") }
+            if let message = Collective.firstFailure(failure, comm) { throw ActiveSetError(message) }
         } else if let failure { throw ActiveSetError(failure) }
         let allC = comm.map { $0.allGatherOrdered(coeffs) } ?? coeffs
         let allOwners = (comm.map { $0.allGatherOrdered(owners) } ?? owners).map { Int($0) }
         let allGrades = comm.map { $0.allGatherOrdered(grades) } ?? grades
 
         var result: [Double] = []
-        var extendError: Error? = nil
+        var extendError: String? = nil
         if comm?.isRoot ?? true {
-            do { result = try extend(coefficients: allC, owners: allOwners, threshold: threshold, limit: limit) } catch { extendError = error }
+            do { result = try extend(coefficients: allC, owners: allOwners, threshold: threshold, limit: limit) } catch { extendError = "\(error)" }
         }
         if let comm {
-            // An empty result tells the other ranks that rank 0 failed.
+            if let message = Collective.firstFailure(extendError, comm) { throw ActiveSetError(message) }
             var size = [Double(result.count)]
             comm.broadcast(&size)
             if !comm.isRoot { result = [Double](repeating: 0, count: Int(size[0])) }
-            if !result.isEmpty { comm.broadcast(&result) }
-        }
-        if let extendError { throw extendError }
-        guard result.count >= 2 else { throw ActiveSetError("rank 0 could not extend the active set") }
+            comm.broadcast(&result)
+        } else if let extendError { throw ActiveSetError(extendError) }
         return Selection(configurations: result.dropFirst(2).map { Int($0) }, grades: allGrades,
                          swaps: Int(result[0]), rowsAdded: Int(result[1]))
     }

@@ -44,13 +44,19 @@ struct ActiveSetArguments: ParsableArguments {
 
 /// Collective steps of the active-learning commands.
 enum ActiveLearningCLI {
-    /// Throws on every rank when any rank failed, the lowest failing rank's
-    /// error being the one reported, so that no rank waits in a collective.
+    /// An error every rank raised together, with the same message: printed once, by rank 0.
+    struct SharedFailure: Error, CustomStringConvertible { var description: String }
+
+    /// Throws on every rank when any rank failed, with the lowest failing
+    /// rank's error, so that no rank waits in a collective.
     static func agree(_ comm: Communicator, _ failure: Error?) throws {
-        let firstFailing = -Int(comm.allReduceMax(-Double(failure == nil ? comm.size : comm.rank)))
-        if firstFailing < comm.size {
-            if let failure, comm.rank == firstFailing { throw failure }
-            throw ExitCode(1)
+        if let message = Collective.firstFailure(failure.map { "\($0)" }, comm) { throw SharedFailure(description: message) }
+    }
+
+    /// A collective library step whose errors every rank raises alike.
+    static func together<T>(_ file: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch {
+            throw SharedFailure(description: "\(InputError(file: file, "\(error)"))")
         }
     }
 
@@ -63,7 +69,10 @@ enum ActiveLearningCLI {
             Communicator.finish()
             throw e
         } catch {
-            FileHandle.standardError.write(Data("mtp: error: \(error)\n".utf8))
+            // Rank 0 alone reaches the writing steps; shared failures are printed once.
+            if comm.isRoot || !(error is SharedFailure) {
+                FileHandle.standardError.write(Data("mtp: error: \(error)\n".utf8))
+            }
             Communicator.finish()
             throw ExitCode(1)
         }
@@ -120,11 +129,9 @@ enum ActiveLearningCLI {
             set = loaded!
             say("active set: \(path) (current: \(set.rank) rows of \(set.trainingCount) training configurations), loaded in \(seconds(clock.now - t0))")
         } else {
-            do {
-                set = try ActiveSet.build(potential: potential, local: local, first: first, totalCount: total,
-                                          options: options, communicator: comm)
-            } catch let e as ActiveSetError {
-                throw InputError(file: training, "\(e)")
+            set = try together(training) {
+                try ActiveSet.build(potential: potential, local: local, first: first, totalCount: total,
+                                    options: options, communicator: comm)
             }
             if comm.isRoot {
                 do { try set.write(to: path) } catch { failure = error }

@@ -50,11 +50,8 @@ struct SelectAdd: ParsableCommand {
             try ActiveLearningCLI.agree(comm, failure)
             let clock = ContinuousClock()
             let t0 = clock.now
-            let selection: Selection
-            do {
-                selection = try active.select(candidates: local, first: first, threshold: threshold, limit: limit, communicator: comm)
-            } catch let e as ActiveSetError {
-                throw InputError(file: candidates, "\(e)")
+            let selection = try ActiveLearningCLI.together(candidates) {
+                try active.select(candidates: local, first: first, threshold: threshold, limit: limit, communicator: comm)
             }
             guard comm.isRoot else { return }
             let (all, symbols) = try ActiveLearningCLI.readAll(candidates, symbols: set.symbols)
