@@ -209,10 +209,10 @@ public struct ActiveSet {
             if !comm.isRoot { payload = [Double](repeating: 0, count: Int(size[0])) }
             comm.broadcast(&payload)
         } else if let selectionError { throw ActiveSetError(selectionError) }
-        // payload: r, zeroCount, maxCoefficient, dropped, smallestKept, largestDropped,
+        // payload: r, zeroCount, maxCoefficient, dropped,
         // selected rows (r), zero parameters, projection (P r), active (r r), singular values.
         let r = Int(payload[0]), z = Int(payload[1])
-        var o = 6
+        var o = 4
         let rowIndex = payload[o..<(o + r)].map { Int($0) }; o += r
         let zero = payload[o..<(o + z)].map { Int($0) }; o += z
         let projection = Array(payload[o..<(o + P * r)]); o += P * r
@@ -262,7 +262,7 @@ public struct ActiveSet {
         let result = try MaxVol.select(u, rows: m, cols: r, tolerance: options.swapTolerance, maxSwaps: 100 * r + 1000)
         var active = [Double](repeating: 0, count: r * r)
         for (j, row) in result.selected.enumerated() { for c in 0..<r { active[j * r + c] = u[row * r + c] } }
-        var payload: [Double] = [Double(r), Double(zero.count), result.maxCoefficient, Double(pk - r), 0, 0]
+        var payload: [Double] = [Double(r), Double(zero.count), result.maxCoefficient, Double(pk - r)]
         payload += result.selected.map(Double.init)
         payload += zero.map(Double.init)
         payload += projection
