@@ -11,14 +11,28 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var tolerance = 1e-9
     /// Ridge penalty ridge * |xi|^2 on the species and moment coefficients.
     public var ridge = 0.0
+    public var optimizer = Optimizer.levenbergMarquardt
     public init() {}
 
-    public init(loss: LossSettings, maxIterations: Int, tolerance: Double, ridge: Double) {
+    public init(loss: LossSettings, maxIterations: Int, tolerance: Double, ridge: Double,
+                optimizer: Optimizer = .levenbergMarquardt) {
         self.loss = loss
         self.maxIterations = maxIterations
         self.tolerance = tolerance
         self.ridge = ridge
+        self.optimizer = optimizer
     }
+}
+
+/// How parameters move.
+public enum Optimizer: String, Codable, Sendable, CaseIterable {
+    /// Gauss-Newton steps from the full Jacobian (damped when a step fails):
+    /// few iterations, each one Jacobian pass.
+    case levenbergMarquardt = "lm"
+    /// MLIP's method: dense BFGS on all parameters with a line search, from
+    /// loss gradients that cost a few evaluations each, after one exact
+    /// solve of the linear coefficients.
+    case bfgs
 }
 
 /// Everything needed to continue a fit exactly where it stopped.
@@ -29,7 +43,13 @@ public struct TrainerState: Codable, Equatable, Sendable {
     public var loss = Double.infinity
     public var jacobianPasses = 0
     public var lossEvaluations = 0
+    /// Evaluations of loss and gradient together (BFGS).
+    public var gradientEvaluations = 0
     public var converged = false
+    /// BFGS only: the gradient at `parameters` and the inverse Hessian
+    /// approximation (row-major), so that a resumed run continues exactly.
+    public var gradient: [Double]? = nil
+    public var inverseHessian: [Double]? = nil
 }
 
 /// Errors of the current potential on the whole training set.
@@ -63,7 +83,7 @@ public struct IterationReport: Sendable {
 /// order, so they do not depend on the number of ranks.
 public final class Trainer {
     public let communicator: Communicator
-    public private(set) var potential: Potential
+    public internal(set) var potential: Potential
     public let options: TrainingOptions
     let configs: [Configuration]
     let neighbors: [NeighborList]
@@ -75,12 +95,19 @@ public final class Trainer {
     let order: [Int]
     let workspace = EvaluationWorkspace()
     let gauge: Gauge
+    /// Bytes this rank may spend on neighbourhood caches.
+    public let cacheBudget: Int
+    private var caches: [NeighbourhoodCache?]? = nil
+    /// Bytes held by neighbourhood caches and how many configurations have one.
+    public private(set) var cacheBytes = 0, cachedConfigurations = 0
 
     /// `neighbors`, when given, are the configurations' neighbour lists at
     /// a cutoff no smaller than the potential's (a sweep builds them once at
     /// its largest cutoff); otherwise they are built here.
     public init(potential start: Potential, configurations: [Configuration], totalCount: Int,
-                options: TrainingOptions, communicator: Communicator, neighbors given: [NeighborList]? = nil) throws {
+                options: TrainingOptions, communicator: Communicator, neighbors given: [NeighborList]? = nil,
+                cacheBudget: Int = 2 << 30) throws {
+        self.cacheBudget = cacheBudget
         var pot = start
         if pot.radialCoeffs == nil {
             pot.radialCoeffs = Potential.defaultRadialCoeffs(speciesCount: pot.speciesCount,
@@ -126,33 +153,73 @@ public final class Trainer {
 
     var linearCount: Int { potential.speciesCount + potential.basis.scalarCount }
 
+    /// What does not depend on the parameters, computed at the first
+    /// evaluation for as many configurations (in order) as the budget holds.
+    func neighbourhoodCaches(_ ev: Evaluator) throws -> [NeighbourhoodCache?] {
+        if let caches { return caches }
+        var out: [NeighbourhoodCache?] = []
+        var used = 0
+        for (c, config) in configs.enumerated() {
+            let bytes = NeighbourhoodCache.bytes(for: ev, config: config, neighbors: neighbors[c])
+            if used + bytes <= cacheBudget {
+                out.append(try NeighbourhoodCache(ev, config: config, neighbors: neighbors[c]))
+                used += bytes
+                cachedConfigurations += 1
+            } else {
+                out.append(nil)
+            }
+        }
+        cacheBytes = used
+        caches = out
+        return out
+    }
+
+    /// Energy, forces and virial of configuration c.
+    func evaluate(_ ev: Evaluator, _ c: Int) throws -> EFS {
+        if let cache = try neighbourhoodCaches(ev)[c] {
+            return try ev.evaluate(configs[c], cache: cache, workspace: workspace)
+        }
+        return try ev.evaluate(configs[c], neighbors: neighbors[c], workspace: workspace)
+    }
+
     /// Loss and errors at the given parameters, identical on every rank.
     public func errors(at theta: [Double]) throws -> TrainingErrors {
         var pot = potential
         pot.parameters = theta
         let ev = try Evaluator(pot)
-        // Per configuration: loss, energy error^2 (eV/atom), force sq sum, force count, stress sq sum (GPa^2), stress count.
         var local = [Double](repeating: 0, count: 6 * configs.count)
         for (c, config) in configs.enumerated() {
-            let e = try ev.evaluate(config, neighbors: neighbors[c], workspace: workspace)
+            let e = try evaluate(ev, c)
             let r = rows[c].residuals(model: e, reference: config)
-            var l = 0.0
-            for x in r { l += x * x }
-            local[6 * c] = l
-            if let er = config.energy {
-                let d = (e.energy - er) / config.normalisationCount
-                local[6 * c + 1] = d * d
-            }
-            if let fr = config.forces {
-                for (a, b) in zip(e.forces, fr) { let d = a - b; local[6 * c + 2] += dot(d, d) }
-                local[6 * c + 3] = Double(3 * fr.count)
-            }
-            if let wr = config.virial, config.pbc == .all, config.volume > 0 {
-                let s = LabelErrors.gpaPerEVPerA3 / config.volume
-                for (a, b) in zip(e.virial.voigt, wr.voigt) { local[6 * c + 4] += (a - b) * (a - b) * s * s }
-                local[6 * c + 5] = 6
-            }
+            statistics(model: e, reference: config, residuals: r, into: &local, at: c)
         }
+        return reduce(local, theta: theta)
+    }
+
+    /// Per configuration: loss, energy error^2 (eV/atom), force sq sum,
+    /// force count, stress sq sum (GPa^2), stress count.
+    func statistics(model e: EFS, reference config: Configuration, residuals r: [Double],
+                    into local: inout [Double], at c: Int) {
+        var l = 0.0
+        for x in r { l += x * x }
+        local[6 * c] = l
+        if let er = config.energy {
+            let d = (e.energy - er) / config.normalisationCount
+            local[6 * c + 1] = d * d
+        }
+        if let fr = config.forces {
+            for (a, b) in zip(e.forces, fr) { let d = a - b; local[6 * c + 2] += dot(d, d) }
+            local[6 * c + 3] = Double(3 * fr.count)
+        }
+        if let wr = config.virial, config.pbc == .all, config.volume > 0 {
+            let s = LabelErrors.gpaPerEVPerA3 / config.volume
+            for (a, b) in zip(e.virial.voigt, wr.voigt) { local[6 * c + 4] += (a - b) * (a - b) * s * s }
+            local[6 * c + 5] = 6
+        }
+    }
+
+    /// The statistics of every rank, summed in configuration order.
+    func reduce(_ local: [Double], theta: [Double]) -> TrainingErrors {
         let all = communicator.allGatherOrdered(local)
         var t = [Double](repeating: 0, count: 6)
         for c in 0..<(all.count / 6) {
@@ -221,6 +288,15 @@ public final class Trainer {
     /// D the column norms of R_J (Marquardt scaling), by QR of the stacked
     /// system. Returns the step in parameter order.
     func step(_ r: [Double], lambda: Double) -> [Double] {
+        let d = Trainer.dampedSolution(r, lambda: lambda)
+        var out = [Double](repeating: 0, count: d.count)
+        for (col, src) in order.enumerated() { out[src] = d[col] }
+        return out
+    }
+
+    /// The damped least-squares solution in column order, from the
+    /// column-major triangular factor of [J | r].
+    static func dampedSolution(_ r: [Double], lambda: Double) -> [Double] {
         let n = r.count.squareRootInt
         let p = n - 1
         var scale = [Double](repeating: 0, count: p)
@@ -249,10 +325,7 @@ public final class Trainer {
         var rhs = [Double](repeating: 0, count: p)
         for c in 0..<p { for i in 0...c { rj[c * p + i] = rr[c * n + i] } }
         for i in 0..<p { rhs[i] = rr[p * n + i] }
-        let d = SmallLinearAlgebra.solveUpper(rj, n: p, rhs)
-        var out = [Double](repeating: 0, count: p)
-        for (col, src) in order.enumerated() { out[src] = d[col] }
-        return out
+        return SmallLinearAlgebra.solveUpper(rj, n: p, rhs)
     }
 
     /// Condition number of the linear least-squares problem (species and
@@ -273,6 +346,7 @@ public final class Trainer {
     public func run(from start: TrainerState? = nil,
                     progress: (IterationReport) -> Void = { _ in },
                     checkpoint: (TrainerState) throws -> Void = { _ in }) throws -> TrainerState {
+        if options.optimizer == .bfgs { return try runBFGS(from: start, progress: progress, checkpoint: checkpoint) }
         var state = start ?? TrainerState(parameters: potential.parameters)
         let clock = ContinuousClock()
         if state.loss == .infinity {

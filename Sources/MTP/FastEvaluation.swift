@@ -31,19 +31,30 @@ extension Evaluator {
         try checkSpecies(config)
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")
+        let ws = workspace ?? EvaluationWorkspace()
+        let rows = ws.rows(for: self, maxNeighbours: nl.maxNeighbours(within: rCut))
+        return evaluate(config, rows: rows, nl: nl, energyGradient: energyGradient, workspace: ws)
+    }
+
+    /// Energy, forces and virial (and dE/dtheta on request) from rows kept
+    /// between evaluations, which only need their radial functions redone.
+    public func evaluate(_ config: Configuration, cache: NeighbourhoodCache,
+                         energyGradient: UnsafeMutablePointer<Double>? = nil,
+                         workspace: EvaluationWorkspace) throws -> EFS {
+        try checkSpecies(config)
+        cache.refresh(for: self, config: config)
+        return evaluate(config, rows: cache.rows, nl: nil, energyGradient: energyGradient, workspace: workspace)
+    }
+
+    /// The kernel. With `nl`, the rows of each block of atoms are gathered
+    /// into slots 0..<laneCount; without, `rows` already holds one slot per
+    /// atom.
+    func evaluate(_ config: Configuration, rows: RowScratch, nl: NeighborList?,
+                  energyGradient: UnsafeMutablePointer<Double>?, workspace ws: EvaluationWorkspace) -> EFS {
         let n = config.atomCount
         let P = parameterCount
         let radialCount = s * s * k * r
         if let g = energyGradient { g.initialize(repeating: 0, count: P) }
-
-        var maxM = 0
-        for i in 0..<n {
-            var c = 0
-            for p in nl.offsets[i]..<nl.offsets[i + 1] where nl.distance[p] < rCut { c += 1 }
-            maxM = max(maxM, c)
-        }
-        let ws = workspace ?? EvaluationWorkspace()
-        let rows = ws.rows(for: self, maxNeighbours: maxM)
         let T = momentsCount
         let mB = ws.moments(T), adjB = ws.adjoints(T)
 
@@ -57,8 +68,9 @@ extension Evaluator {
             let lanes = min(laneCount, n - start)
             mB.initialize(repeating: Lanes(), count: T)
             for lane in 0..<lanes {
-                rows.gather(atom: start + lane, lane: lane, config: config, nl: nl)
-                rows.basicMoments(lane: lane, into: mB)
+                let slot = nl == nil ? start + lane : lane
+                if let nl { rows.gather(atom: start + lane, lane: lane, config: config, nl: nl) }
+                rows.basicMoments(slot: slot, lane: lane, into: mB)
             }
             contractForward(mB)
             // Site energies and the seed of the backward sweep.
@@ -88,7 +100,7 @@ extension Evaluator {
                 let i = start + lane
                 forces.withUnsafeMutableBufferPointer { f in
                     w.withUnsafeMutableBufferPointer { wv in
-                        rows.gradient(atom: i, lane: lane, adjoint: adjB, config: config,
+                        rows.gradient(atom: i, slot: nl == nil ? i : lane, lane: lane, adjoint: adjB, config: config,
                                       forces: f.baseAddress!, virial: wv.baseAddress!, energyGradient: energyGradient)
                     }
                 }
@@ -201,8 +213,11 @@ final class RowScratch {
     let aNu: UnsafeMutablePointer<Double>      // [k][nuCount][mp] adjoint-weighted monomials per (mu, nu)
     let g: UnsafeMutablePointer<Double>        // [3][k][mp] adjoint-weighted monomial gradients
     let work: UnsafeMutablePointer<Double>     // [8][mp] temporaries
-    let ints: UnsafeMutablePointer<Int>        // per lane: [mp] pair index, [mp] neighbour atom
-    var counts = [Int](repeating: 0, count: laneCount)
+    let ints: UnsafeMutablePointer<Int>        // per slot: [mp] pair index, [mp] neighbour atom
+    /// Sets of rows held: `laneCount` for a block of atoms, or one per atom
+    /// of a configuration when the rows are kept between evaluations.
+    let slots: Int
+    var counts: [Int]
 
     /// Rows of one lane.
     struct Lane {
@@ -218,8 +233,10 @@ final class RowScratch {
         var atom: UnsafeMutablePointer<Int>      // [mp] neighbour atom
     }
 
-    init(evaluator: Evaluator, maxNeighbours: Int) {
+    init(evaluator: Evaluator, maxNeighbours: Int, slots: Int = laneCount) {
         ev = evaluator
+        self.slots = slots
+        counts = [Int](repeating: 0, count: slots)
         let mp = max(4, (maxNeighbours + 3) & ~3)
         self.mp = mp
         monos = evaluator.monoParent.count
@@ -227,16 +244,16 @@ final class RowScratch {
         let k = evaluator.k, r = evaluator.r
         laneStride = mp * (monos + 2 * k + 2 * r + 5)
         let shared = mp * (k * nuCount + 3 * k + 8)
-        let doubles = laneCount * laneStride + shared
-        raw = .allocate(byteCount: doubles * 8 + 2 * laneCount * mp * MemoryLayout<Int>.stride, alignment: 64)
+        let doubles = slots * laneStride + shared
+        raw = .allocate(byteCount: doubles * 8 + 2 * slots * mp * MemoryLayout<Int>.stride, alignment: 64)
         let d = raw.bindMemory(to: Double.self, capacity: doubles)
         d.initialize(repeating: 0, count: doubles)
         lanesBase = d
-        aNu = d + laneCount * laneStride
+        aNu = d + slots * laneStride
         g = aNu + k * nuCount * mp
         work = g + 3 * k * mp
-        ints = (raw + doubles * 8).bindMemory(to: Int.self, capacity: 2 * laneCount * mp)
-        ints.initialize(repeating: 0, count: 2 * laneCount * mp)
+        ints = (raw + doubles * 8).bindMemory(to: Int.self, capacity: 2 * slots * mp)
+        ints.initialize(repeating: 0, count: 2 * slots * mp)
     }
 
     func release() { raw.deallocate() }
@@ -258,12 +275,18 @@ final class RowScratch {
                     pair: ints + 2 * l * mp, atom: ints + (2 * l + 1) * mp)
     }
 
-    /// Fills the rows of `lane` for atom i. Padding columns get zero radial
+    /// Fills the rows of `slot` for atom i. Padding columns get zero radial
     /// functions, so they contribute nothing to any sum.
     func gather(atom i: Int, lane l: Int, config: Configuration, nl: NeighborList) {
-        let s = ev.s, k = ev.k, r = ev.r
+        gatherGeometry(atom: i, slot: l, config: config, nl: nl)
+        radialFunctions(atom: i, slot: l, config: config)
+    }
+
+    /// The rows that depend only on positions: neighbours, distances, unit
+    /// vectors, radial basis and monomials. A fit computes them once.
+    func gatherGeometry(atom i: Int, slot l: Int, config: Configuration, nl: NeighborList) {
+        let r = ev.r
         let L = lane(l)
-        let zi = config.species[i]
         var m = 0
         nl.neighbor.withUnsafeBufferPointer { nb in
         nl.dx.withUnsafeBufferPointer { dx in
@@ -296,9 +319,7 @@ final class RowScratch {
             tPrev[q] = 1; tCur[q] = tRow[q]; dPrev[q] = 0; dCur[q] = 1
         }
         let dtdr = 2 / span
-        // f and f' accumulate kk by kk.
-        for mu in 0..<k { for q in 0..<mp { L.f[mu * mp + q] = 0; L.fp[mu * mp + q] = 0 } }
-        ev.radial.withUnsafeBufferPointer { c in
+        do {
             for kk in 0..<r {
                 let ph = L.phi + kk * mp, dphi = L.dphi + kk * mp
                 if kk == 0 {
@@ -315,6 +336,30 @@ final class RowScratch {
                         dPrev[q] = dCur[q]; dCur[q] = dn
                     }
                 }
+            }
+        }
+
+        // Monomials: row 0 is 1, every other row its parent times one component.
+        for q in 0..<mp { L.u[q] = 1 }
+        ev.monoParent.withUnsafeBufferPointer { parent in
+        ev.monoAxis.withUnsafeBufferPointer { axis in
+            for t in 1..<monos {
+                mulRows(L.u + t * mp, L.u + Int(parent[t]) * mp, L.e + Int(axis[t]) * mp, mp)
+            }
+        }}
+    }
+
+    /// f_mu and f'_mu rows from the radial basis rows and the current
+    /// radial coefficients.
+    func radialFunctions(atom i: Int, slot l: Int, config: Configuration) {
+        let s = ev.s, k = ev.k, r = ev.r
+        let L = lane(l)
+        let m = counts[l]
+        let zi = config.species[i]
+        for mu in 0..<k { for q in 0..<mp { L.f[mu * mp + q] = 0; L.fp[mu * mp + q] = 0 } }
+        ev.radial.withUnsafeBufferPointer { c in
+            for kk in 0..<r {
+                let ph = L.phi + kk * mp, dphi = L.dphi + kk * mp
                 if s == 1 {
                     // One species: the same coefficients for every neighbour.
                     for mu in 0..<k {
@@ -335,20 +380,24 @@ final class RowScratch {
             }
         }
         for q in m..<mp { for mu in 0..<k { L.f[mu * mp + q] = 0; L.fp[mu * mp + q] = 0 } }
-
-        // Monomials: row 0 is 1, every other row its parent times one component.
-        for q in 0..<mp { L.u[q] = 1 }
-        ev.monoParent.withUnsafeBufferPointer { parent in
-        ev.monoAxis.withUnsafeBufferPointer { axis in
-            for t in 1..<monos {
-                mulRows(L.u + t * mp, L.u + Int(parent[t]) * mp, L.e + Int(axis[t]) * mp, mp)
-            }
-        }}
     }
 
-    /// m[b] = sum over neighbours of f_mu * monomial, into one lane.
+    /// The block form: slot and lane coincide.
     func basicMoments(lane l: Int, into mB: UnsafeMutablePointer<Lanes>) {
-        let L = lane(l)
+        basicMoments(slot: l, lane: l, into: mB)
+    }
+
+    func gradient(atom i: Int, lane l: Int, adjoint adjB: UnsafeMutablePointer<Lanes>,
+                  config: Configuration, forces: UnsafeMutablePointer<Double>, virial w: UnsafeMutablePointer<Double>,
+                  energyGradient: UnsafeMutablePointer<Double>?) {
+        gradient(atom: i, slot: l, lane: l, adjoint: adjB, config: config, forces: forces, virial: w,
+                 energyGradient: energyGradient)
+    }
+
+    /// m[b] = sum over neighbours of f_mu * monomial, from the rows of
+    /// `slot` into one SIMD lane.
+    func basicMoments(slot: Int, lane l: Int, into mB: UnsafeMutablePointer<Lanes>) {
+        let L = lane(slot)
         ev.bMu.withUnsafeBufferPointer { mu in
         ev.bMono.withUnsafeBufferPointer { mono in
             for b in 0..<mu.count {
@@ -359,12 +408,12 @@ final class RowScratch {
 
     /// dV_i/dr_ij for every neighbour from the adjoint of the basic moments,
     /// scattered into forces and the virial (and dE/dc_radial on request).
-    func gradient(atom i: Int, lane l: Int, adjoint adjB: UnsafeMutablePointer<Lanes>,
+    func gradient(atom i: Int, slot: Int, lane l: Int, adjoint adjB: UnsafeMutablePointer<Lanes>,
                   config: Configuration, forces: UnsafeMutablePointer<Double>, virial w: UnsafeMutablePointer<Double>,
                   energyGradient: UnsafeMutablePointer<Double>?) {
         let k = ev.k, r = ev.r, s = ev.s
-        let L = lane(l)
-        let m = counts[l]
+        let L = lane(slot)
+        let m = counts[slot]
         aNu.initialize(repeating: 0, count: k * nuCount * mp)
         g.initialize(repeating: 0, count: 3 * k * mp)
         ev.bMu.withUnsafeBufferPointer { bMu in
@@ -474,5 +523,59 @@ func axpyRow(_ y: UnsafeMutablePointer<Double>, _ a: Double, _ x: UnsafePointer<
         v += av * load4(x + q)
         store4(v, y + q)
         q += 4
+    }
+}
+
+/// The parameter-independent part of a configuration's evaluation rows
+/// (neighbours, distances, unit vectors, radial basis values and their
+/// derivatives, direction monomials), one slot per atom, computed once.
+/// Positions never change during a fit, so every later evaluation only
+/// recomputes the radial functions from the current coefficients: for
+/// small and medium levels that was about a third of an evaluation.
+public final class NeighbourhoodCache {
+    let rows: RowScratch
+    private var radialInUse: [Double] = []
+    private var scalingInUse = Double.nan
+
+    /// Bytes a cache of this configuration would hold.
+    public static func bytes(for ev: Evaluator, config: Configuration, neighbors nl: NeighborList) -> Int {
+        let mp = max(4, (nl.maxNeighbours(within: ev.rCut) + 3) & ~3)
+        let perAtom = mp * (ev.monoParent.count + 2 * ev.k + 2 * ev.r + 5) * 8 + 2 * mp * 8
+        return config.atomCount * perAtom
+    }
+
+    public init(_ ev: Evaluator, config: Configuration, neighbors nl: NeighborList) throws {
+        try ev.checkSpecies(config)
+        precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
+        precondition(nl.cutoff >= ev.rCut, "neighbour list cutoff below the potential's")
+        rows = RowScratch(evaluator: ev, maxNeighbours: nl.maxNeighbours(within: ev.rCut), slots: max(1, config.atomCount))
+        for i in 0..<config.atomCount { rows.gatherGeometry(atom: i, slot: i, config: config, nl: nl) }
+    }
+
+    deinit { rows.release() }
+
+    /// Radial functions for `ev`'s coefficients (the basis shape must be
+    /// the one the cache was built for).
+    func refresh(for ev: Evaluator, config: Configuration) {
+        precondition(rows.fits(ev, 0) && ev.rCut == rows.ev.rCut && ev.rMin == rows.ev.rMin,
+                     "a neighbourhood cache is only valid for potentials of the shape it was built for")
+        rows.ev = ev
+        if ev.radial == radialInUse && ev.scaling == scalingInUse { return }
+        for i in 0..<config.atomCount { rows.radialFunctions(atom: i, slot: i, config: config) }
+        radialInUse = ev.radial
+        scalingInUse = ev.scaling
+    }
+}
+
+extension NeighborList {
+    /// The largest number of neighbours of one atom closer than `cutoff`.
+    func maxNeighbours(within cutoff: Double) -> Int {
+        var maxM = 0
+        for i in 0..<atomCount {
+            var c = 0
+            for p in offsets[i]..<offsets[i + 1] where distance[p] < cutoff { c += 1 }
+            maxM = max(maxM, c)
+        }
+        return maxM
     }
 }

@@ -40,17 +40,26 @@ extension Evaluator {
         try checkSpecies(config)
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")
+        let rows = workspace.rows(for: self, maxNeighbours: nl.maxNeighbours(within: rCut))
+        accumulateGradient(config, rows: rows, nl: nl, weights: weights, into: gradient, workspace: workspace)
+    }
+
+    /// The same from rows kept between evaluations.
+    public func accumulateGradient(_ config: Configuration, cache: NeighbourhoodCache,
+                                   weights: ResidualWeights, into gradient: UnsafeMutablePointer<Double>,
+                                   workspace: EvaluationWorkspace) throws {
+        try checkSpecies(config)
+        cache.refresh(for: self, config: config)
+        accumulateGradient(config, rows: cache.rows, nl: nil, weights: weights, into: gradient, workspace: workspace)
+    }
+
+    func accumulateGradient(_ config: Configuration, rows: RowScratch, nl: NeighborList?,
+                            weights: ResidualWeights, into gradient: UnsafeMutablePointer<Double>,
+                            workspace: EvaluationWorkspace) {
         precondition(weights.forces.isEmpty || weights.forces.count == 3 * config.atomCount)
         precondition(weights.virial.isEmpty || weights.virial.count == 6)
         let n = config.atomCount
         let radialCount = s * s * k * r
-        var maxM = 0
-        for i in 0..<n {
-            var c = 0
-            for p in nl.offsets[i]..<nl.offsets[i + 1] where nl.distance[p] < rCut { c += 1 }
-            maxM = max(maxM, c)
-        }
-        let rows = workspace.rows(for: self, maxNeighbours: maxM)
         let tangent = workspace.tangentRows(for: rows)
         let T = momentsCount
         let mB = workspace.moments(T), adjB = workspace.adjoints(T)
@@ -75,10 +84,11 @@ extension Evaluator {
             dB.initialize(repeating: Lanes(), count: T)
             for lane in 0..<lanes {
                 let i = start + lane
-                rows.gather(atom: i, lane: lane, config: config, nl: nl)
-                tangent.directions(atom: i, lane: lane, rows: rows, forceWeights: wF, lambda: lam)
-                rows.basicMoments(lane: lane, into: mB)
-                tangent.basicTangents(lane: lane, rows: rows, into: dB)
+                let slot = nl == nil ? i : lane
+                if let nl { rows.gather(atom: i, lane: lane, config: config, nl: nl) }
+                tangent.directions(atom: i, slot: slot, lane: lane, rows: rows, forceWeights: wF, lambda: lam)
+                rows.basicMoments(slot: slot, lane: lane, into: mB)
+                tangent.basicTangents(slot: slot, lane: lane, rows: rows, into: dB)
             }
             contractForward(mB, tangent: dB)
             // Linear coefficients: dPhi/dc0 = w_E per atom, dPhi/dxi_a = sum w_E B_a + dB_a.
@@ -96,7 +106,7 @@ extension Evaluator {
             }
             contractBackward(mB, adjB, tangent: dB, tangentAdjoint: adjD)
             for lane in 0..<lanes {
-                tangent.radialGradient(atom: start + lane, lane: lane, rows: rows, adjoint: adjB,
+                tangent.radialGradient(atom: start + lane, slot: nl == nil ? start + lane : lane, lane: lane, rows: rows, adjoint: adjB,
                                        tangentAdjoint: adjD, config: config, gradient: gradient)
             }
             start += lanes
@@ -171,9 +181,9 @@ final class TangentScratch {
 
     /// delta_q = (w_F,i - w_F,j) - Lambda d_q for each neighbour of atom i,
     /// and e_q . delta_q; padding columns stay zero.
-    func directions(atom i: Int, lane l: Int, rows: RowScratch, forceWeights wF: [Double], lambda lam: [Double]) {
-        let L = rows.lane(l)
-        let m = rows.counts[l]
+    func directions(atom i: Int, slot: Int, lane l: Int, rows: RowScratch, forceWeights wF: [Double], lambda lam: [Double]) {
+        let L = rows.lane(slot)
+        let m = rows.counts[slot]
         let dx = delta(l), dy = dx + mp, dz = dy + mp, eu = dz + mp
         for x in 0..<(4 * mp) { dx[x] = 0 }
         let hasF = !wF.isEmpty
@@ -197,9 +207,9 @@ final class TangentScratch {
 
     /// dm_b = sum_q grad_{d_q} m_b . delta_q for one lane, where
     /// grad m_b = (f'_mu - nu f_mu / r) u_b e + f_mu / r grad_e u_b.
-    func basicTangents(lane l: Int, rows: RowScratch, into dB: UnsafeMutablePointer<Lanes>) {
+    func basicTangents(slot: Int, lane l: Int, rows: RowScratch, into dB: UnsafeMutablePointer<Lanes>) {
         let ev = rows.ev
-        let L = rows.lane(l)
+        let L = rows.lane(slot)
         let dx = delta(l), dy = dx + mp, dz = dy + mp, eu = dz + mp
         let pRows = per, qRows = per + k * nuCount * mp
         for mu in 0..<k {
@@ -240,13 +250,13 @@ final class TangentScratch {
     ///   dPhi/df_mu  = sum_b adj_b u_b + adjD_b (grad_e u_b . delta - nu u_b e.delta) / r
     ///   dPhi/df'_mu = sum_b adjD_b u_b e.delta
     /// and f_mu = scaling sum_k c_k phi_k, f'_mu = scaling sum_k c_k phi'_k.
-    func radialGradient(atom i: Int, lane l: Int, rows: RowScratch, adjoint adjB: UnsafeMutablePointer<Lanes>,
+    func radialGradient(atom i: Int, slot: Int, lane l: Int, rows: RowScratch, adjoint adjB: UnsafeMutablePointer<Lanes>,
                         tangentAdjoint adjD: UnsafeMutablePointer<Lanes>, config: Configuration,
                         gradient: UnsafeMutablePointer<Double>) {
         let ev = rows.ev
         let r = ev.r, s = ev.s
-        let L = rows.lane(l)
-        let m = rows.counts[l]
+        let L = rows.lane(slot)
+        let m = rows.counts[slot]
         let dx = delta(l), dy = dx + mp, dz = dy + mp, eu = dz + mp
         let um = per, udNu = um + k * mp, gd = udNu + k * nuCount * mp
         let af = gd + 3 * k * mp, afp = af + mp, sumNu = afp + mp, sumAll = sumNu + mp

@@ -50,6 +50,7 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("tolerance"), help: "Stop a fit when an iteration lowers the loss by less than this fraction.")
     var tolerance: Double = 1e-8
     @Option(help: "Ridge penalty on species and moment coefficients.") var ridge: Double = 0
+    @Option(help: "lm (Levenberg-Marquardt) or bfgs, as for `mtp train`.") var optimizer: Optimizer = .levenbergMarquardt
     @Option(help: "Element symbols of species 0, 1, ... (for extended XYZ).") var species: String?
     @Option(help: "Plot format: svg or png.") var format: String = "svg"
     @Option(help: "Save each fit's progress every N iterations, to continue a killed sweep mid-fit.") var checkpointEvery: Int = 5
@@ -84,7 +85,7 @@ struct SweepCommand: ParsableCommand {
     var options: TrainingOptions {
         TrainingOptions(loss: LossSettings(energyWeight: energyWeight, forceWeight: forceWeight, stressWeight: stressWeight,
                                            forceScalingEpsilon: scaleByForce),
-                        maxIterations: maxIterations, tolerance: tolerance, ridge: ridge)
+                        maxIterations: maxIterations, tolerance: tolerance, ridge: ridge, optimizer: optimizer)
     }
 
     func run() throws {

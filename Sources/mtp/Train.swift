@@ -32,6 +32,10 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("tolerance"), help: "Stop when an iteration lowers the loss by less than this fraction.")
     var tolerance: Double = 1e-8
     @Option(help: "Ridge penalty on species and moment coefficients.") var ridge: Double = 0
+    @Option(help: "lm: Levenberg-Marquardt on the full Jacobian (few, costly iterations); bfgs: MLIP's dense BFGS on cheap loss gradients.")
+    var optimizer: Optimizer = .levenbergMarquardt
+    @Option(help: "Memory per rank (GB) for the parameter-independent neighbourhood data kept between evaluations.")
+    var cacheMemory: Double = 2
     @Option(help: "Element symbols of species 0, 1, ... (for extended XYZ).") var species: String?
     @Option(help: "Write a checkpoint every N iterations (0: never).") var checkpointEvery: Int = 5
     @Flag(help: "Continue from the checkpoint next to --output (OUTPUT.checkpoint.json).") var resume = false
@@ -102,10 +106,12 @@ struct Train: ParsableCommand {
 
         let options = TrainingOptions(loss: LossSettings(energyWeight: energyWeight, forceWeight: forceWeight,
                                                          stressWeight: stressWeight, forceScalingEpsilon: scaleByForce),
-                                      maxIterations: maxIterations, tolerance: tolerance, ridge: ridge)
+                                      maxIterations: maxIterations, tolerance: tolerance, ridge: ridge,
+                                      optimizer: optimizer)
         let trainer: Trainer
         do {
-            trainer = try Trainer(potential: start, configurations: local, totalCount: total, options: options, communicator: comm)
+            trainer = try Trainer(potential: start, configurations: local, totalCount: total, options: options, communicator: comm,
+                                  cacheBudget: Int(max(0, cacheMemory) * 1e9))
         } catch {
             throw InputError(file: data, "\(error)")
         }
@@ -144,12 +150,13 @@ struct Train: ParsableCommand {
         let table = try GroupErrors.gather(local, evaluator: ev, communicator: comm)
         say("")
         say(table.text)
-        say("iterations \(final.iteration), Jacobian passes \(final.jacobianPasses), loss evaluations \(final.lossEvaluations), wall \(String(format: "%.2f", Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18)) s -> \(output)")
+        say("iterations \(final.iteration), Jacobian passes \(final.jacobianPasses), loss evaluations \(final.lossEvaluations), loss+gradient evaluations \(final.gradientEvaluations), wall \(String(format: "%.2f", Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18)) s -> \(output)")
         if comm.isRoot {
             let s = Summary(potential: output, parameters: pot.parameterCount, level: nil,
                             configurations: total, ranks: comm.size,
                             iterations: final.iteration, jacobianPasses: final.jacobianPasses,
-                            lossEvaluations: final.lossEvaluations, loss: final.loss, converged: final.converged,
+                            lossEvaluations: final.lossEvaluations, gradientEvaluations: final.gradientEvaluations,
+                            optimizer: options.optimizer.rawValue, loss: final.loss, converged: final.converged,
                             wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18,
                             groups: table.groups)
             let enc = JSONEncoder()
@@ -172,6 +179,8 @@ struct Train: ParsableCommand {
         var iterations: Int
         var jacobianPasses: Int
         var lossEvaluations: Int
+        var gradientEvaluations: Int
+        var optimizer: String
         var loss: Double
         var converged: Bool
         var wallSeconds: Double
@@ -247,3 +256,5 @@ enum GroupErrors {
         return (text, rows)
     }
 }
+
+extension Optimizer: ExpressibleByArgument {}

@@ -52,6 +52,59 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// The cheap loss gradient (one directional derivative per
+    /// configuration) equals the gradient carried by the Jacobian's factor,
+    /// with force scaling and ridge on.
+    func testCheapGradientEqualsJacobianGradient() throws {
+        let (pot, configs) = try data()
+        var theta = pot.parameters
+        for p in theta.indices { theta[p] *= 1 + 0.01 * Double(p % 5 - 2) }
+        var start = pot
+        start.parameters = theta
+        var options = TrainingOptions()
+        options.loss.forceScalingEpsilon = 0.5
+        options.ridge = 1e-6
+        let trainer = try Trainer(potential: start, configurations: configs, totalCount: configs.count,
+                                  options: options, communicator: Communicator.start())
+        let r = try trainer.factor(at: theta)
+        let n = pot.parameterCount + 1
+        let p = n - 1
+        var want = [Double](repeating: 0, count: p)
+        for c in 0..<p {
+            var s = 0.0
+            for i in 0...c { s += r[c * n + i] * r[p * n + i] }
+            want[trainer.order[c]] = 2 * s
+        }
+        let (errors, got) = try trainer.lossAndGradient(at: theta)
+        XCTAssertEqual(errors.loss, try trainer.errors(at: theta).loss)
+        let scale = want.map(abs).max()!
+        XCTAssertGreaterThan(scale, 0)
+        for q in 0..<p { XCTAssertEqual(got[q], want[q], accuracy: 1e-9 * scale, "parameter \(q)") }
+    }
+
+    /// BFGS from an untrained start lowers the loss at every iteration and
+    /// ends below the loss of its exact linear solve.
+    func testBFGSReducesLoss() throws {
+        let (pot, configs) = try data()
+        var start = pot
+        // Radial functions away from the reference's, linear coefficients unknown.
+        start.radialCoeffs = start.radialCoeffs!.enumerated().map { $0.element * (1 + 0.2 * Double($0.offset % 5 - 2)) }
+        start.speciesCoeffs = nil
+        start.momentCoeffs = nil
+        var options = TrainingOptions()
+        options.maxIterations = 15
+        options.optimizer = .bfgs
+        let trainer = try Trainer(potential: start, configurations: configs, totalCount: configs.count,
+                                  options: options, communicator: Communicator.start())
+        var losses: [Double] = []
+        let final = try trainer.run(progress: { losses.append($0.errors.loss) })
+        XCTAssertGreaterThan(losses.count, 5)
+        for (a, b) in zip(losses, losses.dropFirst()) { XCTAssertLessThanOrEqual(b, a) }
+        XCTAssertLessThan(final.loss, 0.999 * losses[0])
+        XCTAssertEqual(final.jacobianPasses, 1)
+        XCTAssertGreaterThanOrEqual(final.gradientEvaluations, losses.count)
+    }
+
     /// Training lowers the loss and reports finite errors; the linear
     /// problem's condition number is finite.
     func testTrainingReducesLoss() throws {

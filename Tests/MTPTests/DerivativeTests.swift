@@ -161,4 +161,33 @@ final class DerivativeTests: XCTestCase {
             }
         }
     }
+
+    /// Rows kept between evaluations give the same numbers as rows gathered
+    /// afresh, also after the radial coefficients change.
+    func testNeighbourhoodCacheMatchesFreshRows() throws {
+        for (set, level) in [("cubic", "08"), ("multi", "06")] {
+            var pot = try potential(set, level)
+            var ev = try Evaluator(pot)
+            let workspace = EvaluationWorkspace()
+            for c in cells(speciesCount: pot.speciesCount) {
+                let nl = try NeighborList(c, cutoff: ev.cutoff)
+                let cache = try NeighbourhoodCache(ev, config: c, neighbors: nl)
+                for step in 0..<2 {
+                    if step == 1 {
+                        pot.radialCoeffs = pot.radialCoeffs!.enumerated().map { $0.element * (1 + 0.1 * Double($0.offset % 3 - 1)) }
+                        ev = try Evaluator(pot)
+                    }
+                    let fresh = try ev.evaluate(c, neighbors: nl, workspace: workspace)
+                    let kept = try ev.evaluate(c, cache: cache, workspace: workspace)
+                    XCTAssertEqual(fresh, kept, "\(set)/\(level) step \(step)")
+                    let w = ResidualWeights(energy: 0.3, forces: (0..<(3 * c.atomCount)).map { Double($0 % 7) - 3 },
+                                            virial: [1, -2, 0.5, 0.1, -0.3, 0.2])
+                    var a = [Double](repeating: 0, count: pot.parameterCount), b = a
+                    try a.withUnsafeMutableBufferPointer { try ev.accumulateGradient(c, neighbors: nl, weights: w, into: $0.baseAddress!, workspace: workspace) }
+                    try b.withUnsafeMutableBufferPointer { try ev.accumulateGradient(c, cache: cache, weights: w, into: $0.baseAddress!, workspace: workspace) }
+                    XCTAssertEqual(a, b, "\(set)/\(level) step \(step)")
+                }
+            }
+        }
+    }
 }

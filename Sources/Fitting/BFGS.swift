@@ -1,0 +1,229 @@
+import Foundation
+import MTP
+
+extension Trainer {
+    /// Dense BFGS on all parameters, MLIP's optimiser, driven by the cheap
+    /// loss gradient.
+    ///
+    /// A fresh run first solves the linear coefficients (species and moment)
+    /// exactly for the starting radial functions with one Jacobian pass, as
+    /// an untrained start has them all zero. Each iteration then searches
+    /// along -H g for a point satisfying the strong Wolfe conditions
+    /// (sufficient decrease, curvature), which keeps the BFGS update of H
+    /// positive definite. Every rank holds the same H and takes the same
+    /// steps, because loss and gradient are the same on every rank.
+    func runBFGS(from start: TrainerState?, progress: (IterationReport) -> Void,
+                 checkpoint: (TrainerState) throws -> Void) throws -> TrainerState {
+        var state = start ?? TrainerState(parameters: potential.parameters)
+        let P = state.parameters.count
+        let clock = ContinuousClock()
+        var cond = Double.nan
+        if state.gradient == nil || state.inverseHessian == nil || state.loss == .infinity {
+            if state.iteration == 0 && state.jacobianPasses == 0 {
+                let r = try factor(at: state.parameters)
+                state.jacobianPasses += 1
+                cond = linearCondition(r)
+                state.parameters = solvedLinear(state.parameters, factor: r)
+            }
+            let (e, g) = try lossAndGradient(at: state.parameters)
+            state.gradientEvaluations += 1
+            state.loss = e.loss
+            state.gradient = g
+            state.inverseHessian = nil
+        }
+        var g = state.gradient!
+        var h = state.inverseHessian ?? []
+        while state.iteration < options.maxIterations && !state.converged {
+            let t0 = clock.now
+            if h.isEmpty {
+                // Until the first update: a steepest-descent step of length
+                // comparable to the parameters.
+                h = [Double](repeating: 0, count: P * P)
+                let scale = Trainer.initialScale(g, state.parameters, loss: state.loss)
+                for i in 0..<P { h[i * P + i] = scale }
+            }
+            var d = Trainer.multiply(h, g, P).map { -$0 }
+            var slope = zip(g, d).reduce(0) { $0 + $1.0 * $1.1 }
+            if !(slope < 0) {
+                // H lost positive definiteness to rounding: restart from the gradient.
+                let scale = Trainer.initialScale(g, state.parameters, loss: state.loss)
+                h = [Double](repeating: 0, count: P * P)
+                for i in 0..<P { h[i * P + i] = scale }
+                d = g.map { -$0 * scale }
+                slope = zip(g, d).reduce(0) { $0 + $1.0 * $1.1 }
+            }
+            let search = try lineSearch(from: state.parameters, loss: state.loss, slope: slope, direction: d)
+            state.gradientEvaluations += search.evaluations
+            let decrease = (state.loss - search.errors.loss) / max(state.loss, 1e-300)
+            if search.errors.loss < state.loss {
+                let s = (0..<P).map { search.alpha * d[$0] }
+                let y = (0..<P).map { search.gradient[$0] - g[$0] }
+                let sy = zip(s, y).reduce(0) { $0 + $1.0 * $1.1 }
+                if state.iteration == 0 {
+                    // Shanno's scaling of the initial matrix.
+                    let yy = y.reduce(0) { $0 + $1 * $1 }
+                    if sy > 0 && yy > 0 {
+                        h = [Double](repeating: 0, count: P * P)
+                        for i in 0..<P { h[i * P + i] = sy / yy }
+                    }
+                }
+                if sy > 1e-12 * (s.reduce(0) { $0 + $1 * $1 }).squareRoot() * (y.reduce(0) { $0 + $1 * $1 }).squareRoot() {
+                    Trainer.bfgsUpdate(&h, s: s, y: y, sy: sy, P)
+                }
+                state.parameters = zip(state.parameters, s).map { $0 + $1 }
+                state.loss = search.errors.loss
+                g = search.gradient
+                if decrease < options.tolerance { state.converged = true }
+            } else {
+                state.converged = true
+            }
+            state.iteration += 1
+            state.gradient = g
+            state.inverseHessian = h
+            potential.parameters = state.parameters
+            let elapsed = clock.now - t0
+            progress(IterationReport(state: state, errors: search.errors.loss < .infinity ? search.errors : try errors(at: state.parameters),
+                                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                                     conditionNumber: cond))
+            cond = .nan
+            try checkpoint(state)
+        }
+        potential.parameters = state.parameters
+        return state
+    }
+
+    /// The steepest-descent scale of a first step: short enough that its
+    /// first-order decrease is 1% of the loss and it moves the parameters by
+    /// at most 0.1% of their norm. The loss is a high-degree polynomial in
+    /// the radial coefficients, so a plain unit step can overshoot by tens of
+    /// orders of magnitude.
+    static func initialScale(_ g: [Double], _ theta: [Double], loss: Double) -> Double {
+        let gg = g.reduce(0) { $0 + $1 * $1 }
+        guard gg > 0, gg.isFinite else { return 1 }
+        let pn = (theta.reduce(0) { $0 + $1 * $1 }).squareRoot()
+        return min(1e-2 * loss / gg, 1e-3 * max(pn, 1) / gg.squareRoot())
+    }
+
+    struct LineSearchResult {
+        var alpha: Double
+        var errors: TrainingErrors
+        var gradient: [Double]
+        var evaluations: Int
+    }
+
+    /// A point along `direction` satisfying the strong Wolfe conditions
+    /// (c1 = 1e-4, c2 = 0.9), by bracketing and cubic interpolation
+    /// (Nocedal and Wright, algorithms 3.5 and 3.6). Returns the best point
+    /// seen if the budget of evaluations runs out.
+    func lineSearch(from theta: [Double], loss f0: Double, slope g0: Double, direction d: [Double]) throws -> LineSearchResult {
+        let c1 = 1e-4, c2 = 0.9
+        let budget = 20
+        var evaluations = 0
+        var best: LineSearchResult? = nil
+        func at(_ alpha: Double) throws -> (Double, Double, LineSearchResult) {
+            let t = zip(theta, d).map { $0 + alpha * $1 }
+            let (e, g) = try lossAndGradient(at: t)
+            evaluations += 1
+            let slope = zip(g, d).reduce(0) { $0 + $1.0 * $1.1 }
+            let r = LineSearchResult(alpha: alpha, errors: e, gradient: g, evaluations: 0)
+            if e.loss.isFinite && e.loss < (best?.errors.loss ?? f0) { best = r }
+            return (e.loss.isFinite ? e.loss : .infinity, slope, r)
+        }
+        func finish(_ r: LineSearchResult) -> LineSearchResult {
+            var out = r
+            out.evaluations = evaluations
+            return out
+        }
+        func zoom(_ loIn: (Double, Double, Double), _ hiIn: (Double, Double, Double)) throws -> LineSearchResult {
+            var lo = loIn, hi = hiIn   // (alpha, f, slope)
+            while evaluations < budget {
+                // Quadratic through lo's value and slope and hi's value: it
+                // shrinks fast when hi's loss is far above (the cubic does not).
+                let span = hi.0 - lo.0
+                let curvature = hi.1 - lo.1 - lo.2 * span
+                var a = curvature > 0 ? lo.0 - lo.2 * span * span / (2 * curvature) : .nan
+                if hi.1 < 10 * max(abs(lo.1), 1e-300) && abs(hi.2).isFinite {
+                    let c = Trainer.cubicMinimum(lo, hi)
+                    if c.isFinite { a = c }
+                }
+                let lower = min(lo.0, hi.0), upper = max(lo.0, hi.0), width = upper - lower
+                if !(a >= lower + 1e-3 * width && a <= upper - 0.1 * width) {
+                    a = a.isFinite ? min(max(a, lower + 1e-3 * width), upper - 0.1 * width) : 0.5 * (lo.0 + hi.0)
+                }
+                let (f, s, r) = try at(a)
+                if f > f0 + c1 * a * g0 || f >= lo.1 {
+                    hi = (a, f, s)
+                } else {
+                    if abs(s) <= -c2 * g0 { return finish(r) }
+                    if s * (hi.0 - lo.0) >= 0 { hi = lo }
+                    lo = (a, f, s)
+                }
+            }
+            return finish(best ?? LineSearchResult(alpha: 0, errors: TrainingErrors(loss: .infinity, energyRMSE: .nan, forceRMSE: .nan, stressRMSE: .nan), gradient: [], evaluations: 0))
+        }
+        var prev = (0.0, f0, g0)
+        var alpha = 1.0
+        while evaluations < budget {
+            let (f, s, r) = try at(alpha)
+            if f > f0 + c1 * alpha * g0 || (evaluations > 1 && f >= prev.1) {
+                return try zoom(prev, (alpha, f, s))
+            }
+            if abs(s) <= -c2 * g0 { return finish(r) }
+            if s >= 0 { return try zoom((alpha, f, s), prev) }
+            prev = (alpha, f, s)
+            alpha *= 2.5
+        }
+        return finish(best ?? LineSearchResult(alpha: 0, errors: TrainingErrors(loss: .infinity, energyRMSE: .nan, forceRMSE: .nan, stressRMSE: .nan), gradient: [], evaluations: 0))
+    }
+
+    /// The minimiser of the cubic through two points with their slopes.
+    static func cubicMinimum(_ p: (Double, Double, Double), _ q: (Double, Double, Double)) -> Double {
+        let (a0, f0, g0) = p, (a1, f1, g1) = q
+        let d1 = g0 + g1 - 3 * (f0 - f1) / (a0 - a1)
+        let disc = d1 * d1 - g0 * g1
+        guard disc >= 0 else { return .nan }
+        let d2 = (a1 > a0 ? 1.0 : -1.0) * disc.squareRoot()
+        return a1 - (a1 - a0) * (g1 + d2 - d1) / (g1 - g0 + 2 * d2)
+    }
+
+    /// H <- (I - rho s y^T) H (I - rho y s^T) + rho s s^T.
+    static func bfgsUpdate(_ h: inout [Double], s: [Double], y: [Double], sy: Double, _ n: Int) {
+        let rho = 1 / sy
+        let hy = multiply(h, y, n)
+        let yhy = zip(y, hy).reduce(0) { $0 + $1.0 * $1.1 }
+        let c = (1 + rho * yhy) * rho
+        for i in 0..<n {
+            for j in 0..<n {
+                h[i * n + j] += c * s[i] * s[j] - rho * (hy[i] * s[j] + s[i] * hy[j])
+            }
+        }
+    }
+
+    static func multiply(_ h: [Double], _ v: [Double], _ n: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: n)
+        for i in 0..<n {
+            var acc = 0.0
+            for j in 0..<n { acc += h[i * n + j] * v[j] }
+            out[i] = acc
+        }
+        return out
+    }
+
+    /// The exact least-squares linear coefficients for the current radial
+    /// functions, from the factor of a Jacobian pass: the leading block of R
+    /// belongs to the linear columns (see `order`), so solving it alone
+    /// leaves the radial coefficients where they are. A tiny Marquardt
+    /// damping keeps exactly dependent basis functions from blowing up.
+    func solvedLinear(_ theta: [Double], factor r: [Double]) -> [Double] {
+        let n = r.count.squareRootInt
+        let p = n - 1
+        let l = linearCount
+        var reduced = [Double](repeating: 0, count: (l + 1) * (l + 1))
+        for c in 0..<l { for i in 0...c { reduced[c * (l + 1) + i] = r[c * n + i] } }
+        for i in 0..<l { reduced[l * (l + 1) + i] = r[p * n + i] }
+        let d = Trainer.dampedSolution(reduced, lambda: 1e-12)
+        var out = theta
+        for col in 0..<l where d[col].isFinite { out[order[col]] += d[col] }
+        return out
+    }
+}
