@@ -1,0 +1,132 @@
+import XCTest
+import Foundation
+import Atomistic
+import TrainingStore
+@testable import Assyst
+
+/// `mtp assyst` as users run it.
+final class AssystCLITests: XCTestCase {
+    struct Run { var status: Int32; var out: String; var err: String }
+
+    static var binary: URL {
+        let dir = Bundle.main.bundleURL
+        for candidate in [dir.appendingPathComponent("mtp"), dir.deletingLastPathComponent().appendingPathComponent("mtp")]
+        where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate
+        }
+        return dir.appendingPathComponent("mtp")
+    }
+
+    func mtp(_ args: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = ["assyst"] + args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    var eam: String { Bundle.module.url(forResource: "Mg_mm.eam.fs", withExtension: nil, subdirectory: "Fixtures")!.path }
+
+    var tmp: String!
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("assyst-cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
+
+    let tiny = ["--element", "Mg", "--atomic-volume", "22.87", "--max-atoms", "2", "--space-groups", "1,194,225",
+                "--triax-count", "2", "--shear-count", "2", "--rattle-count", "2", "--quiet"]
+
+    func testEAMPipelineWritesEveryStageReproducibly() throws {
+        let out = tmp + "/set.h5"
+        let r = try mtp(tiny + ["--calculator", "eam:" + eam, "-o", out, "--threads", "2"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let set = try StoreReader(path: out).readAll()
+        XCTAssertEqual(set.groups, AssystStage.allCases.map(\.rawValue))
+        XCTAssertEqual(set.species, ["Mg"])
+        let randspg = set.configurations.filter { $0.group == "RANDSPG" }
+        // P1 1-2 atoms, P6_3/mmc 2 atoms (Wyckoff 2a-2d), Fm-3m 1-2 atoms; P6_3/mmc 1 atom impossible.
+        XCTAssertEqual(randspg.count, 5)
+        XCTAssertTrue(set.configurations.allSatisfy { $0.energy != nil && $0.forces != nil && $0.virial != nil })
+        let intmin = set.configurations.filter { $0.group == "INTMIN" }.count
+        for g in ["TRIAX", "SHEAR", "RATTLE"] {
+            XCTAssertLessThanOrEqual(set.configurations.filter { $0.group == g }.count, 2 * intmin)
+            XCTAssertGreaterThan(set.configurations.filter { $0.group == g }.count, 0)
+        }
+        XCTAssertTrue(r.out.contains("RANDSPG") && r.out.contains("not a sum of the Wyckoff multiplicities"), r.out)
+        let report = try String(contentsOfFile: tmp + "/set-report.txt", encoding: .utf8)
+        XCTAssertTrue(report.contains("194 P6_3/mmc    1x[1] 2\n"), report)   // 1 atom impossible, 2 atoms built exactly
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmp + "/set-distances.dat"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmp + "/set-spacegroups.dat"))
+
+        // Same seed, one thread: the same set; an existing output needs --overwrite.
+        let again = try mtp(tiny + ["--calculator", "eam:" + eam, "-o", out, "--threads", "1"])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.err.contains("--overwrite"), again.err)
+        let out2 = tmp + "/set2.h5"
+        XCTAssertEqual(try mtp(tiny + ["--calculator", "eam:" + eam, "-o", out2, "--threads", "1"]).status, 0)
+        XCTAssertEqual(try StoreReader(path: out2).readAll(), set)
+        let other = tmp + "/set3.h5"
+        XCTAssertEqual(try mtp(tiny + ["--calculator", "eam:" + eam, "-o", other, "--seed", "2"]).status, 0)
+        XCTAssertNotEqual(try StoreReader(path: other).readAll(), set)
+    }
+
+    func testStopAfterAndBadInput() throws {
+        let out = tmp + "/vol.h5"
+        let r = try mtp(tiny + ["--calculator", "eam:" + eam, "-o", out, "--stop-after", "volmin"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(try StoreReader(path: out).readAll().groups, ["RANDSPG", "VOLMIN"])
+        for (args, message) in [(["--space-groups", "0,231"], "--space-groups"), (["--stop-after", "FOO"], "--stop-after"),
+                                (["--calculator", "lj:x"], "is not a calculator"), (["--calculator", "eam:/nonexistent.eam.fs"], "nonexistent")] {
+            var all = tiny + ["-o", tmp + "/bad.h5"]
+            if !args.contains("--calculator") { all += ["--calculator", "eam:" + eam] }
+            let bad = try mtp(all + args)
+            XCTAssertNotEqual(bad.status, 0)
+            XCTAssertTrue(bad.err.contains(message), "\(args): \(bad.err)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/bad.h5"))
+        }
+    }
+
+    /// The DFT route end to end with the fake VASP: every stage exported,
+    /// run and imported; every exported structure lands in its group.
+    func testVASPHandoffRoundTripLosesNothing() throws {
+        let dir = tmp + "/dft", out = tmp + "/dft.h5"
+        let args = tiny + ["--calculator", "vasp-handoff:" + dir, "-o", out]
+        var exported: [String: Int] = [:]
+        for round in [["RANDSPG"], ["VOLMIN"], ["CELLMIN"], ["INTMIN"], ["TRIAX", "SHEAR", "RATTLE"]] {
+            let r = try mtp(args)
+            XCTAssertEqual(r.status, 0, r.err)
+            XCTAssertTrue(r.out.contains("exported \(round.joined(separator: ", "))"), r.out)
+            // Not yet run: the command waits.
+            let wait = try mtp(args)
+            XCTAssertEqual(wait.status, 0, wait.err)
+            XCTAssertTrue(wait.out.contains("have no vasprun.xml yet"), wait.out)
+            for s in round { exported[s] = try FakeVASP.runStage(dir, AssystStage(rawValue: s)!) }
+        }
+        let last = try mtp(args)
+        XCTAssertEqual(last.status, 0, last.err)
+        let set = try StoreReader(path: out).readAll()
+        XCTAssertEqual(set.groups, AssystStage.allCases.map(\.rawValue))
+        for (stage, n) in exported {
+            XCTAssertGreaterThan(n, 0, stage)
+            XCTAssertEqual(set.configurations.filter { $0.group == stage }.count, n, stage)
+        }
+        // The relaxation chain follows the exported structures: VOLMIN from RANDSPG's (1% larger), etc.
+        let rand = set.configurations.filter { $0.group == "RANDSPG" }, vol = set.configurations.filter { $0.group == "VOLMIN" }
+        for (a, b) in zip(rand, vol) {
+            XCTAssertEqual(a.feature(AssystFeature.crystal), b.feature(AssystFeature.crystal))
+            XCTAssertEqual(b.volume, a.volume * pow(1.01, 3), accuracy: 1e-9 * a.volume)
+        }
+        XCTAssertTrue(last.out.contains("TRIAX"), last.out)
+        // Done: a further call changes nothing.
+        let done = try mtp(args)
+        XCTAssertEqual(done.status, 0, done.err)
+        XCTAssertEqual(try StoreReader(path: out).readAll(), set)
+    }
+}
