@@ -12,6 +12,10 @@ extension Trainer {
     /// configuration order, then over ranks in rank order, and rounded once:
     /// the result does not depend on how the configurations are split.
     public func lossAndGradient(at theta: [Double]) throws -> (TrainingErrors, [Double]) {
+        try timings.measure(\.gradient) { try lossWithGradient(at: theta) }
+    }
+
+    func lossWithGradient(at theta: [Double]) throws -> (TrainingErrors, [Double]) {
         var pot = potential
         pot.parameters = theta
         let ev = try Evaluator(pot)

@@ -98,6 +98,8 @@ public final class Trainer {
     /// Bytes this rank may spend on neighbourhood caches.
     public let cacheBudget: Int
     private var caches: [NeighbourhoodCache?]? = nil
+    /// Where this rank's time went (wall and CPU seconds per kind of pass).
+    public internal(set) var timings = PassTimings()
     /// Bytes held by neighbourhood caches and how many configurations have one.
     public private(set) var cacheBytes = 0, cachedConfigurations = 0
 
@@ -184,6 +186,10 @@ public final class Trainer {
 
     /// Loss and errors at the given parameters, identical on every rank.
     public func errors(at theta: [Double]) throws -> TrainingErrors {
+        try timings.measure(\.loss) { try lossOnly(at: theta) }
+    }
+
+    func lossOnly(at theta: [Double]) throws -> TrainingErrors {
         var pot = potential
         pot.parameters = theta
         let ev = try Evaluator(pot)
@@ -244,6 +250,10 @@ public final class Trainer {
 
     /// R of [J | r] over all ranks' rows, columns in `order` then the residual.
     func factor(at theta: [Double]) throws -> [Double] {
+        try timings.measure(\.jacobian) { try jacobianFactor(at: theta) }
+    }
+
+    func jacobianFactor(at theta: [Double]) throws -> [Double] {
         var pot = potential
         pot.parameters = theta
         let ev = try Evaluator(pot)
@@ -397,4 +407,38 @@ public final class Trainer {
 extension Int {
     /// The integer square root of a perfect square.
     var squareRootInt: Int { Int(Double(self).squareRoot().rounded()) }
+}
+
+/// Wall and CPU time spent in each kind of pass over the training data, so
+/// that users (and the benchmarks) see the cost of one evaluation.
+public struct PassTimings: Codable, Sendable {
+    public struct Tally: Codable, Sendable {
+        public var count = 0
+        public var wall = 0.0
+        public var cpu = 0.0
+        public var wallPerPass: Double { count > 0 ? wall / Double(count) : .nan }
+        public var cpuPerPass: Double { count > 0 ? cpu / Double(count) : .nan }
+    }
+    /// Loss only (trial points of Levenberg-Marquardt, final errors).
+    public var loss = Tally()
+    /// Loss and gradient (BFGS).
+    public var gradient = Tally()
+    /// Jacobian passes (Levenberg-Marquardt, the linear solve).
+    public var jacobian = Tally()
+
+    mutating func measure<T>(_ which: WritableKeyPath<PassTimings, Tally>, _ body: () throws -> T) rethrows -> T {
+        let w0 = DispatchTime.now().uptimeNanoseconds, c0 = PassTimings.cpuSeconds()
+        let out = try body()
+        self[keyPath: which].count += 1
+        self[keyPath: which].wall += Double(DispatchTime.now().uptimeNanoseconds - w0) * 1e-9
+        self[keyPath: which].cpu += PassTimings.cpuSeconds() - c0
+        return out
+    }
+
+    /// CPU time of this process (all threads).
+    static func cpuSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
 }

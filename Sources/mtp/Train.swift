@@ -151,6 +151,14 @@ struct Train: ParsableCommand {
         say("")
         say(table.text)
         say("iterations \(final.iteration), Jacobian passes \(final.jacobianPasses), loss evaluations \(final.lossEvaluations), loss+gradient evaluations \(final.gradientEvaluations), wall \(String(format: "%.2f", Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18)) s -> \(output)")
+        let t = trainer.timings
+        func per(_ x: PassTimings.Tally, _ name: String) -> String? {
+            x.count == 0 ? nil : String(format: "%@ %.3f s wall, %.3f s CPU (%d)", name, x.wallPerPass, x.cpuPerPass, x.count)
+        }
+        let passes = [per(t.jacobian, "Jacobian pass"), per(t.gradient, "loss+gradient"), per(t.loss, "loss")].compactMap { $0 }
+        say("time per pass on rank 0: " + passes.joined(separator: "; ")
+            + String(format: "; neighbourhood cache %.0f MB for %d of %d local configurations", Double(trainer.cacheBytes) / 1e6,
+                     trainer.cachedConfigurations, local.count))
         if comm.isRoot {
             let s = Summary(potential: output, parameters: pot.parameterCount, level: nil,
                             configurations: total, ranks: comm.size,
@@ -158,6 +166,8 @@ struct Train: ParsableCommand {
                             lossEvaluations: final.lossEvaluations, gradientEvaluations: final.gradientEvaluations,
                             optimizer: options.optimizer.rawValue, loss: final.loss, converged: final.converged,
                             wallSeconds: Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18,
+                            timings: trainer.timings, cacheBytes: trainer.cacheBytes,
+                            cachedConfigurations: trainer.cachedConfigurations,
                             groups: table.groups)
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -184,6 +194,10 @@ struct Train: ParsableCommand {
         var loss: Double
         var converged: Bool
         var wallSeconds: Double
+        /// Rank 0's time per kind of pass (wall and CPU seconds).
+        var timings: PassTimings
+        var cacheBytes: Int
+        var cachedConfigurations: Int
         var groups: [GroupErrors.Row]
     }
 }
