@@ -103,6 +103,21 @@ final class ValidationTests: XCTestCase {
         XCTAssertGreaterThan(error("hcp strains, all six"), 100)            // meV/atom
     }
 
+    /// A potential whose lattices cannot even be relaxed still gets every
+    /// row: the properties on the reference's cells are compared, the others
+    /// say why they are missing.
+    func testAPotentialThatCollapsesIsReportedNotFatal() throws {
+        let report = try validate(CalculatorSource(name: "collapsing", make: { LennardJones(epsilon: -0.3) }))
+        let ev = report.rows.first { $0.name == "E-V hcp +-10%" }!
+        XCTAssertNotNil(ev.errors[0] ?? nil)
+        for prefix in ["hcp a", "vacancy formation energy hcp", "surface energy hcp (0001)", "hcp C11", "MD 300 K stable"] {
+            let row = report.rows.first { $0.name.hasPrefix(prefix) }!
+            XCTAssertNil(row.errors[0] ?? nil, prefix)
+            XCTAssertNotNil(row.notes[0], prefix)
+        }
+        XCTAssertTrue(report.notes.contains { $0.contains("collapsing") && $0.contains("relaxation") }, "\(report.notes)")
+    }
+
     /// An unbounded attraction collapses under dynamics; the run says so
     /// instead of producing numbers.
     func testDynamicsDetectsABlowUp() throws {
