@@ -43,42 +43,51 @@ done
 echo "== mpirun -np 5: small.h5 (3 configurations, empty shards)"
 "${MPIRUN[@]}" -np 5 "$MTP" data shards "$WORK/small.h5" --check
 
-echo "== mtp train: identical losses under -np 1, 2, 3"
 awk '/BEGIN_CFG/{n++} n<=24' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t24.cfg"
 POT=Tests/FittingTests/Fixtures/cu-06.mtp
-for n in 1 2 3; do
-    "${MPIRUN[@]}" -np "$n" "$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/np$n.mtp" --max-iter 4 --checkpoint-every 0 \
-        | awk '$1 ~ /^[0-9]+$/ && NF >= 8 {print $1, $2}' > "$WORK/np$n.loss"
-    [ -s "$WORK/np$n.loss" ] || { echo "no progress lines under -np $n"; exit 1; }
-done
-for n in 2 3; do
-    # Same to 12 significant digits: |a - b| at most half a unit in the
-    # 12th significant digit of a.
-    if ! paste "$WORK/np1.loss" "$WORK/np$n.loss" | awk '
-        function abs(x) { return x < 0 ? -x : x }
-        { e = int(log(abs($2)) / log(10)); if (abs($2) < 10 ^ e) e -= 1
-          if ($1 != $3 || abs($2 - $4) > 0.5 * 10 ^ (e - 11)) bad = 1; print }
-        END { exit bad }'; then
-        echo "losses differ beyond 12 significant digits between -np 1 and -np $n"; exit 1
-    fi
-    lines=$(wc -l < "$WORK/np1.loss"); [ "$lines" -eq "$(wc -l < "$WORK/np$n.loss")" ] || { echo "iteration counts differ"; exit 1; }
+for opt in lm bfgs; do
+    echo "== mtp train --optimizer $opt: identical losses under -np 1, 2, 3"
+    iters=$([ "$opt" = lm ] && echo 4 || echo 12)
+    for n in 1 2 3; do
+        "${MPIRUN[@]}" -np "$n" "$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/np$n.mtp" --max-iter "$iters" --checkpoint-every 0 \
+            --optimizer "$opt" | awk '$1 ~ /^[0-9]+$/ && NF >= 8 {print $1, $2}' > "$WORK/np$n.loss"
+        [ -s "$WORK/np$n.loss" ] || { echo "no progress lines under -np $n"; exit 1; }
+    done
+    for n in 2 3; do
+        # Same to 12 significant digits: |a - b| at most half a unit in the
+        # 12th significant digit of a.
+        if ! paste "$WORK/np1.loss" "$WORK/np$n.loss" | awk '
+            function abs(x) { return x < 0 ? -x : x }
+            { e = int(log(abs($2)) / log(10)); if (abs($2) < 10 ^ e) e -= 1
+              if ($1 != $3 || abs($2 - $4) > 0.5 * 10 ^ (e - 11)) bad = 1; print }
+            END { exit bad }'; then
+            echo "losses differ beyond 12 significant digits between -np 1 and -np $n ($opt)"; exit 1
+        fi
+        lines=$(wc -l < "$WORK/np1.loss"); [ "$lines" -eq "$(wc -l < "$WORK/np$n.loss")" ] || { echo "iteration counts differ"; exit 1; }
+    done
 done
 
-echo "== mtp train: SIGKILL and --resume end at the same potential"
-"$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/straight.mtp" --max-iter 8 --checkpoint-every 1 >/dev/null
-"$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/killed.mtp" --max-iter 8 --checkpoint-every 1 >/dev/null &
-pid=$!
-for _ in $(seq 1 600); do
-    if [ -f "$WORK/killed.mtp.checkpoint.json" ] && grep -q '"iteration":[3-9]' "$WORK/killed.mtp.checkpoint.json"; then break; fi
-    sleep 0.05
+awk '/BEGIN_CFG/{n++} n<=100' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t100.cfg"
+for opt in lm bfgs; do
+    echo "== mtp train --optimizer $opt: SIGKILL and --resume end at the same potential"
+    if [ "$opt" = lm ]; then data=$WORK/t24.cfg; iters=8; else data=$WORK/t100.cfg; iters=40; fi
+    rm -f "$WORK/killed.mtp" "$WORK/killed.mtp.checkpoint.json"
+    "$MTP" train "$POT" "$data" -o "$WORK/straight.mtp" --max-iter $iters --checkpoint-every 1 --optimizer $opt >/dev/null
+    "$MTP" train "$POT" "$data" -o "$WORK/killed.mtp" --max-iter $iters --checkpoint-every 1 --optimizer $opt >/dev/null &
+    pid=$!
+    for _ in $(seq 1 3000); do
+        if [ -f "$WORK/killed.mtp.checkpoint.json" ] && grep -q '"iteration":[3-9]' "$WORK/killed.mtp.checkpoint.json"; then break; fi
+        sleep 0.01
+    done
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    [ -f "$WORK/killed.mtp" ] && { echo "the run finished (or left its output) before it could be killed"; exit 1; }
+    grep -o '"iteration":[0-9]*' "$WORK/killed.mtp.checkpoint.json"
+    "$MTP" train "$POT" "$data" -o "$WORK/killed.mtp" --max-iter $iters --checkpoint-every 1 --optimizer $opt --resume > "$WORK/resumed.log"
+    head -1 "$WORK/resumed.log"
+    cmp "$WORK/straight.mtp" "$WORK/killed.mtp"
 done
-kill -9 "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-[ -f "$WORK/killed.mtp" ] && { echo "a killed run left its output behind"; exit 1; }
-grep -o '"iteration":[0-9]*' "$WORK/killed.mtp.checkpoint.json"
-"$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/killed.mtp" --max-iter 8 --checkpoint-every 1 --resume > "$WORK/resumed.log"
-head -1 "$WORK/resumed.log"
-cmp "$WORK/straight.mtp" "$WORK/killed.mtp"
+
 echo "== mtp sweep: 2 levels x 2 cutoffs under -np 2, rerun, equality with mtp train"
 awk '/BEGIN_CFG/{n++} n<=12' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t12.cfg"
 SWEEP=("$MTP" sweep "$WORK/t12.cfg" --levels 2,4 --cutoffs 4.0,5.0 --max-iter 3 --min-dist 0.5 --out "$WORK/sweep")

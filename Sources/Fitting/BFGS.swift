@@ -20,10 +20,10 @@ extension Trainer {
         var cond = Double.nan
         if state.gradient == nil || state.inverseHessian == nil || state.loss == .infinity {
             if state.iteration == 0 && state.jacobianPasses == 0 {
-                let r = try factor(at: state.parameters)
+                let (theta, c) = try timings.measure(\.jacobian) { try linearStart(state.parameters) }
                 state.jacobianPasses += 1
-                cond = linearCondition(r)
-                state.parameters = solvedLinear(state.parameters, factor: r)
+                cond = c
+                state.parameters = theta
             }
             let (e, g) = try lossAndGradient(at: state.parameters)
             state.gradientEvaluations += 1
@@ -209,21 +209,72 @@ extension Trainer {
         return out
     }
 
-    /// The exact least-squares linear coefficients for the current radial
-    /// functions, from the factor of a Jacobian pass: the leading block of R
-    /// belongs to the linear columns (see `order`), so solving it alone
-    /// leaves the radial coefficients where they are. A tiny Marquardt
-    /// damping keeps exactly dependent basis functions from blowing up.
-    func solvedLinear(_ theta: [Double], factor r: [Double]) -> [Double] {
-        let n = r.count.squareRootInt
-        let p = n - 1
+    /// The least-squares linear coefficients (species and moment) for the
+    /// current radial functions, and the condition number of that problem.
+    ///
+    /// BFGS needs a start that is the same on every rank count, bit for bit,
+    /// because its line search amplifies any difference. So this solve uses
+    /// the Gram matrix A^T A of the linear Jacobian columns, accumulated per
+    /// configuration in double-double arithmetic like the gradient (exactly
+    /// rank-independent), and solved by SVD with singular values below 1e-13
+    /// of the largest dropped: a pseudo-inverse, as squaring the condition
+    /// number makes the smallest directions meaningless. The optimiser then
+    /// refines every parameter anyway.
+    func linearStart(_ theta: [Double]) throws -> ([Double], Double) {
+        var pot = potential
+        pot.parameters = theta
+        let ev = try Evaluator(pot)
+        let P = theta.count
         let l = linearCount
-        var reduced = [Double](repeating: 0, count: (l + 1) * (l + 1))
-        for c in 0..<l { for i in 0...c { reduced[c * (l + 1) + i] = r[c * n + i] } }
-        for i in 0..<l { reduced[l * (l + 1) + i] = r[p * n + i] }
-        let d = Trainer.dampedSolution(reduced, lambda: 1e-12)
+        let first = potential.radialCoeffCount
+        var gHi = [Double](repeating: 0, count: l * l), gLo = gHi
+        var hHi = [Double](repeating: 0, count: l), hLo = hHi
+        var gc = [Double](repeating: 0, count: l * l), hc = [Double](repeating: 0, count: l)
+        for (c, config) in configs.enumerated() {
+            let (e, d) = try ev.derivatives(config, neighbors: neighbors[c])
+            for x in 0..<(l * l) { gc[x] = 0 }
+            for x in 0..<l { hc[x] = 0 }
+            rows[c].forEachRow(model: e, derivatives: d, reference: config) { row, residual in
+                for a in 0..<l {
+                    let ra = row[first + a]
+                    if ra == 0 { continue }
+                    hc[a] += ra * residual
+                    for b in a..<l { gc[a * l + b] += ra * row[first + b] }
+                }
+            }
+            for a in 0..<l {
+                DoubleDouble.add(hc[a], to: &hHi[a], &hLo[a])
+                for b in a..<l { DoubleDouble.add(gc[a * l + b], to: &gHi[a * l + b], &gLo[a * l + b]) }
+            }
+        }
+        let gathered = communicator.allGatherOrdered(gHi + gLo + hHi + hLo)
+        let block = 2 * l * l + 2 * l
+        var G = [Double](repeating: 0, count: l * l), GLo = G, h = [Double](repeating: 0, count: l), hL = h
+        for rank in 0..<(gathered.count / block) {
+            let base = rank * block
+            for x in 0..<(l * l) {
+                DoubleDouble.add(gathered[base + x], to: &G[x], &GLo[x])
+                DoubleDouble.add(gathered[base + l * l + x], to: &G[x], &GLo[x])
+            }
+            for x in 0..<l {
+                DoubleDouble.add(gathered[base + 2 * l * l + x], to: &h[x], &hL[x])
+                DoubleDouble.add(gathered[base + 2 * l * l + l + x], to: &h[x], &hL[x])
+            }
+        }
+        for x in 0..<(l * l) { G[x] += GLo[x] }
+        for x in 0..<l { h[x] += hL[x] }
+        for a in 0..<l { for b in 0..<a { G[a * l + b] = G[b * l + a] } }
+        // min |A delta + r|^2 + ridge |theta + delta|^2 over the linear parameters.
+        if options.ridge > 0 {
+            for a in 0..<l {
+                G[a * l + a] += options.ridge
+                h[a] += options.ridge * theta[first + a]
+            }
+        }
+        let (delta, cond) = SmallLinearAlgebra.pseudoSolve(G, n: l, h.map { -$0 }, cutoff: 1e-13)
         var out = theta
-        for col in 0..<l where d[col].isFinite { out[order[col]] += d[col] }
-        return out
+        for a in 0..<l where delta[a].isFinite { out[first + a] += delta[a] }
+        _ = P
+        return (out, cond.squareRoot())
     }
 }

@@ -97,6 +97,36 @@ public enum SmallLinearAlgebra {
         return info == 0 ? s : [Double](repeating: .nan, count: n)
     }
 
+    /// x = pinv(S) b for a symmetric positive semi-definite n x n matrix S,
+    /// by SVD, ignoring singular values below `cutoff` times the largest;
+    /// also returns the condition number of S (largest / smallest singular value).
+    public static func pseudoSolve(_ m: [Double], n: Int, _ b: [Double], cutoff: Double) -> ([Double], Double) {
+        var a = m
+        var nn = Int32(n), lda = Int32(n), info: Int32 = 0
+        var s = [Double](repeating: 0, count: n)
+        var u = [Double](repeating: 0, count: n * n), vt = [Double](repeating: 0, count: n * n)
+        var ldu = Int32(n), ldvt = Int32(n)
+        var lwork: Int32 = -1
+        var query = 0.0
+        var job = Int8(UInt8(ascii: "A"))
+        var job2 = job
+        dgesvd_(&job, &job2, &nn, &nn, &a, &lda, &s, &u, &ldu, &vt, &ldvt, &query, &lwork, &info)
+        lwork = Int32(max(1, Int(query)))
+        var work = [Double](repeating: 0, count: Int(lwork))
+        dgesvd_(&job, &job2, &nn, &nn, &a, &lda, &s, &u, &ldu, &vt, &ldvt, &work, &lwork, &info)
+        guard info == 0, let top = s.first, top > 0 else { return ([Double](repeating: 0, count: n), .infinity) }
+        // Column-major: U[:, k] at u[k * n ..], V^T[k, :] at vt[k + n * j].
+        var x = [Double](repeating: 0, count: n)
+        for k in 0..<n where s[k] > cutoff * top {
+            var c = 0.0
+            for i in 0..<n { c += u[k * n + i] * b[i] }
+            c /= s[k]
+            for j in 0..<n { x[j] += c * vt[k + n * j] }
+        }
+        let low = s.last ?? 0
+        return (x, low > 0 ? top / low : .infinity)
+    }
+
     /// Solves the upper-triangular system R x = b (R column-major n x n).
     public static func solveUpper(_ r: [Double], n: Int, _ b: [Double]) -> [Double] {
         var x = b
