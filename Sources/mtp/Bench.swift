@@ -328,6 +328,12 @@ struct BenchPhases: ParsableCommand {
         var loss: Phase              // energies+forces+stresses, allgather of per-configuration terms
         var factorBytesPerRank: Int
         var lossBytesPerConfiguration: Int
+        /// One `Trainer.lossAndGradient` (BFGS): the slowest rank's wall
+        /// time split into compute and the two allgathers timed alone, and
+        /// the busiest rank's CPU seconds.
+        var lossGradient: Phase
+        var lossGradientCPU: Double
+        var gradientBytesPerRank: Int
         var trainerIteration: Double
         /// The same iteration in CPU seconds of the busiest rank (the wall
         /// time on dedicated cores; time spent polling in MPI counts too).
@@ -343,6 +349,14 @@ struct BenchPhases: ParsableCommand {
         /// Each rank's CPU time over wall time in its fastest Jacobian pass:
         /// below 1 the rank shared its core with other processes.
         var cpuShare: [Double]
+        /// Bytes of the trainer's neighbourhood caches on each rank (kept
+        /// between evaluations, up to its memory budget).
+        var cacheBytes: [Double]
+        /// The trainer's own Jacobian pass (derivatives, QR, gather and
+        /// combination of the factors), CPU seconds of the busiest rank.
+        var trainerJacobianCPU: Double
+        /// CPU seconds of the busiest rank in the fastest loss evaluation.
+        var lossCPU: Double
     }
 
     func run() throws {
@@ -481,38 +495,52 @@ struct BenchPhases: ParsableCommand {
             best.step = min(best.step, maxOver(tStep))
         }
 
-        // A loss evaluation.
-        var lossBest = Phase(compute: .infinity, communication: .infinity, wait: .infinity)
-        let ws = EvaluationWorkspace()
-        for _ in 0..<repeats {
-            comm.barrier()
-            var terms = [Double](repeating: 0, count: 6 * local.count)
-            let tEval = try timed {
-                for (c, config) in local.enumerated() {
-                    let e = try ev.evaluate(config, neighbors: lists[c], workspace: ws)
-                    terms[6 * c] = e.energy
-                    terms[6 * c + 1] = e.virial.voigt[0]
-                }
-            }
-            let tWait = timed { comm.barrier() }
-            let tGather = timed { _ = comm.allGatherOrdered(terms) }
-            lossBest.compute = min(lossBest.compute, maxOver(tEval))
-            lossBest.wait = min(lossBest.wait, maxOver(tWait))
-            lossBest.communication = min(lossBest.communication, maxOver(tGather))
-        }
-
-        // The real trainer: one iteration, and one loss evaluation.
+        // The real trainer, for the passes whose code is its own: a loss
+        // evaluation (with its neighbourhood caches, built by a first,
+        // untimed call) and, below, the loss+gradient evaluation and whole
+        // iterations. Their communication is timed alone with allgathers of
+        // the same sizes, and subtracted.
         var options = TrainingOptions()
         options.maxIterations = 1
         options.tolerance = 0
         let trainer = try Trainer(potential: pot, configurations: local, totalCount: total, options: options,
                                   communicator: comm, neighbors: lists)
-        comm.barrier()
-        var trainerLoss = Double.infinity
+        _ = try trainer.errors(at: trainer.potential.parameters)
+        let lossTerms = [Double](repeating: 0, count: 6 * local.count)
+        var lossWall = Double.infinity, lossCPU = Double.infinity, lossComm = Double.infinity
         for _ in 0..<repeats {
             comm.barrier()
-            trainerLoss = min(trainerLoss, maxOver(try timed { _ = try trainer.errors(at: trainer.potential.parameters) }))
+            let cpu0 = cpuSeconds()
+            let t = try timed { _ = try trainer.errors(at: trainer.potential.parameters) }
+            let cpu = cpuSeconds() - cpu0
+            let slowest = maxOver(t)
+            if slowest < lossWall { lossWall = slowest; lossCPU = maxOver(cpu) }
+            comm.barrier()
+            lossComm = min(lossComm, maxOver(timed { _ = comm.allGatherOrdered(lossTerms) }))
         }
+        let lossBest = Phase(compute: max(lossWall - lossComm, 0), communication: lossComm, wait: 0)
+        let trainerLoss = lossWall
+
+        // The loss+gradient evaluation of the BFGS optimiser (MLIP's unit of
+        // work: one evaluation and one directional derivative per
+        // configuration, then the allgather of the loss terms and of the
+        // gradient as double-double sums, 16 P bytes per rank). Its
+        // communication alone is timed with the same two allgathers.
+        var gradientWall = Double.infinity, gradientCPU = Double.infinity, gradientComm = Double.infinity
+        for _ in 0..<repeats {
+            comm.barrier()
+            let cpu0 = cpuSeconds()
+            let t = try timed { _ = try trainer.lossAndGradient(at: trainer.potential.parameters) }
+            let cpu = cpuSeconds() - cpu0
+            let slowest = maxOver(t)
+            if slowest < gradientWall { gradientWall = slowest; gradientCPU = maxOver(cpu) }
+            let terms = [Double](repeating: 0, count: 6 * local.count)
+            let sums = [Double](repeating: 0, count: 2 * p)
+            comm.barrier()
+            let tc = timed { _ = comm.allGatherOrdered(terms); _ = comm.allGatherOrdered(sums) }
+            gradientComm = min(gradientComm, maxOver(tc))
+        }
+
         // Each run continues from where the previous one stopped; the cost
         // of an iteration does not depend on the parameters' values.
         // The CPU share over the whole run (which includes a loss evaluation
@@ -539,6 +567,8 @@ struct BenchPhases: ParsableCommand {
         let counts = comm.allGatherOrdered([Double(local.count), Double(atoms), Double(rowCount), Double(pairs)])
         let mem = comm.allGatherOrdered([m1 - m0, m2 - m1, Self.memory().peak])
         let shares = comm.allGatherOrdered([share])
+        let caches = comm.allGatherOrdered([Double(trainer.cacheBytes)])
+        let jacobianPass = maxOver(trainer.timings.jacobian.cpuPerPass)
         let record = Record(
             ranks: comm.size, hosts: layout.hosts, oversubscribed: layout.oversubscribed,
             configurations: total, atoms: Int(stride(from: 1, to: counts.count, by: 4).map { counts[$0] }.reduce(0, +)),
@@ -554,18 +584,21 @@ struct BenchPhases: ParsableCommand {
             factorGather: Phase(compute: 0, communication: best.gather, wait: best.wait),
             combine: best.combine, step: best.step, loss: lossBest,
             factorBytesPerRank: 8 * n * n, lossBytesPerConfiguration: 8 * 6,
+            lossGradient: Phase(compute: max(gradientWall - gradientComm, 0), communication: gradientComm, wait: 0),
+            lossGradientCPU: gradientCPU, gradientBytesPerRank: 16 * p,
             trainerIteration: iteration, trainerIterationCPU: iterationCPU, trainerLossEvaluations: evaluations, trainerLossEvaluation: trainerLoss,
             residentDataBytes: stride(from: 0, to: mem.count, by: 3).map { mem[$0] },
             residentNeighbourBytes: stride(from: 1, to: mem.count, by: 3).map { mem[$0] },
             peakResidentBytes: stride(from: 2, to: mem.count, by: 3).map { mem[$0] },
-            cpuShare: shares)
+            cpuShare: shares, cacheBytes: caches, trainerJacobianCPU: jacobianPass, lossCPU: lossCPU)
 
         let f = { (x: Double) in String(format: "%.4f", x) }
         say("\(comm.size) rank\(comm.size == 1 ? "" : "s")\(layout.oversubscribed ? " (oversubscribed)" : ""): \(total) configurations, \(record.atoms) atoms, \(record.rows) rows, \(p) parameters")
         say("input: read \(f(record.read)) s, neighbour lists \(f(record.neighbourLists)) s")
         say("Jacobian pass: compute \(f(best.deriv)) s (CPU share of the ranks \(shares.map { String(format: "%.2f", $0) }.joined(separator: " ")))")
         say("linear solve: local QR \(f(best.qr)) s, wait \(f(best.wait)) s, allgather of R (\(8 * n * n) B/rank) \(f(best.gather)) s, combine \(f(best.combine)) s, step \(f(best.step)) s")
-        say("loss evaluation: compute \(f(lossBest.compute)) s, wait \(f(lossBest.wait)) s, allgather (\(48 * total) B) \(f(lossBest.communication)) s; trainer's own \(f(trainerLoss)) s")
+        say("loss evaluation: \(f(trainerLoss)) s (CPU \(f(lossCPU)) s), of which allgather (\(48 * total) B) \(f(lossBest.communication)) s")
+        say("loss+gradient evaluation (BFGS): \(f(gradientWall)) s (CPU \(f(gradientCPU)) s), of which allgathers (\(48 * total) B + \(16 * p) B/rank) \(f(gradientComm)) s")
         say("trainer iteration \(f(iteration)) s (CPU \(f(iterationCPU)) s) with \(evaluations) loss evaluation\(evaluations == 1 ? "" : "s")")
         if comm.isRoot, let output {
             let enc = JSONEncoder()

@@ -83,7 +83,9 @@ def costs(r):
         "parameters": r["parameters"],
         "cJ": cpu * r["jacobian"]["compute"] / r["atoms"],     # s per atom, derivatives
         "cQR": cpu * r["localQR"] / (r["rows"] * n * n),       # s per row x column^2, Householder QR
-        "cE": cpu * r["loss"]["compute"] / r["atoms"],         # s per atom, energies+forces+stresses
+        # s per atom, energies+forces+stresses: the trainer's own loss
+        # evaluation, CPU seconds (one rank: no communication to wait in)
+        "cE": (r["lossCPU"] if "lossCPU" in r else cpu * r["loss"]["compute"]) / r["atoms"],
         "step": r["step"],
         "rowsPerAtom": r["rows"] / r["atoms"],
         # One rank: no communication, its CPU time is the dedicated-core time.
@@ -135,6 +137,12 @@ for r in list(strong.values()) + list(weak.values()):
             xs.append(a); yd.append(d); yn.append(nb); peaks.append((a, pk))
 b_data, _ = slope(xs, yd)
 b_nl, _ = slope(xs, yn)
+# The trainer's neighbourhood caches (kept between evaluations, at most its
+# budget per rank, 2 GiB by default).
+yc = [c for r in list(strong.values()) + list(weak.values()) if "cacheBytes" in r
+      for a, c in zip(r["localAtoms"], r["cacheBytes"]) if a > 0]
+b_cache = slope(xs, yc)[0] if len(yc) == len(xs) else 0.0
+cache_budget = 2 * 2**30
 b_peak, m0 = slope([a for a, _ in peaks], [p for _, p in peaks])
 
 
@@ -226,17 +234,23 @@ for lvl, c in level_costs.items():
 
 
 def memory_limit(node_bytes, ranks_per_node, c, p_total):
-    """Largest number of atoms one node holds (its ranks' shards), .h5 input."""
+    """Largest number of atoms one node holds (its ranks' shards), .h5 input.
+    The caches take b_cache per atom until each rank's budget is full."""
     n = c["parameters"] + 1
     fixed = ranks_per_node * (m0 + 8 * n * n * (2 * p_total + 3))
-    return max(node_bytes - fixed, 0) / (b_data + b_nl)
+    free = max(node_bytes - fixed, 0)
+    with_cache = free / (b_data + b_nl + b_cache)
+    if b_cache * with_cache / ranks_per_node <= cache_budget:
+        return with_cache
+    return max(free - ranks_per_node * cache_budget, 0) / (b_data + b_nl)
 
 
 def memory_limit_cfg(node_bytes, ranks_per_node, c, p_total):
     """.cfg/.extxyz input: every rank parses the whole file before keeping its shard."""
     n = c["parameters"] + 1
     fixed = ranks_per_node * (m0 + 8 * n * n * (2 * p_total + 3))
-    return max(node_bytes - fixed, 0) / (ranks_per_node * b_data + b_nl)
+    at_read = max(node_bytes - fixed, 0) / (ranks_per_node * b_data + b_nl)
+    return min(at_read, memory_limit(node_bytes, ranks_per_node, c, p_total))
 
 
 nodes = [("this machine", machine["memoryBytes"], cores), ("256 GB, 64 cores (typical node)", 256e9, 64)]
@@ -345,12 +359,16 @@ w(f"| loss evaluation | {base['cE'] * 1e6:.2f} us per atom | strong, 1 rank |")
 w(f"| damped step | {base['step'] * 1e3:.3f} ms | strong, 1 rank |")
 if base.get("cG") is not None:
     w(f"| loss+gradient (BFGS) | {base['cG'] * 1e6:.2f} us per atom | strong, 1 rank (CPU time) |")
+if "trainerJacobianCPU" in one:
+    w(f"| check: the trainer's own Jacobian pass | {one['trainerJacobianCPU'] * 1e3:.1f} ms CPU, against "
+      f"{(base['cJ'] + base['cQR'] * base['rowsPerAtom'] * n_cols ** 2) * one['atoms'] * 1e3:.1f} ms from the two lines above | strong, 1 rank |")
 w(f"| read | {r0 * 1e3:.1f} ms + {r1 * 1e9:.1f} ns per atom | weak-1 and strong-1 |")
 w(f"| neighbour lists | {cNL * 1e6:.2f} us per atom | strong, 1 rank |")
 w(f"| latency alpha | {alpha * 1e6:.2f} us | ping-pong, 2 ranks |")
 w(f"| bandwidth beta | {beta / 1e9:.2f} GB/s | ping-pong, 2 ranks |")
 w(f"| memory: configurations | {b_data:.0f} B per atom | fit over all ranks of all runs |")
 w(f"| memory: neighbour lists | {b_nl:.0f} B per atom | same |")
+w(f"| memory: trainer's neighbourhood caches | {b_cache:.0f} B per atom (at most {cache_budget / 2**30:.0f} GiB per rank) | same |")
 w(f"| memory: process baseline | {m0 / 2**20:.0f} MiB (peak resident at 0 atoms) | same |")
 for lvl, c in level_costs.items():
     if lvl == machine["level"]:
