@@ -268,7 +268,13 @@ public struct ValidationReport: Sendable {
             // Log scale spans 0.01% to 1000%; all-zero errors (a potential
             // identical to the reference) have nothing to show on it.
             plot.logY = positive
-            plot.series = potentialNames.enumerated().map { Gnuplot.Series(title: $0.element, xColumn: 1, yColumn: $0.offset + 2, style: "points pt 7 ps 1.5") }
+            // One potential: bars (the seed paper's Fig. 14); several: one
+            // marker per potential, so that none hides another.
+            let single = potentialNames.count == 1
+            plot.series = potentialNames.enumerated().map {
+                Gnuplot.Series(title: $0.element, xColumn: 1, yColumn: $0.offset + 2,
+                               style: single ? "boxes fs solid 0.6" : "points pt \(5 + 2 * ($0.offset % 4)) ps 1.5")
+            }
             plot.verticalLines = plotted.enumerated().map { (Double($0.offset + 1), "\($0.element.offset + 1) \($0.element.element.name)", "gray") }
             plot.xRange = 0...Double(plotted.count + 1)
             out.append(("errors.\(format)", plot, data))
