@@ -79,8 +79,19 @@ final class HDF5File {
 
     // MARK: Structure
 
+    /// An object-creation property list without modification times, so that
+    /// the same data written twice gives the same bytes (reproducible runs
+    /// can be checked with cmp).
+    static func untimed(_ cls: hid_t) -> hid_t {
+        let plist = H5Pcreate(cls)
+        H5Pset_obj_track_times(plist, false)
+        return plist
+    }
+
     func createGroup(_ name: String) throws {
-        let g = H5Gcreate2(id, name, mtp_h5p_default(), mtp_h5p_default(), mtp_h5p_default())
+        let gcpl = HDF5File.untimed(mtp_h5p_group_create())
+        defer { H5Pclose(gcpl) }
+        let g = H5Gcreate2(id, name, mtp_h5p_default(), gcpl, mtp_h5p_default())
         guard g >= 0 else { throw fail(name, "cannot create group") }
         H5Gclose(g)
     }
@@ -124,7 +135,9 @@ final class HDF5File {
         let dims = ([values.count / per] + rowShape).map { hsize_t($0) }
         let space = H5Screate_simple(Int32(dims.count), dims, nil)
         defer { H5Sclose(space) }
-        let d = H5Dcreate2(id, name, T.fileType, space, mtp_h5p_default(), mtp_h5p_default(), mtp_h5p_default())
+        let dcpl = HDF5File.untimed(mtp_h5p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        let d = H5Dcreate2(id, name, T.fileType, space, mtp_h5p_default(), dcpl, mtp_h5p_default())
         guard d >= 0 else { throw fail(name, "cannot create dataset") }
         defer { H5Dclose(d) }
         if values.isEmpty { return }
@@ -198,7 +211,9 @@ final class HDF5File {
         var dims = [hsize_t(values.count)]
         let space = H5Screate_simple(1, &dims, nil)
         defer { H5Sclose(space) }
-        let d = H5Dcreate2(id, name, type, space, mtp_h5p_default(), mtp_h5p_default(), mtp_h5p_default())
+        let dcpl = HDF5File.untimed(mtp_h5p_dataset_create())
+        defer { H5Pclose(dcpl) }
+        let d = H5Dcreate2(id, name, type, space, mtp_h5p_default(), dcpl, mtp_h5p_default())
         guard d >= 0 else { throw fail(name, "cannot create dataset") }
         defer { H5Dclose(d) }
         if values.isEmpty { return }

@@ -58,6 +58,21 @@ final class TrainingStoreTests: XCTestCase {
 
     /// The 500 three-species (Cu, Ag, Au) configurations of the MLIP reference
     /// outputs bundled with the MTP tests, Tests/MTPTests/Fixtures/mlip-reference/multi/*/calc-efs.first100.cfg.
+    /// The same data written twice, a second apart, gives the same bytes:
+    /// HDF5 object modification times are not recorded, so reproducible
+    /// pipelines (mtp assyst with a seed) can be checked with cmp.
+    func testSameDataGivesIdenticalFiles() throws {
+        let configs = try CFGFormat.read(path: testsFile("MTPTests/Fixtures/mlip-reference/multi/04/calc-efs.first100.cfg"))
+        let set = TrainingSet(configurations: Array(configs.prefix(10)), species: ["Cu", "Ag", "Au"])
+        let a = directory + "/same-a.h5", b = directory + "/same-b.h5"
+        try StoreWriter.write(set, to: a, costModel: CostModel(cutoff: 5))
+        Thread.sleep(forTimeInterval: 1.1)
+        try StoreWriter.write(set, to: b, costModel: CostModel(cutoff: 5))
+        let da = try Data(contentsOf: URL(fileURLWithPath: a)), db = try Data(contentsOf: URL(fileURLWithPath: b))
+        XCTAssertGreaterThan(da.count, 1000)
+        XCTAssertEqual(da, db)
+    }
+
     func testThreeSpeciesReferenceSetRoundTrip() throws {
         var configs: [Configuration] = []
         for level in ["02", "04", "06", "08", "10"] {

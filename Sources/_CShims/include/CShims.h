@@ -26,6 +26,7 @@ hid_t mtp_h5t_native_uint8(void);
 hid_t mtp_h5t_c_s1(void);
 hid_t mtp_h5p_file_access(void);
 hid_t mtp_h5p_dataset_xfer(void);
+hid_t mtp_h5p_group_create(void);
 hid_t mtp_h5p_dataset_create(void);
 hid_t mtp_h5s_all(void);
 unsigned mtp_h5f_acc_rdonly(void);
