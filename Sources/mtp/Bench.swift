@@ -556,9 +556,12 @@ struct BenchPhases: ParsableCommand {
             var state: TrainerState! = nil
             let wall = try timed { state = try trainer.run(progress: { r in seconds = r.seconds }) }
             let runShare = min((cpuSeconds() - cpu0) / max(wall, 1e-9), 1)
-            evaluations = state.lossEvaluations - 1
             let slowest = maxOver(seconds)
             if slowest < iteration {
+                // The trial losses of this iteration (the first evaluation
+                // of run() precedes it): later runs start from better
+                // parameters and may need fewer.
+                evaluations = state.lossEvaluations - 1
                 iteration = slowest
                 iterationCPU = maxOver(seconds * runShare)
             }
