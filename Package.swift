@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "Atomistic"),
         // The Moment Tensor Potential: basis, .mtp files, evaluation.
         .target(name: "MTP", dependencies: ["Atomistic", "COpenBLAS"],
-                swiftSettings: [.unsafeFlags(["-Ounchecked"] + targetCPU, .when(configuration: .release))]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"] + targetCPU, .when(configuration: .release))]),
         // Training sets in HDF5: layout, writer, sharded parallel reader, cost model.
         .target(name: "TrainingStore", dependencies: ["Atomistic", "Parallel", "CHDF5", "CMPI", "_CShims"]),
         // A small gnuplot driver for the commands that draw plots.

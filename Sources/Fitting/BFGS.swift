@@ -55,11 +55,12 @@ extension Trainer {
             let search = try lineSearch(from: state.parameters, loss: state.loss, slope: slope, direction: d)
             state.gradientEvaluations += search.evaluations
             let decrease = (state.loss - search.errors.loss) / max(state.loss, 1e-300)
+            let fresh = state.freshHessian ?? false
             if search.errors.loss < state.loss {
                 let s = (0..<P).map { search.alpha * d[$0] }
                 let y = (0..<P).map { search.gradient[$0] - g[$0] }
                 let sy = zip(s, y).reduce(0) { $0 + $1.0 * $1.1 }
-                if state.iteration == 0 {
+                if state.iteration == 0 || fresh {
                     // Shanno's scaling of the initial matrix.
                     let yy = y.reduce(0) { $0 + $1 * $1 }
                     if sy > 0 && yy > 0 {
@@ -73,7 +74,18 @@ extension Trainer {
                 state.parameters = zip(state.parameters, s).map { $0 + $1 }
                 state.loss = search.errors.loss
                 g = search.gradient
-                if decrease < options.tolerance { state.converged = true }
+                state.freshHessian = false
+                // BFGS makes an occasional tiny step while its curvature
+                // model catches up: stop only after several in a row, and
+                // restart the model once on the way.
+                state.stalls = decrease < options.tolerance ? (state.stalls ?? 0) + 1 : 0
+                if state.stalls == 2 { h = []; state.freshHessian = true }
+                if (state.stalls ?? 0) >= 5 { state.converged = true }
+            } else if !fresh {
+                // No decrease along -H g: the model is stale. Restart it from
+                // the scaled gradient before giving up.
+                h = []
+                state.freshHessian = true
             } else {
                 state.converged = true
             }

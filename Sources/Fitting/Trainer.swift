@@ -50,6 +50,10 @@ public struct TrainerState: Codable, Equatable, Sendable {
     /// approximation (row-major), so that a resumed run continues exactly.
     public var gradient: [Double]? = nil
     public var inverseHessian: [Double]? = nil
+    /// BFGS only: consecutive iterations that lowered the loss by less than
+    /// the tolerance, and whether H was just reset.
+    public var stalls: Int? = nil
+    public var freshHessian: Bool? = nil
 }
 
 /// Errors of the current potential on the whole training set.

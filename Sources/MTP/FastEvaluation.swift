@@ -218,6 +218,10 @@ final class RowScratch {
     /// of a configuration when the rows are kept between evaluations.
     let slots: Int
     var counts: [Int]
+    /// The basis's basic moments (mu, monomial, powers, lowered monomials),
+    /// copied once so that the kernels read them without reference counting.
+    let basicCount: Int
+    let bMu, bMono, bA, bB, bC, bLowX, bLowY, bLowZ: UnsafeMutablePointer<Int32>
 
     /// Rows of one lane.
     struct Lane {
@@ -237,6 +241,14 @@ final class RowScratch {
         ev = evaluator
         self.slots = slots
         counts = [Int](repeating: 0, count: slots)
+        basicCount = evaluator.bMu.count
+        func copy(_ a: [Int32]) -> UnsafeMutablePointer<Int32> {
+            let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, a.count))
+            p.initialize(from: a, count: a.count)
+            return p
+        }
+        bMu = copy(evaluator.bMu); bMono = copy(evaluator.bMono); bA = copy(evaluator.bA); bB = copy(evaluator.bB)
+        bC = copy(evaluator.bC); bLowX = copy(evaluator.bLowX); bLowY = copy(evaluator.bLowY); bLowZ = copy(evaluator.bLowZ)
         let mp = max(4, (maxNeighbours + 3) & ~3)
         self.mp = mp
         monos = evaluator.monoParent.count
@@ -256,13 +268,20 @@ final class RowScratch {
         ints.initialize(repeating: 0, count: 2 * slots * mp)
     }
 
-    func release() { raw.deallocate() }
+    func release() {
+        raw.deallocate()
+        for p in [bMu, bMono, bA, bB, bC, bLowX, bLowY, bLowZ] { p.deallocate() }
+    }
 
     /// Whether these buffers are large enough for this potential's shape and
     /// neighbour count (the coefficients themselves come from `ev`, set per call).
     func fits(_ other: Evaluator, _ maxNeighbours: Int) -> Bool {
-        maxNeighbours <= mp && other.k == ev.k && other.r == ev.r && other.s == ev.s
+        guard maxNeighbours <= mp && other.k == ev.k && other.r == ev.r && other.s == ev.s
             && other.monoParent.count == monos && other.maxNu + 1 == nuCount
+            && other.bMu.count == basicCount else { return false }
+        for b in 0..<basicCount where other.bMu[b] != bMu[b] || other.bA[b] != bA[b]
+            || other.bB[b] != bB[b] || other.bC[b] != bC[b] { return false }
+        return true
     }
 
     func lane(_ l: Int) -> Lane {
@@ -398,12 +417,11 @@ final class RowScratch {
     /// `slot` into one SIMD lane.
     func basicMoments(slot: Int, lane l: Int, into mB: UnsafeMutablePointer<Lanes>) {
         let L = lane(slot)
-        ev.bMu.withUnsafeBufferPointer { mu in
-        ev.bMono.withUnsafeBufferPointer { mono in
-            for b in 0..<mu.count {
+        let mu = bMu
+        let mono = bMono
+            for b in 0..<basicCount {
                 mB[b][l] = dotRows(L.f + Int(mu[b]) * mp, L.u + Int(mono[b]) * mp, mp)
             }
-        }}
     }
 
     /// dV_i/dr_ij for every neighbour from the adjoint of the basic moments,
@@ -416,15 +434,15 @@ final class RowScratch {
         let m = counts[slot]
         aNu.initialize(repeating: 0, count: k * nuCount * mp)
         g.initialize(repeating: 0, count: 3 * k * mp)
-        ev.bMu.withUnsafeBufferPointer { bMu in
-        ev.bMono.withUnsafeBufferPointer { mono in
-        ev.bA.withUnsafeBufferPointer { bA in
-        ev.bB.withUnsafeBufferPointer { bB in
-        ev.bC.withUnsafeBufferPointer { bC in
-        ev.bLowX.withUnsafeBufferPointer { lowX in
-        ev.bLowY.withUnsafeBufferPointer { lowY in
-        ev.bLowZ.withUnsafeBufferPointer { lowZ in
-            for b in 0..<bMu.count {
+        let bMu = bMu
+        let mono = bMono
+        let bA = bA
+        let bB = bB
+        let bC = bC
+        let lowX = bLowX
+        let lowY = bLowY
+        let lowZ = bLowZ
+            for b in 0..<basicCount {
                 let wb = adjB[b][l]
                 if wb == 0 { continue }
                 let mu = Int(bMu[b])
@@ -434,7 +452,6 @@ final class RowScratch {
                 if bb > 0 { axpyRow(g + (k + mu) * mp, wb * Double(bb), L.u + Int(lowY[b]) * mp, mp) }
                 if c > 0 { axpyRow(g + (2 * k + mu) * mp, wb * Double(c), L.u + Int(lowZ[b]) * mp, mp) }
             }
-        }}}}}}}}
         // Combine per radial function, as rows over neighbours:
         //   dV/dr_ij = rad e + (gx, gy, gz), with
         //   rad = sum_mu f'_mu A_mu - f_mu/r B_mu,  g = sum_mu f_mu/r G_mu,

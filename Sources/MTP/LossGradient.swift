@@ -208,7 +208,6 @@ final class TangentScratch {
     /// dm_b = sum_q grad_{d_q} m_b . delta_q for one lane, where
     /// grad m_b = (f'_mu - nu f_mu / r) u_b e + f_mu / r grad_e u_b.
     func basicTangents(slot: Int, lane l: Int, rows: RowScratch, into dB: UnsafeMutablePointer<Lanes>) {
-        let ev = rows.ev
         let L = rows.lane(slot)
         let dx = delta(l), dy = dx + mp, dz = dy + mp, eu = dz + mp
         let pRows = per, qRows = per + k * nuCount * mp
@@ -225,15 +224,15 @@ final class TangentScratch {
                 qx[q] = fr * dx[q]; qy[q] = fr * dy[q]; qz[q] = fr * dz[q]
             }
         }
-        ev.bMu.withUnsafeBufferPointer { bMu in
-        ev.bMono.withUnsafeBufferPointer { mono in
-        ev.bA.withUnsafeBufferPointer { bA in
-        ev.bB.withUnsafeBufferPointer { bB in
-        ev.bC.withUnsafeBufferPointer { bC in
-        ev.bLowX.withUnsafeBufferPointer { lowX in
-        ev.bLowY.withUnsafeBufferPointer { lowY in
-        ev.bLowZ.withUnsafeBufferPointer { lowZ in
-            for b in 0..<bMu.count {
+        let bMu = rows.bMu
+        let mono = rows.bMono
+        let bA = rows.bA
+        let bB = rows.bB
+        let bC = rows.bC
+        let lowX = rows.bLowX
+        let lowY = rows.bLowY
+        let lowZ = rows.bLowZ
+            for b in 0..<rows.basicCount {
                 let mu = Int(bMu[b])
                 let a = Int(bA[b]), bb = Int(bB[b]), c = Int(bC[b])
                 var v = dotRows(pRows + (mu * nuCount + a + bb + c) * mp, L.u + Int(mono[b]) * mp, mp)
@@ -242,7 +241,6 @@ final class TangentScratch {
                 if c > 0 { v += Double(c) * dotRows(qRows + (2 * k + mu) * mp, L.u + Int(lowZ[b]) * mp, mp) }
                 dB[b][l] = v
             }
-        }}}}}}}}
     }
 
     /// dPhi/dc for the radial coefficients of atom i from the adjoints of the
@@ -253,23 +251,22 @@ final class TangentScratch {
     func radialGradient(atom i: Int, slot: Int, lane l: Int, rows: RowScratch, adjoint adjB: UnsafeMutablePointer<Lanes>,
                         tangentAdjoint adjD: UnsafeMutablePointer<Lanes>, config: Configuration,
                         gradient: UnsafeMutablePointer<Double>) {
-        let ev = rows.ev
-        let r = ev.r, s = ev.s
+        let r = rows.ev.r, s = rows.ev.s, scaling = rows.ev.scaling
         let L = rows.lane(slot)
         let m = rows.counts[slot]
         let dx = delta(l), dy = dx + mp, dz = dy + mp, eu = dz + mp
         let um = per, udNu = um + k * mp, gd = udNu + k * nuCount * mp
         let af = gd + 3 * k * mp, afp = af + mp, sumNu = afp + mp, sumAll = sumNu + mp
         for x in 0..<((k + k * nuCount + 3 * k) * mp) { um[x] = 0 }
-        ev.bMu.withUnsafeBufferPointer { bMu in
-        ev.bMono.withUnsafeBufferPointer { mono in
-        ev.bA.withUnsafeBufferPointer { bA in
-        ev.bB.withUnsafeBufferPointer { bB in
-        ev.bC.withUnsafeBufferPointer { bC in
-        ev.bLowX.withUnsafeBufferPointer { lowX in
-        ev.bLowY.withUnsafeBufferPointer { lowY in
-        ev.bLowZ.withUnsafeBufferPointer { lowZ in
-            for b in 0..<bMu.count {
+        let bMu = rows.bMu
+        let mono = rows.bMono
+        let bA = rows.bA
+        let bB = rows.bB
+        let bC = rows.bC
+        let lowX = rows.bLowX
+        let lowY = rows.bLowY
+        let lowZ = rows.bLowZ
+            for b in 0..<rows.basicCount {
                 let wa = adjB[b][l], wd = adjD[b][l]
                 let mu = Int(bMu[b])
                 let u = L.u + Int(mono[b]) * mp
@@ -281,7 +278,6 @@ final class TangentScratch {
                 if bb > 0 { axpyRow(gd + (k + mu) * mp, wd * Double(bb), L.u + Int(lowY[b]) * mp, mp) }
                 if c > 0 { axpyRow(gd + (2 * k + mu) * mp, wd * Double(c), L.u + Int(lowZ[b]) * mp, mp) }
             }
-        }}}}}}}}
         let zi = config.species[i]
         for mu in 0..<k {
             for q in 0..<mp { sumNu[q] = 0; sumAll[q] = 0 }
@@ -299,12 +295,12 @@ final class TangentScratch {
             if s == 1 {
                 let base = mu * r
                 for kk in 0..<r {
-                    gradient[base + kk] += ev.scaling * (dotRows(af, L.phi + kk * mp, mp) + dotRows(afp, L.dphi + kk * mp, mp))
+                    gradient[base + kk] += scaling * (dotRows(af, L.phi + kk * mp, mp) + dotRows(afp, L.dphi + kk * mp, mp))
                 }
             } else {
                 for q in 0..<m {
                     let base = (zi * s + config.species[L.atom[q]]) * k * r + mu * r
-                    let a = ev.scaling * af[q], ap = ev.scaling * afp[q]
+                    let a = scaling * af[q], ap = scaling * afp[q]
                     for kk in 0..<r { gradient[base + kk] += a * L.phi[kk * mp + q] + ap * L.dphi[kk * mp + q] }
                 }
             }
