@@ -90,6 +90,6 @@ echo "| level | optimiser | MLIP pot.mtp errors | first iteration at or below al
 echo "|---|---|---|---|---|---|"
 } >> "$RES"
 to_mlip_error 08 lm 600
-to_mlip_error 08 bfgs 1500
+to_mlip_error 08 bfgs 1000
 [ "${FULL:-0}" = 1 ] && to_mlip_error 16 lm 300
 cat "$RES"
