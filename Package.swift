@@ -82,8 +82,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["Atomistic", "MTP", "mtp"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "AssystTests", dependencies: ["Assyst", "Atomistic", "Reference", "TrainingStore", "mtp"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "AssystTests", dependencies: ["Assyst", "Atomistic", "Reference", "TrainingStore", "mtp"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Fitting", "MTP"]),
         .testTarget(name: "ActiveLearningTests", dependencies: ["ActiveLearning", "MTP", "Atomistic", "mtp"],
                     resources: [.copy("Fixtures")]),
@@ -92,8 +91,7 @@ let package = Package(
         .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Structures", "Relaxation", "Atomistic"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RelaxationTests", dependencies: ["Relaxation", "Reference", "Structures", "Atomistic"]),
-        .testTarget(name: "ValidationTests", dependencies: ["Validation", "Reference", "Relaxation", "Structures", "Atomistic", "mtp"],
-                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ValidationTests", dependencies: ["Validation", "Reference", "Relaxation", "Structures", "Atomistic", "mtp"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -31,7 +31,11 @@ final class AssystCLITests: XCTestCase {
         return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
-    var eam: String { Bundle.module.url(forResource: "Mg_mm.eam.fs", withExtension: nil, subdirectory: "Fixtures")!.path }
+    /// The EAM fixture of the Reference tests (with its licence note there).
+    var eam: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ReferenceTests/Fixtures/Mg_mm.eam.fs").path
+    }
 
     var tmp: String!
     override func setUpWithError() throws {

@@ -44,8 +44,10 @@ final class LennardJones: Calculator {
 }
 
 final class ValidationTests: XCTestCase {
+    /// The EAM fixture of the Reference tests (with its licence note there).
     static var eamFile: String {
-        Bundle.module.url(forResource: "Mg_mm.eam.fs", withExtension: nil, subdirectory: "Fixtures")!.path
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ReferenceTests/Fixtures/Mg_mm.eam.fs").path
     }
     static let mgMass = 24.305
 
