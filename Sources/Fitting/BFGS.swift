@@ -38,17 +38,14 @@ extension Trainer {
             if h.isEmpty {
                 // Until the first update: a steepest-descent step of length
                 // comparable to the parameters.
-                h = [Double](repeating: 0, count: P * P)
-                let scale = Trainer.initialScale(g, state.parameters, loss: state.loss)
-                for i in 0..<P { h[i * P + i] = scale }
+                h = Trainer.scaledIdentity(Trainer.initialScale(g, state.parameters, loss: state.loss), P)
             }
             var d = Trainer.multiply(h, g, P).map { -$0 }
             var slope = zip(g, d).reduce(0) { $0 + $1.0 * $1.1 }
             if !(slope < 0) {
                 // H lost positive definiteness to rounding: restart from the gradient.
                 let scale = Trainer.initialScale(g, state.parameters, loss: state.loss)
-                h = [Double](repeating: 0, count: P * P)
-                for i in 0..<P { h[i * P + i] = scale }
+                h = Trainer.scaledIdentity(scale, P)
                 d = g.map { -$0 * scale }
                 slope = zip(g, d).reduce(0) { $0 + $1.0 * $1.1 }
             }
@@ -63,10 +60,7 @@ extension Trainer {
                 if state.iteration == 0 || fresh {
                     // Shanno's scaling of the initial matrix.
                     let yy = y.reduce(0) { $0 + $1 * $1 }
-                    if sy > 0 && yy > 0 {
-                        h = [Double](repeating: 0, count: P * P)
-                        for i in 0..<P { h[i * P + i] = sy / yy }
-                    }
+                    if sy > 0 && yy > 0 { h = Trainer.scaledIdentity(sy / yy, P) }
                 }
                 if sy > 1e-12 * (s.reduce(0) { $0 + $1 * $1 }).squareRoot() * (y.reduce(0) { $0 + $1 * $1 }).squareRoot() {
                     Trainer.bfgsUpdate(&h, s: s, y: y, sy: sy, P)
@@ -198,6 +192,13 @@ extension Trainer {
         return a1 - (a1 - a0) * (g1 + d2 - d1) / (g1 - g0 + 2 * d2)
     }
 
+    /// scale * I, n x n, row-major.
+    static func scaledIdentity(_ scale: Double, _ n: Int) -> [Double] {
+        var h = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { h[i * n + i] = scale }
+        return h
+    }
+
     /// H <- (I - rho s y^T) H (I - rho y s^T) + rho s s^T.
     static func bfgsUpdate(_ h: inout [Double], s: [Double], y: [Double], sy: Double, _ n: Int) {
         let rho = 1 / sy
@@ -236,7 +237,6 @@ extension Trainer {
         var pot = potential
         pot.parameters = theta
         let ev = try Evaluator(pot)
-        let P = theta.count
         let l = linearCount
         let first = potential.radialCoeffCount
         var gHi = [Double](repeating: 0, count: l * l), gLo = gHi
@@ -286,7 +286,6 @@ extension Trainer {
         let (delta, cond) = SmallLinearAlgebra.pseudoSolve(G, n: l, h.map { -$0 }, cutoff: 1e-13)
         var out = theta
         for a in 0..<l where delta[a].isFinite { out[first + a] += delta[a] }
-        _ = P
         return (out, cond.squareRoot())
     }
 }

@@ -35,12 +35,7 @@ extension Evaluator {
         var w = [Double](repeating: 0, count: 9)
         var energy = 0.0
 
-        var maxM = 0
-        for i in 0..<n {
-            var c = 0
-            for p in nl.offsets[i]..<nl.offsets[i + 1] where nl.distance[p] < rCut { c += 1 }
-            maxM = max(maxM, c)
-        }
+        let maxM = nl.maxNeighbours(within: rCut)
         let np = maxNu + 2
         let D = 3 * maxM
         let scratch = Scratch(count: maxM * (2 * r + 2 * k + 3 * np) + T * (2 + D + 2 * L) + 3 * (L + A) + 5 * k

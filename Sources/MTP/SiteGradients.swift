@@ -20,12 +20,7 @@ extension Evaluator {
         let radialCount = s * s * k * r
         out.initialize(repeating: 0, count: n * P)
 
-        var maxM = 0
-        for i in 0..<n {
-            var c = 0
-            for p in nl.offsets[i]..<nl.offsets[i + 1] where nl.distance[p] < rCut { c += 1 }
-            maxM = max(maxM, c)
-        }
+        let maxM = nl.maxNeighbours(within: rCut)
         let ws = workspace ?? EvaluationWorkspace()
         let rows = ws.rows(for: self, maxNeighbours: maxM)
         let T = momentsCount
