@@ -19,6 +19,7 @@ mkdir -p "$OUT"
 [ "${SKIP_BUILD:-0}" = 1 ] || swift build -c release --product mtp --scratch-path .build-bench
 MTP=${MTP:-$ROOT/.build-bench/release/mtp}
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe)
+REPEATS=${REPEATS:-3}
 RES=$ROOT/benchmarks/train/results.md
 SET=$DATA/training.cfg
 "$MTP" basis --level 24 --min-dist 0.5 --max-dist 5.0 -o "$OUT/initial-24.mtp" >/dev/null
@@ -38,7 +39,7 @@ echo
 echo "loss+gradient: one evaluation of energies, forces and stresses plus one directional derivative"
 echo "(what BFGS needs, and what MLIP's 1.1 s / 10.7 s are). Jacobian pass: every row of the Jacobian,"
 echo "factored by streaming QR (what Levenberg-Marquardt needs). Level 24 runs on the first 100"
-echo "configurations, scaled by 10.01. CPU seconds are the process's own; wall seconds include waiting"
+echo "configurations, scaled by 10.01. Each point is the best of $REPEATS runs (level 24: one). CPU seconds are the process's own; wall seconds include waiting"
 echo "for the other rank and for the machine."
 echo
 echo "| level | parameters | ranks | loss+gradient s (wall / CPU) | x MLIP | 2-rank efficiency | Jacobian pass s (wall / CPU) |"
@@ -50,9 +51,18 @@ for level in 08 16 24; do
     ref=$( [ "$level" = 08 ] && echo 1.1 || ([ "$level" = 16 ] && echo 10.7 || echo -))
     one=""
     for ranks in 1 2; do
-        json=$OUT/eval-$level-np$ranks.json
-        "${MPIRUN[@]}" -np $ranks "$MTP" train "$pot" "$data" -o "$OUT/eval-$level.mtp" --optimizer bfgs --max-iter 3 \
-            --checkpoint-every 0 --summary "$json" > "$OUT/eval-$level-np$ranks.log"
+        # Best of REPEATS runs (the level-24 point once): on a shared or
+        # virtualised machine the slowest runs measure the neighbours.
+        best=""
+        reps=$REPEATS; [ "$level" = 24 ] && reps=1
+        for rep in $(seq "$reps"); do
+            json=$OUT/eval-$level-np$ranks-$rep.json
+            "${MPIRUN[@]}" -np $ranks "$MTP" train "$pot" "$data" -o "$OUT/eval-$level.mtp" --optimizer bfgs --max-iter 6 \
+                --checkpoint-every 0 --summary "$json" > "$OUT/eval-$level-np$ranks-$rep.log"
+            t=$(field "$json" "d['timings']['gradient']['wall'] / d['timings']['gradient']['count']")
+            if [ -z "$best" ] || awk -v a="$t" -v b="$(field "$best" "d['timings']['gradient']['wall'] / d['timings']['gradient']['count']")" 'BEGIN { exit !(a < b) }'; then best=$json; fi
+        done
+        json=$best
         gw=$(field "$json" "'%.3f' % (d['timings']['gradient']['wall'] / d['timings']['gradient']['count'] * $scale)")
         gc=$(field "$json" "'%.3f' % (d['timings']['gradient']['cpu'] / d['timings']['gradient']['count'] * $scale)")
         jw=$(field "$json" "'%.2f' % (d['timings']['jacobian']['wall'] / d['timings']['jacobian']['count'] * $scale)")
