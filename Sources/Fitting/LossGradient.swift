@@ -29,13 +29,9 @@ extension Trainer {
             statistics(model: e, reference: config, residuals: r, into: &local, at: c)
             let w = rows[c].weights(residuals: r)
             for x in 0..<P { one[x] = 0 }
-            let cache = try neighbourhoodCaches(ev)[c]
+            let cache = try neighbourhood(ev, c)
             try one.withUnsafeMutableBufferPointer {
-                if let cache {
-                    try ev.accumulateGradient(config, cache: cache, weights: w, into: $0.baseAddress!, workspace: workspace)
-                } else {
-                    try ev.accumulateGradient(config, neighbors: neighbors[c], weights: w, into: $0.baseAddress!, workspace: workspace)
-                }
+                try ev.accumulateGradient(config, cache: cache, weights: w, into: $0.baseAddress!, workspace: workspace)
             }
             for x in 0..<P { DoubleDouble.add(one[x], to: &hi[x], &lo[x]) }
         }

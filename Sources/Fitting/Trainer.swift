@@ -99,9 +99,15 @@ public final class Trainer {
     let order: [Int]
     let workspace = EvaluationWorkspace()
     let gauge: Gauge
-    /// Bytes this rank may spend on neighbourhood caches.
+    /// Bytes this rank may spend on neighbourhood caches kept between
+    /// evaluations. Default 0: the neighbour lists are kept, and each
+    /// configuration's rows are rebuilt into one small cache per evaluation,
+    /// which stays in the processor's caches; keeping every configuration's
+    /// rows instead streams them from memory, and measured no faster
+    /// (docs/training.md).
     public let cacheBudget: Int
     private var caches: [NeighbourhoodCache?]? = nil
+    private var transient: NeighbourhoodCache? = nil
     /// Where this rank's time went (wall and CPU seconds per kind of pass).
     public internal(set) var timings = PassTimings()
     /// Bytes held by neighbourhood caches and how many configurations have one.
@@ -112,7 +118,7 @@ public final class Trainer {
     /// its largest cutoff); otherwise they are built here.
     public init(potential start: Potential, configurations: [Configuration], totalCount: Int,
                 options: TrainingOptions, communicator: Communicator, neighbors given: [NeighborList]? = nil,
-                cacheBudget: Int = 2 << 30) throws {
+                cacheBudget: Int = 0) throws {
         self.cacheBudget = cacheBudget
         var pot = start
         if pot.radialCoeffs == nil {
@@ -180,12 +186,24 @@ public final class Trainer {
         return out
     }
 
+    /// The rows of configuration c: its kept cache, or else the one
+    /// transient cache refilled for it (once per configuration and
+    /// evaluation, read by every pass over that configuration).
+    func neighbourhood(_ ev: Evaluator, _ c: Int) throws -> NeighbourhoodCache {
+        if let cache = try neighbourhoodCaches(ev)[c] { return cache }
+        if let t = transient {
+            if t.tag != c { try t.refill(ev, config: configs[c], neighbors: neighbors[c], tag: c) }
+            return t
+        }
+        let t = try NeighbourhoodCache(ev, config: configs[c], neighbors: neighbors[c])
+        try t.refill(ev, config: configs[c], neighbors: neighbors[c], tag: c)
+        transient = t
+        return t
+    }
+
     /// Energy, forces and virial of configuration c.
     func evaluate(_ ev: Evaluator, _ c: Int) throws -> EFS {
-        if let cache = try neighbourhoodCaches(ev)[c] {
-            return try ev.evaluate(configs[c], cache: cache, workspace: workspace)
-        }
-        return try ev.evaluate(configs[c], neighbors: neighbors[c], workspace: workspace)
+        try ev.evaluate(configs[c], cache: try neighbourhood(ev, c), workspace: workspace)
     }
 
     /// Loss and errors at the given parameters, identical on every rank.

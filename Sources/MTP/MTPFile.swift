@@ -25,7 +25,6 @@ public enum MTPFile {
             throw InputError(file: file, line: lines.first?.0 ?? 1, "expected the first line to be 'MTP'")
         }
         var values: [String: (line: Int, value: String)] = [:]
-        var radial: [Double]? = nil
         var radialLine = 0
         var idx = 1
         // Radial blocks are read after the header fields they depend on.

@@ -34,8 +34,8 @@ struct Train: ParsableCommand {
     @Option(help: "Ridge penalty on species and moment coefficients.") var ridge: Double = 0
     @Option(help: "lm: Levenberg-Marquardt on the full Jacobian (few, costly iterations); bfgs: MLIP's dense BFGS on cheap loss gradients.")
     var optimizer: Optimizer = .levenbergMarquardt
-    @Option(help: "Memory per rank (GB) for the parameter-independent neighbourhood data kept between evaluations.")
-    var cacheMemory: Double = 2
+    @Option(help: "Memory per rank (GB) for keeping radial basis values and monomials between evaluations (default 0: rebuilt per configuration from the kept neighbour lists, which measured as fast or faster).")
+    var cacheMemory: Double = 0
     @Option(help: "Element symbols of species 0, 1, ... (for extended XYZ).") var species: String?
     @Option(help: "Write a checkpoint every N iterations (0: never).") var checkpointEvery: Int = 5
     @Flag(help: "Continue from the checkpoint next to --output (OUTPUT.checkpoint.json).") var resume = false
@@ -157,8 +157,8 @@ struct Train: ParsableCommand {
         }
         let passes = [per(t.jacobian, "Jacobian pass"), per(t.gradient, "loss+gradient"), per(t.loss, "loss")].compactMap { $0 }
         say("time per pass on rank 0: " + passes.joined(separator: "; ")
-            + String(format: "; neighbourhood cache %.0f MB for %d of %d local configurations", Double(trainer.cacheBytes) / 1e6,
-                     trainer.cachedConfigurations, local.count))
+            + (trainer.cacheBudget == 0 ? "" : String(format: "; neighbourhood cache %.0f MB for %d of %d local configurations",
+                                                          Double(trainer.cacheBytes) / 1e6, trainer.cachedConfigurations, local.count)))
         if comm.isRoot {
             let s = Summary(potential: output, parameters: pot.parameterCount, level: nil,
                             configurations: total, ranks: comm.size,

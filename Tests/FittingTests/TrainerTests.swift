@@ -52,6 +52,35 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// Keeping every configuration's rows between evaluations (a memory
+    /// budget) and rebuilding them per configuration (no budget, or a budget
+    /// that holds only some) give the same loss, errors and gradient, bit for bit.
+    func testCacheBudgetDoesNotChangeResults() throws {
+        let (pot, configs) = try data()
+        var theta = pot.parameters
+        for p in theta.indices { theta[p] *= 1 + 0.02 * Double(p % 3 - 1) }
+        let ev = try Evaluator(pot)
+        let partial = try configs.prefix(2).reduce(0) {
+            $0 + NeighbourhoodCache.bytes(for: ev, config: $1, neighbors: try NeighborList($1, cutoff: ev.cutoff))
+        }
+        var results: [(TrainingErrors, [Double])] = []
+        for budget in [0, 1 << 30, partial] {
+            let trainer = try Trainer(potential: pot, configurations: configs, totalCount: configs.count,
+                                      options: TrainingOptions(), communicator: Communicator.start(), cacheBudget: budget)
+            // Twice: the second call reuses what the first kept or rebuilt.
+            _ = try trainer.lossAndGradient(at: pot.parameters)
+            results.append(try trainer.lossAndGradient(at: theta))
+            XCTAssertEqual(try trainer.errors(at: theta).loss, results.last!.0.loss)
+            if budget == 1 << 30 { XCTAssertEqual(trainer.cachedConfigurations, configs.count) }
+            if budget == 0 { XCTAssertEqual(trainer.cachedConfigurations, 0) }
+            if budget == partial { XCTAssertEqual(trainer.cachedConfigurations, 2) }
+        }
+        for r in results.dropFirst() {
+            XCTAssertEqual(r.0.loss, results[0].0.loss)
+            XCTAssertEqual(r.1, results[0].1)
+        }
+    }
+
     /// The cheap loss gradient (one directional derivative per
     /// configuration) equals the gradient carried by the Jacobian's factor,
     /// with force scaling and ridge on.

@@ -190,4 +190,32 @@ final class DerivativeTests: XCTestCase {
             }
         }
     }
+
+    /// One cache refilled for configuration after configuration (small,
+    /// larger, small again: its memory grows and is reused) gives the same
+    /// numbers as rows gathered afresh.
+    func testRefilledNeighbourhoodCacheMatchesFreshRows() throws {
+        for (set, level) in [("cubic", "08"), ("multi", "06")] {
+            let pot = try potential(set, level)
+            let ev = try Evaluator(pot)
+            let workspace = EvaluationWorkspace()
+            let cs = cells(speciesCount: pot.speciesCount)
+            let sequence = [cs[0], cs[1], cs[0], cs[1]]
+            let first = try NeighborList(sequence[0], cutoff: ev.cutoff)
+            let cache = try NeighbourhoodCache(ev, config: sequence[0], neighbors: first)
+            for (n, c) in sequence.enumerated() {
+                let nl = try NeighborList(c, cutoff: ev.cutoff)
+                try cache.refill(ev, config: c, neighbors: nl, tag: n)
+                XCTAssertEqual(cache.tag, n)
+                XCTAssertEqual(try ev.evaluate(c, neighbors: nl, workspace: workspace),
+                               try ev.evaluate(c, cache: cache, workspace: workspace), "\(set)/\(level) #\(n)")
+                let w = ResidualWeights(energy: -0.7, forces: (0..<(3 * c.atomCount)).map { Double($0 % 5) - 2 },
+                                        virial: [0.2, 1, -0.5, 0.3, 0.1, -0.2])
+                var a = [Double](repeating: 0, count: pot.parameterCount), b = a
+                try a.withUnsafeMutableBufferPointer { try ev.accumulateGradient(c, neighbors: nl, weights: w, into: $0.baseAddress!, workspace: workspace) }
+                try b.withUnsafeMutableBufferPointer { try ev.accumulateGradient(c, cache: cache, weights: w, into: $0.baseAddress!, workspace: workspace) }
+                XCTAssertEqual(a, b, "\(set)/\(level) #\(n)")
+            }
+        }
+    }
 }

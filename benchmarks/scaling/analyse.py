@@ -151,7 +151,8 @@ b_nl, _ = slope(xs, yn)
 yc = [c for r in list(strong.values()) + list(weak.values()) if "cacheBytes" in r
       for a, c in zip(r["localAtoms"], r["cacheBytes"]) if a > 0]
 b_cache = slope(xs, yc)[0] if len(yc) == len(xs) else 0.0
-cache_budget = 2e9   # mtp train --cache-memory 2 (GB)
+# mtp train --cache-memory (GB), default 0: rows rebuilt per configuration.
+cache_budget = 0.0 if b_cache == 0 else 2e9
 b_peak, m0 = slope([a for a, _ in peaks], [p for _, p in peaks])
 
 
@@ -381,7 +382,7 @@ w(f"| latency alpha | {alpha * 1e6:.2f} us | ping-pong, 2 ranks |")
 w(f"| bandwidth beta | {beta / 1e9:.2f} GB/s | ping-pong, 2 ranks |")
 w(f"| memory: configurations | {b_data:.0f} B per atom | fit over all ranks of all runs |")
 w(f"| memory: neighbour lists | {b_nl:.0f} B per atom | same |")
-w(f"| memory: trainer's neighbourhood caches | {b_cache:.0f} B per atom (at most {cache_budget / 1e9:.0f} GB per rank) | same |")
+w(f"| memory: trainer's neighbourhood caches | {b_cache:.0f} B per atom (at most {cache_budget / 1e9:.0f} GB per rank; default --cache-memory 0) | same |")
 w(f"| memory: process baseline | {m0 / 2**20:.0f} MiB (peak resident at 0 atoms) | same |")
 for lvl, c in level_costs.items():
     if lvl == machine["level"]:
