@@ -73,6 +73,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Runs the built `mtp` executable for the command-line tests.
+        .target(name: "CommandLineTesting", path: "Tests/CommandLineTesting"),
         .testTarget(name: "AtomisticTests", dependencies: ["Atomistic"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "MTPTests", dependencies: ["MTP", "Atomistic"],
@@ -80,18 +82,18 @@ let package = Package(
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
         .testTarget(name: "FittingTests", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["Atomistic", "MTP", "mtp"],
+        .testTarget(name: "CLITests", dependencies: ["CommandLineTesting", "Atomistic", "MTP", "mtp"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "AssystTests", dependencies: ["Assyst", "Atomistic", "Reference", "TrainingStore", "mtp"]),
+        .testTarget(name: "AssystTests", dependencies: ["CommandLineTesting", "Assyst", "Atomistic", "Reference", "TrainingStore", "mtp"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Fitting", "MTP"]),
-        .testTarget(name: "ActiveLearningTests", dependencies: ["ActiveLearning", "MTP", "Atomistic", "mtp"],
+        .testTarget(name: "ActiveLearningTests", dependencies: ["CommandLineTesting", "ActiveLearning", "MTP", "Atomistic", "mtp"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingStoreTests", dependencies: ["TrainingStore", "Atomistic", "Parallel"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Structures", "Relaxation", "Atomistic"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RelaxationTests", dependencies: ["Relaxation", "Reference", "Structures", "Atomistic"]),
-        .testTarget(name: "ValidationTests", dependencies: ["Validation", "Reference", "Relaxation", "Structures", "Atomistic", "mtp"]),
+        .testTarget(name: "ValidationTests", dependencies: ["CommandLineTesting", "Validation", "Reference", "Relaxation", "Structures", "Atomistic", "mtp"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,33 +1,13 @@
 import XCTest
+import CommandLineTesting
 import Foundation
 import Atomistic
 
 /// `mtp grade` and `mtp select-add` as users run them.
 final class GradeCommandTests: XCTestCase {
-    struct Run { var status: Int32; var out: String; var err: String }
+    typealias Run = MTPExecutable.Run
 
-    static var binary: URL {
-        let dir = Bundle.main.bundleURL
-        for candidate in [dir.appendingPathComponent("mtp"), dir.deletingLastPathComponent().appendingPathComponent("mtp")]
-        where FileManager.default.isExecutableFile(atPath: candidate.path) {
-            return candidate
-        }
-        return dir.appendingPathComponent("mtp")
-    }
-
-    func mtp(_ args: String...) throws -> Run {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
-    }
+    func mtp(_ args: String...) throws -> Run { try MTPExecutable.run(args) }
 
     var tmp: URL!
     override func setUpWithError() throws {

@@ -1,35 +1,14 @@
 import XCTest
+import CommandLineTesting
 import Foundation
 import Atomistic
 import MTP
 
 /// The `mtp` executable as users run it: exit status, messages, files.
 final class CLITests: XCTestCase {
-    struct Run { var status: Int32; var out: String; var err: String }
+    typealias Run = MTPExecutable.Run
 
-    static var binary: URL {
-        // Test bundles and executables are built into the same folder.
-        let dir = Bundle.main.bundleURL
-        for candidate in [dir.appendingPathComponent("mtp"), dir.deletingLastPathComponent().appendingPathComponent("mtp")]
-        where FileManager.default.isExecutableFile(atPath: candidate.path) {
-            return candidate
-        }
-        return dir.appendingPathComponent("mtp")
-    }
-
-    func mtp(_ args: String...) throws -> Run {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
-    }
+    func mtp(_ args: String...) throws -> Run { try MTPExecutable.run(args) }
 
     func fixture(_ name: String) -> String {
         Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path
@@ -89,7 +68,7 @@ final class CLITests: XCTestCase {
     func assertFails(_ args: [String], mentions: [String], output: String? = nil,
                      file: StaticString = #filePath, line: UInt = #line) throws {
         let p = Process()
-        p.executableURL = Self.binary
+        p.executableURL = MTPExecutable.url
         p.arguments = args
         let err = Pipe()
         p.standardError = err

@@ -1,4 +1,5 @@
 import XCTest
+import CommandLineTesting
 import Foundation
 import Atomistic
 import Reference
@@ -296,30 +297,9 @@ final class ValidationTests: XCTestCase {
 
 /// `mtp validate` as users run it.
 final class ValidateCommandTests: XCTestCase {
-    struct Run { var status: Int32; var out: String; var err: String }
+    typealias Run = MTPExecutable.Run
 
-    static var binary: URL {
-        let dir = Bundle.main.bundleURL
-        for candidate in [dir.appendingPathComponent("mtp"), dir.deletingLastPathComponent().appendingPathComponent("mtp")]
-        where FileManager.default.isExecutableFile(atPath: candidate.path) {
-            return candidate
-        }
-        return dir.appendingPathComponent("mtp")
-    }
-
-    func mtp(_ args: String...) throws -> Run {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
-    }
+    func mtp(_ args: String...) throws -> Run { try MTPExecutable.run(args) }
 
     var tmp: String!
     override func setUpWithError() throws {
