@@ -53,6 +53,11 @@ extension Trainer {
             state.gradientEvaluations += search.evaluations
             let decrease = (state.loss - search.errors.loss) / max(state.loss, 1e-300)
             let fresh = state.freshHessian ?? false
+            if Trainer.traceBFGS {
+                let gn = (g.reduce(0) { $0 + $1 * $1 }).squareRoot(), dn = (d.reduce(0) { $0 + $1 * $1 }).squareRoot()
+                FileHandle.standardError.write(String(format: "bfgs %d alpha %.3e evals %d decrease %.3e slope %.3e |g| %.3e |d| %.3e cos %.3e fresh %d stalls %d\n",
+                    state.iteration, search.alpha, search.evaluations, decrease, slope, gn, dn, -slope / (gn * dn), fresh ? 1 : 0, state.stalls ?? 0).data(using: .utf8)!)
+            }
             if search.errors.loss < state.loss {
                 let s = (0..<P).map { search.alpha * d[$0] }
                 let y = (0..<P).map { search.gradient[$0] - g[$0] }
@@ -97,6 +102,10 @@ extension Trainer {
         potential.parameters = state.parameters
         return state
     }
+
+    /// MTP_BFGS_TRACE=1: one line per iteration on standard error (step,
+    /// evaluations, decrease, slope and angle of the direction).
+    static let traceBFGS = ProcessInfo.processInfo.environment["MTP_BFGS_TRACE"] != nil
 
     /// The steepest-descent scale of a first step: short enough that its
     /// first-order decrease is 1% of the loss and it moves the parameters by

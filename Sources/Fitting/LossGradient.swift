@@ -31,7 +31,11 @@ extension Trainer {
             for x in 0..<P { one[x] = 0 }
             let cache = try neighbourhood(ev, c)
             try one.withUnsafeMutableBufferPointer {
-                try ev.accumulateGradient(config, cache: cache, weights: w, into: $0.baseAddress!, workspace: workspace)
+                if let cache {
+                    try ev.accumulateGradient(config, cache: cache, weights: w, into: $0.baseAddress!, workspace: workspace)
+                } else {
+                    try ev.accumulateGradient(config, neighbors: neighbors[c], weights: w, into: $0.baseAddress!, workspace: workspace)
+                }
             }
             for x in 0..<P { DoubleDouble.add(one[x], to: &hi[x], &lo[x]) }
         }

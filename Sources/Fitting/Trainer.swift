@@ -186,11 +186,19 @@ public final class Trainer {
         return out
     }
 
+    /// Configurations with more atoms than this are evaluated block by
+    /// block from their neighbour lists: their rows (about 14 kB per atom at
+    /// level 8, more at higher levels) would neither stay in the processor's
+    /// caches nor be small.
+    var largestRebuilt = 4096
+
     /// The rows of configuration c: its kept cache, or else the one
     /// transient cache refilled for it (once per configuration and
-    /// evaluation, read by every pass over that configuration).
-    func neighbourhood(_ ev: Evaluator, _ c: Int) throws -> NeighbourhoodCache {
+    /// evaluation, read by every pass over that configuration); nil for a
+    /// configuration too large for either.
+    func neighbourhood(_ ev: Evaluator, _ c: Int) throws -> NeighbourhoodCache? {
         if let cache = try neighbourhoodCaches(ev)[c] { return cache }
+        if configs[c].atomCount > largestRebuilt { return nil }
         if let t = transient {
             if t.tag != c { try t.refill(ev, config: configs[c], neighbors: neighbors[c], tag: c) }
             return t
@@ -203,7 +211,8 @@ public final class Trainer {
 
     /// Energy, forces and virial of configuration c.
     func evaluate(_ ev: Evaluator, _ c: Int) throws -> EFS {
-        try ev.evaluate(configs[c], cache: try neighbourhood(ev, c), workspace: workspace)
+        if let rows = try neighbourhood(ev, c) { return try ev.evaluate(configs[c], cache: rows, workspace: workspace) }
+        return try ev.evaluate(configs[c], neighbors: neighbors[c], workspace: workspace)
     }
 
     /// Loss and errors at the given parameters, identical on every rank.
