@@ -152,20 +152,13 @@ public struct MolecularDynamics: Sendable {
     }
 }
 
-/// A small deterministic generator (SplitMix64) with Gaussian draws, so MD
-/// runs are reproducible from their seed on every platform.
+/// Gaussian draws from SplitMix64 that use both values of each Box-Muller
+/// pair, so MD runs are reproducible from their seed on every platform.
 struct SplitMix {
-    var state: UInt64
+    var core: SplitMix64
     var spare: Double?
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) * (1.0 / 9007199254740992.0) }
+    init(seed: UInt64) { core = SplitMix64(seed: seed) }
+    mutating func uniform() -> Double { core.uniform() }
     /// Box-Muller, both values used.
     mutating func gaussian() -> Double {
         if let s = spare { spare = nil; return s }

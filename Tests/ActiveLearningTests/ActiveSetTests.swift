@@ -8,19 +8,6 @@ func fixture(_ name: String) -> String {
     Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path
 }
 
-/// Deterministic numbers for perturbations and rotations.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * Double(next() >> 11) / Double(1 << 53) }
-}
-
 extension Configuration {
     func scaled(_ s: Double) -> Configuration {
         var c = self
@@ -39,7 +26,7 @@ extension Configuration {
 }
 
 /// A rotation from a random unit quaternion.
-func randomRotation(_ g: inout SplitMix) -> [Vec3] {
+func randomRotation(_ g: inout SplitMix64) -> [Vec3] {
     var q = SIMD4<Double>(g.uniform(-1, 1), g.uniform(-1, 1), g.uniform(-1, 1), g.uniform(-1, 1))
     q /= (q * q).sum().squareRoot()
     let (w, x, y, z) = (q[0], q[1], q[2], q[3])
@@ -91,7 +78,7 @@ final class ActiveSetTests: XCTestCase {
     }
 
     func testGradeIsInvariantToRotationTranslationAndPermutation() throws {
-        var g = SplitMix(state: 11)
+        var g = SplitMix64(seed: 11)
         for set in [Self.configurationSet, Self.neighbourhoodSet] {
             for k in [0, 7, 21] {
                 // A configuration off the training set, so that the grade is not exactly 1.

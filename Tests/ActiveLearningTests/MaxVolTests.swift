@@ -1,4 +1,5 @@
 import XCTest
+import Atomistic
 @testable import ActiveLearning
 
 final class MaxVolTests: XCTestCase {
@@ -21,7 +22,7 @@ final class MaxVolTests: XCTestCase {
     /// The chosen rows bound every coefficient by 1 + tolerance, and no
     /// single exchange of a chosen row for another enlarges |det| beyond that.
     func testSelectionIsLocallyMaximalVolume() throws {
-        var g = SplitMix(state: 5)
+        var g = SplitMix64(seed: 5)
         let m = 40, r = 5
         // Rows of very different scales, as parameter derivatives have.
         var u = [Double](repeating: 0, count: m * r)

@@ -6,7 +6,7 @@ import MTP
 /// dV_i/dtheta, the rows of neighbourhood mode.
 final class SiteGradientTests: XCTestCase {
     func configurations(speciesCount s: Int) -> [Configuration] {
-        var g = SplitMix(state: 3)
+        var g = SplitMix64(seed: 3)
         var c = ActiveSetTests.training[4]
         c.species = c.species.indices.map { $0 % s }
         for a in 0..<c.atomCount { c.positions[a] += Vec3(g.uniform(-0.2, 0.2), g.uniform(-0.2, 0.2), g.uniform(-0.2, 0.2)) }

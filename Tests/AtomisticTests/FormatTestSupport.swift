@@ -57,20 +57,9 @@ func assertInputError<T>(_ body: @autoclosure () throws -> T, file expectedFile:
 }
 
 /// A deterministic pseudo-random generator (SplitMix64) for test data.
-struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [a, b).
-    mutating func uniform(_ a: Double, _ b: Double) -> Double {
-        a + (b - a) * Double(next() >> 11) / Double(1 << 53)
-    }
+typealias TestRandom = SplitMix64
+
+extension SplitMix64 {
     /// Awkward doubles: many digits, tiny, huge, negative zero.
     mutating func awkward() -> Double {
         switch next() % 8 {

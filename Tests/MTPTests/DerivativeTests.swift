@@ -12,7 +12,7 @@ final class DerivativeTests: XCTestCase {
     /// A 1-atom fcc cell (every neighbour is an image of the atom itself) and
     /// a strongly sheared 3-atom cell, with species drawn from 0..<s.
     func cells(speciesCount s: Int) -> [Configuration] {
-        var g = BasisGeneratorTests.Rng(state: 7)
+        var g = BasisGeneratorTests.Rng(seed: 7)
         let tiny = Configuration(cell: [Vec3(0, 1.81, 1.81), Vec3(1.79, 0, 1.82), Vec3(1.8, 1.8, 0.05)], pbc: .all,
                                  species: [s - 1], positions: [Vec3(0.1, -0.2, 0.05)])
         var sheared = Configuration(cell: [Vec3(3.9, 0, 0), Vec3(2.4, 3.6, 0), Vec3(-1.7, 1.2, 3.7)], pbc: .all,
@@ -112,7 +112,7 @@ final class DerivativeTests: XCTestCase {
     /// weights (the Jacobian itself is checked against finite differences
     /// above), for cells with fewer and more atoms than a block of lanes.
     func testWeightedGradientEqualsContractedJacobian() throws {
-        var g = BasisGeneratorTests.Rng(state: 11)
+        var g = BasisGeneratorTests.Rng(seed: 11)
         for (set, level) in [("cubic", "02"), ("cubic", "08"), ("cubic", "16"), ("multi", "04"), ("multi", "10")] {
             let pot = try potential(set, level)
             let ev = try Evaluator(pot)
