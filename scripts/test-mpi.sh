@@ -27,6 +27,17 @@ if [ -z "$MTP" ]; then
 fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
+
+# kill_at_iteration CHECKPOINT PID: SIGKILL the run PID once its checkpoint
+# records iteration 3 or later (waiting at most 30 s), and reap it.
+kill_at_iteration() {
+    for _ in $(seq 1 3000); do
+        if [ -f "$1" ] && grep -q '"iteration":[3-9]' "$1"; then break; fi
+        sleep 0.01
+    done
+    kill -9 "$2" 2>/dev/null || true
+    wait "$2" 2>/dev/null || true
+}
 export HDF5_USE_FILE_LOCKING=${HDF5_USE_FILE_LOCKING:-FALSE}
 MPIRUN=(mpirun --allow-run-as-root --oversubscribe)
 REF=Tests/MTPTests/Fixtures/mlip-reference
@@ -74,13 +85,7 @@ for opt in lm bfgs; do
     rm -f "$WORK/killed.mtp" "$WORK/killed.mtp.checkpoint.json"
     "$MTP" train "$POT" "$data" -o "$WORK/straight.mtp" --max-iter $iters --checkpoint-every 1 --optimizer $opt >/dev/null
     "$MTP" train "$POT" "$data" -o "$WORK/killed.mtp" --max-iter $iters --checkpoint-every 1 --optimizer $opt >/dev/null &
-    pid=$!
-    for _ in $(seq 1 3000); do
-        if [ -f "$WORK/killed.mtp.checkpoint.json" ] && grep -q '"iteration":[3-9]' "$WORK/killed.mtp.checkpoint.json"; then break; fi
-        sleep 0.01
-    done
-    kill -9 "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    kill_at_iteration "$WORK/killed.mtp.checkpoint.json" $!
     [ -f "$WORK/killed.mtp" ] && { echo "the run finished (or left its output) before it could be killed"; exit 1; }
     grep -o '"iteration":[0-9]*' "$WORK/killed.mtp.checkpoint.json"
     "$MTP" train "$POT" "$data" -o "$WORK/killed.mtp" --max-iter $iters --checkpoint-every 1 --optimizer $opt --resume > "$WORK/resumed.log"
@@ -118,15 +123,9 @@ awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; s = a < 0 ? -a : 
 echo "== mtp sweep: SIGKILL mid-fit, the rerun continues from the fit's checkpoint to the same potential"
 SW=("$MTP" sweep "$WORK/t24.cfg" --levels 6 --cutoffs 5.0 --max-iter 16 --tolerance 0 --min-dist 0.5 --checkpoint-every 1)
 "${SW[@]}" --out "$WORK/sw-straight" >/dev/null
-"${SW[@]}" --out "$WORK/sw-killed" >/dev/null &
-pid=$!
 CK="$WORK/sw-killed/fits/L06-c5.00.checkpoint.json"
-for _ in $(seq 1 600); do
-    if [ -f "$CK" ] && grep -q '"iteration":[3-9]' "$CK"; then break; fi
-    sleep 0.05
-done
-kill -9 "$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
+"${SW[@]}" --out "$WORK/sw-killed" >/dev/null &
+kill_at_iteration "$CK" $!
 [ -f "$WORK/sw-killed/fits/L06-c5.00.json" ] && { echo "a killed sweep left a record behind"; exit 1; }
 "${SW[@]}" --out "$WORK/sw-killed" >/dev/null
 grep -q "^resuming at iteration [3-9]" "$WORK/sw-killed/fits/L06-c5.00.log" || { echo "the rerun did not resume the fit"; exit 1; }

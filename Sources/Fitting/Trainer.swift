@@ -203,8 +203,7 @@ public final class Trainer {
             if t.tag != c { try t.refill(ev, config: configs[c], neighbors: neighbors[c], tag: c) }
             return t
         }
-        let t = try NeighbourhoodCache(ev, config: configs[c], neighbors: neighbors[c])
-        try t.refill(ev, config: configs[c], neighbors: neighbors[c], tag: c)
+        let t = try NeighbourhoodCache(ev, config: configs[c], neighbors: neighbors[c], tag: c)
         transient = t
         return t
     }

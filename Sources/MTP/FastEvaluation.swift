@@ -563,7 +563,8 @@ public final class NeighbourhoodCache {
         return config.atomCount * perAtom
     }
 
-    public init(_ ev: Evaluator, config: Configuration, neighbors nl: NeighborList) throws {
+    public init(_ ev: Evaluator, config: Configuration, neighbors nl: NeighborList, tag: Int = -1) throws {
+        self.tag = tag
         try ev.checkSpecies(config)
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= ev.rCut, "neighbour list cutoff below the potential's")

@@ -506,18 +506,26 @@ struct BenchPhases: ParsableCommand {
         let trainer = try Trainer(potential: pot, configurations: local, totalCount: total, options: options,
                                   communicator: comm, neighbors: lists)
         _ = try trainer.errors(at: trainer.potential.parameters)
-        let lossTerms = [Double](repeating: 0, count: 6 * local.count)
-        var lossWall = Double.infinity, lossCPU = Double.infinity, lossComm = Double.infinity
-        for _ in 0..<repeats {
-            comm.barrier()
-            let cpu0 = cpuSeconds()
-            let t = try timed { _ = try trainer.errors(at: trainer.potential.parameters) }
-            let cpu = cpuSeconds() - cpu0
-            let slowest = maxOver(t)
-            if slowest < lossWall { lossWall = slowest; lossCPU = maxOver(cpu) }
-            comm.barrier()
-            lossComm = min(lossComm, maxOver(timed { _ = comm.allGatherOrdered(lossTerms) }))
+        /// The fastest of `repeats` runs of `pass` (wall time of the slowest
+        /// rank, and the busiest rank's CPU time in that run), and the fastest
+        /// run of `communication`, the pass's allgathers timed alone.
+        func fastest(_ pass: () throws -> Void, communication: () -> Void) rethrows -> (wall: Double, cpu: Double, comm: Double) {
+            var wall = Double.infinity, cpu = Double.infinity, commBest = Double.infinity
+            for _ in 0..<repeats {
+                comm.barrier()
+                let cpu0 = cpuSeconds()
+                let t = try timed(pass)
+                let used = cpuSeconds() - cpu0
+                let slowest = maxOver(t)
+                if slowest < wall { wall = slowest; cpu = maxOver(used) }
+                comm.barrier()
+                commBest = min(commBest, maxOver(timed(communication)))
+            }
+            return (wall, cpu, commBest)
         }
+        let lossTerms = [Double](repeating: 0, count: 6 * local.count)
+        let (lossWall, lossCPU, lossComm) = try fastest({ _ = try trainer.errors(at: trainer.potential.parameters) },
+                                                     communication: { _ = comm.allGatherOrdered(lossTerms) })
         let lossBest = Phase(compute: max(lossWall - lossComm, 0), communication: lossComm, wait: 0)
         let trainerLoss = lossWall
 
@@ -526,20 +534,10 @@ struct BenchPhases: ParsableCommand {
         // configuration, then the allgather of the loss terms and of the
         // gradient as double-double sums, 16 P bytes per rank). Its
         // communication alone is timed with the same two allgathers.
-        var gradientWall = Double.infinity, gradientCPU = Double.infinity, gradientComm = Double.infinity
-        for _ in 0..<repeats {
-            comm.barrier()
-            let cpu0 = cpuSeconds()
-            let t = try timed { _ = try trainer.lossAndGradient(at: trainer.potential.parameters) }
-            let cpu = cpuSeconds() - cpu0
-            let slowest = maxOver(t)
-            if slowest < gradientWall { gradientWall = slowest; gradientCPU = maxOver(cpu) }
-            let terms = [Double](repeating: 0, count: 6 * local.count)
-            let sums = [Double](repeating: 0, count: 2 * p)
-            comm.barrier()
-            let tc = timed { _ = comm.allGatherOrdered(terms); _ = comm.allGatherOrdered(sums) }
-            gradientComm = min(gradientComm, maxOver(tc))
-        }
+        let sums = [Double](repeating: 0, count: 2 * p)
+        let (gradientWall, gradientCPU, gradientComm) = try fastest(
+            { _ = try trainer.lossAndGradient(at: trainer.potential.parameters) },
+            communication: { _ = comm.allGatherOrdered(lossTerms); _ = comm.allGatherOrdered(sums) })
 
         // Each run continues from where the previous one stopped; the cost
         // of an iteration does not depend on the parameters' values.

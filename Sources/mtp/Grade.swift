@@ -102,6 +102,18 @@ enum ActiveLearningCLI {
         }
     }
 
+    /// The trained potential at `potentialPath` and its active set, as both
+    /// `grade` and `select-add` start.
+    static func trainedPotentialAndActiveSet(_ potentialPath: String, training: String, arguments: ActiveSetArguments,
+                                            perAtom: Bool, comm: Communicator,
+                                            say: (String) -> Void) throws -> (Potential, ActiveSet) {
+        let pot = try MTPFile.read(path: potentialPath)
+        guard pot.isTrained else { throw InputError(file: potentialPath, "\(EvaluationError.untrained)") }
+        let set = try activeSet(potential: pot, potentialPath: potentialPath, training: training, arguments: arguments,
+                                options: try arguments.options(perAtom: perAtom), comm: comm, say: say)
+        return (pot, set)
+    }
+
     /// The active set of (potential, training set): read from `path` when
     /// it is current, else built on all ranks and written by rank 0.
     static func activeSet(potential: Potential, potentialPath: String, training: String, arguments: ActiveSetArguments,
@@ -234,11 +246,8 @@ struct Grade: ParsableCommand {
     func run() throws {
         try ActiveLearningCLI.run { comm in
             func say(_ s: String) { if comm.isRoot { print(s); fflush(stdout) } }
-            let pot = try MTPFile.read(path: potential)
-            guard pot.isTrained else { throw InputError(file: potential, "\(EvaluationError.untrained)") }
-            let options = try set.options(perAtom: perAtom)
-            let active = try ActiveLearningCLI.activeSet(potential: pot, potentialPath: potential, training: training,
-                                                         arguments: set, options: options, comm: comm, say: say)
+            let (pot, active) = try ActiveLearningCLI.trainedPotentialAndActiveSet(potential, training: training, arguments: set,
+                                                                                   perAtom: perAtom, comm: comm, say: say)
             // Grade this rank's shard of IN.
             var failure: Error? = nil
             var local: [Configuration] = [], first = 0, total = 0

@@ -36,11 +36,8 @@ struct SelectAdd: ParsableCommand {
     func run() throws {
         try ActiveLearningCLI.run { comm in
             func say(_ s: String) { if comm.isRoot { print(s); fflush(stdout) } }
-            let pot = try MTPFile.read(path: potential)
-            guard pot.isTrained else { throw InputError(file: potential, "\(EvaluationError.untrained)") }
-            let options = try set.options(perAtom: false)
-            let active = try ActiveLearningCLI.activeSet(potential: pot, potentialPath: potential, training: training,
-                                                         arguments: set, options: options, comm: comm, say: say)
+            let (pot, active) = try ActiveLearningCLI.trainedPotentialAndActiveSet(potential, training: training, arguments: set,
+                                                                                   perAtom: false, comm: comm, say: say)
             var failure: Error? = nil
             var local: [Configuration] = [], first = 0, total = 0
             do {

@@ -15,6 +15,24 @@ final class TrainerTests: XCTestCase {
         return (pot, configs)
     }
 
+    /// The loss gradient 2 R_J^T r1 (in parameter order) and the loss
+    /// |r1|^2 + rho^2 that the least-squares factor at theta carries.
+    func factorGradientAndLoss(_ trainer: Trainer, at theta: [Double]) throws -> ([Double], Double) {
+        let r = try trainer.factor(at: theta)
+        let n = theta.count + 1
+        let p = n - 1
+        // Gradient in column order, then back to parameter order.
+        var g = [Double](repeating: 0, count: p)
+        for c in 0..<p {
+            var s = 0.0
+            for i in 0...c { s += r[c * n + i] * r[p * n + i] }
+            g[trainer.order[c]] = 2 * s
+        }
+        var loss = 0.0
+        for i in 0..<n { loss += r[p * n + i] * r[p * n + i] }
+        return (g, loss)
+    }
+
     /// The least-squares factor carries the loss gradient: 2 J^T r = 2 R_J^T r1,
     /// checked against finite differences of the loss for every parameter.
     func testLossGradientMatchesFiniteDifferences() throws {
@@ -29,21 +47,9 @@ final class TrainerTests: XCTestCase {
         options.ridge = 1e-6
         let trainer = try Trainer(potential: start, configurations: configs, totalCount: configs.count,
                                   options: options, communicator: Communicator.start())
-        let r = try trainer.factor(at: theta)
-        let n = pot.parameterCount + 1
-        let p = n - 1
-        // Gradient in column order, then back to parameter order.
-        var g = [Double](repeating: 0, count: p)
-        for c in 0..<p {
-            var s = 0.0
-            for i in 0...c { s += r[c * n + i] * r[p * n + i] }
-            g[trainer.order[c]] = 2 * s
-        }
-        // The factor also reproduces the loss: |r|^2 = |r1|^2 + rho^2.
-        var loss = 0.0
-        for i in 0..<n { loss += r[p * n + i] * r[p * n + i] }
+        let (g, loss) = try factorGradientAndLoss(trainer, at: theta)
         XCTAssertEqual(loss, try trainer.errors(at: theta).loss, accuracy: 1e-10 * loss)
-        for q in 0..<p {
+        for q in 0..<g.count {
             let h = 1e-6 * max(1, abs(theta[q]))
             var up = theta, down = theta
             up[q] += h; down[q] -= h
@@ -97,20 +103,12 @@ final class TrainerTests: XCTestCase {
         options.ridge = 1e-6
         let trainer = try Trainer(potential: start, configurations: configs, totalCount: configs.count,
                                   options: options, communicator: Communicator.start())
-        let r = try trainer.factor(at: theta)
-        let n = pot.parameterCount + 1
-        let p = n - 1
-        var want = [Double](repeating: 0, count: p)
-        for c in 0..<p {
-            var s = 0.0
-            for i in 0...c { s += r[c * n + i] * r[p * n + i] }
-            want[trainer.order[c]] = 2 * s
-        }
+        let (want, _) = try factorGradientAndLoss(trainer, at: theta)
         let (errors, got) = try trainer.lossAndGradient(at: theta)
         XCTAssertEqual(errors.loss, try trainer.errors(at: theta).loss)
         let scale = want.map(abs).max()!
         XCTAssertGreaterThan(scale, 0)
-        for q in 0..<p { XCTAssertEqual(got[q], want[q], accuracy: 1e-9 * scale, "parameter \(q)") }
+        for q in want.indices { XCTAssertEqual(got[q], want[q], accuracy: 1e-9 * scale, "parameter \(q)") }
     }
 
     /// BFGS from an untrained start lowers the loss at every iteration and
