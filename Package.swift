@@ -21,6 +21,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         // System libraries (Debian packages, located with pkg-config).
@@ -49,7 +50,8 @@ let package = Package(
         // A small gnuplot driver for the commands that draw plots.
         .target(name: "Plotting", dependencies: ["Atomistic"]),
         // Fitting: loss, distributed least squares, optimiser.
-        .target(name: "Fitting", dependencies: ["MTP", "Atomistic", "Parallel", "COpenBLAS"]),
+        .target(name: "Fitting", dependencies: ["MTP", "Atomistic", "Parallel", "TrainingStore", "COpenBLAS",
+                                          .product(name: "Logging", package: "swift-log")]),
         // Reference calculators (EAM, DFT hand-off) and the MTP as a calculator.
         .target(name: "Reference", dependencies: ["Atomistic", "MTP"]),
         // Standard lattices and the supercell, vacancy and strain edits built on them.
@@ -71,6 +73,7 @@ let package = Package(
             "Reference", "Validation",
             "Assyst",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
 
         // Runs the built `mtp` executable for the command-line tests.

@@ -65,3 +65,22 @@ public struct LabelErrors: Sendable {
             + row("stress", "GPa", stress) + "\n"
     }
 }
+
+extension LabelErrors {
+    /// The errors of `predicted` against `reference`, configuration by
+    /// configuration; the two lists must hold the same structures.
+    public static func compare(predicted: [Configuration], reference: [Configuration],
+                               predictedFile: String, referenceFile: String) throws -> LabelErrors {
+        guard reference.count == predicted.count else {
+            throw InputError(file: predictedFile, "holds \(predicted.count) configurations, \(referenceFile) holds \(reference.count)")
+        }
+        var errors = LabelErrors()
+        for (c, (r, p)) in zip(reference, predicted).enumerated() {
+            guard r.atomCount == p.atomCount else {
+                throw InputError(file: predictedFile, "configuration \(c + 1): \(p.atomCount) atoms, \(r.atomCount) in \(referenceFile)")
+            }
+            errors.add(predicted: p, reference: r)
+        }
+        return errors
+    }
+}

@@ -1,38 +1,69 @@
 import Foundation
+import Logging
 import MTP
 
+/// MLIP's optimiser: dense BFGS on all parameters with a line search, from
+/// loss gradients that cost a few evaluations each, after one exact solve
+/// of the linear coefficients.
+///
+/// A fresh run first solves the linear coefficients (species and moment)
+/// exactly for the starting radial functions with one Jacobian pass, as an
+/// untrained start has them all zero. Each iteration then searches along
+/// -H g for a point satisfying the strong Wolfe conditions (sufficient
+/// decrease, curvature), which keeps the BFGS update of H positive
+/// definite. Every rank holds the same H and takes the same steps, because
+/// loss and gradient are the same on every rank.
+public struct BFGS: Optimizer {
+    public static let name = "bfgs"
+    public static let summary = "MLIP's dense BFGS on cheap loss gradients"
+
+    /// The gradient at the current parameters and the inverse Hessian
+    /// approximation (row-major), so that a resumed run continues exactly;
+    /// consecutive iterations that lowered the loss by less than the
+    /// tolerance, and whether H was just reset.
+    public struct Memory: Codable, Sendable {
+        public var gradient: [Double]
+        public var inverseHessian: [Double]
+        public var stalls = 0
+        public var freshHessian = false
+    }
+
+    public init() {}
+
+    public func run(_ trainer: Trainer, from start: TrainerState, memory: Memory?,
+                    progress: (IterationReport) -> Void,
+                    checkpoint: (TrainerState, Memory) throws -> Void) throws -> TrainerState {
+        try trainer.runBFGS(from: start, memory: memory, progress: progress, checkpoint: checkpoint)
+    }
+}
+
 extension Trainer {
-    /// Dense BFGS on all parameters, MLIP's optimiser, driven by the cheap
-    /// loss gradient.
-    ///
-    /// A fresh run first solves the linear coefficients (species and moment)
-    /// exactly for the starting radial functions with one Jacobian pass, as
-    /// an untrained start has them all zero. Each iteration then searches
-    /// along -H g for a point satisfying the strong Wolfe conditions
-    /// (sufficient decrease, curvature), which keeps the BFGS update of H
-    /// positive definite. Every rank holds the same H and takes the same
-    /// steps, because loss and gradient are the same on every rank.
-    func runBFGS(from start: TrainerState?, progress: (IterationReport) -> Void,
-                 checkpoint: (TrainerState) throws -> Void) throws -> TrainerState {
-        var state = start ?? TrainerState(parameters: potential.parameters)
+    func runBFGS(from start: TrainerState, memory: BFGS.Memory?, progress: (IterationReport) -> Void,
+                 checkpoint: (TrainerState, BFGS.Memory) throws -> Void) throws -> TrainerState {
+        var state = start
         let P = state.parameters.count
         let clock = ContinuousClock()
         var cond = Double.nan
-        if state.gradient == nil || state.inverseHessian == nil || state.loss == .infinity {
+        var stalls = memory?.stalls ?? 0
+        var freshHessian = memory?.freshHessian ?? false
+        var g: [Double]
+        var h: [Double]
+        if let memory, state.loss != .infinity {
+            g = memory.gradient
+            h = memory.inverseHessian
+        } else {
             if state.iteration == 0 && state.jacobianPasses == 0 {
                 let (theta, c) = try timings.measure(\.jacobian) { try linearStart(state.parameters) }
                 state.jacobianPasses += 1
                 cond = c
                 state.parameters = theta
             }
-            let (e, g) = try lossAndGradient(at: state.parameters)
+            let (e, grad) = try lossAndGradient(at: state.parameters)
             state.gradientEvaluations += 1
             state.loss = e.loss
-            state.gradient = g
-            state.inverseHessian = nil
+            g = grad
+            h = []
         }
-        var g = state.gradient!
-        var h = state.inverseHessian ?? []
         while state.iteration < options.maxIterations && !state.converged {
             let t0 = clock.now
             if h.isEmpty {
@@ -52,11 +83,10 @@ extension Trainer {
             let search = try lineSearch(from: state.parameters, loss: state.loss, slope: slope, direction: d)
             state.gradientEvaluations += search.evaluations
             let decrease = (state.loss - search.errors.loss) / max(state.loss, 1e-300)
-            let fresh = state.freshHessian ?? false
-            if Trainer.traceBFGS {
+            let fresh = freshHessian
+            if Trainer.log.logLevel <= .debug {
                 let gn = (g.reduce(0) { $0 + $1 * $1 }).squareRoot(), dn = (d.reduce(0) { $0 + $1 * $1 }).squareRoot()
-                FileHandle.standardError.write(String(format: "bfgs %d alpha %.3e evals %d decrease %.3e slope %.3e |g| %.3e |d| %.3e cos %.3e fresh %d stalls %d\n",
-                    state.iteration, search.alpha, search.evaluations, decrease, slope, gn, dn, -slope / (gn * dn), fresh ? 1 : 0, state.stalls ?? 0).data(using: .utf8)!)
+                Trainer.log.debug("\(String(format: "bfgs %d alpha %.3e evals %d decrease %.3e slope %.3e |g| %.3e |d| %.3e cos %.3e fresh %d stalls %d", state.iteration, search.alpha, search.evaluations, decrease, slope, gn, dn, -slope / (gn * dn), fresh ? 1 : 0, stalls))")
             }
             if search.errors.loss < state.loss {
                 let s = (0..<P).map { search.alpha * d[$0] }
@@ -73,39 +103,38 @@ extension Trainer {
                 state.parameters = zip(state.parameters, s).map { $0 + $1 }
                 state.loss = search.errors.loss
                 g = search.gradient
-                state.freshHessian = false
+                freshHessian = false
                 // BFGS makes an occasional tiny step while its curvature
                 // model catches up: stop only after several in a row, and
                 // restart the model once on the way.
-                state.stalls = decrease < options.tolerance ? (state.stalls ?? 0) + 1 : 0
-                if state.stalls == 2 { h = []; state.freshHessian = true }
-                if (state.stalls ?? 0) >= 5 { state.converged = true }
+                stalls = decrease < options.tolerance ? stalls + 1 : 0
+                if stalls == 2 { h = []; freshHessian = true }
+                if stalls >= 5 { state.converged = true }
             } else if !fresh {
                 // No decrease along -H g: the model is stale. Restart it from
                 // the scaled gradient before giving up.
                 h = []
-                state.freshHessian = true
+                freshHessian = true
             } else {
                 state.converged = true
             }
             state.iteration += 1
-            state.gradient = g
-            state.inverseHessian = h
             potential.parameters = state.parameters
             let elapsed = clock.now - t0
             progress(IterationReport(state: state, errors: search.errors.loss < .infinity ? search.errors : try errors(at: state.parameters),
                                      seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
                                      conditionNumber: cond))
             cond = .nan
-            try checkpoint(state)
+            try checkpoint(state, BFGS.Memory(gradient: g, inverseHessian: h, stalls: stalls, freshHessian: freshHessian))
         }
         potential.parameters = state.parameters
         return state
     }
 
-    /// MTP_BFGS_TRACE=1: one line per iteration on standard error (step,
-    /// evaluations, decrease, slope and angle of the direction).
-    static let traceBFGS = ProcessInfo.processInfo.environment["MTP_BFGS_TRACE"] != nil
+    /// The fitting engine's diagnostics (BFGS traces at level debug), shown
+    /// where the program's logging system sends them: the command-line tool
+    /// configures it (MTP_LOG_LEVEL=debug, or MTP_BFGS_TRACE=1).
+    static let log = Logger(label: "mtp.fitting")
 
     /// The steepest-descent scale of a first step: short enough that its
     /// first-order decrease is 1% of the loss and it moves the parameters by

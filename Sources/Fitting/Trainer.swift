@@ -3,85 +3,10 @@ import Atomistic
 import MTP
 import Parallel
 
-/// What the user chooses about a fit.
-public struct TrainingOptions: Codable, Equatable, Sendable {
-    public var loss = LossSettings()
-    public var maxIterations = 100
-    /// Stop when an accepted step lowers the loss by less than this fraction.
-    public var tolerance = 1e-9
-    /// Ridge penalty ridge * |xi|^2 on the species and moment coefficients.
-    public var ridge = 0.0
-    public var optimizer = Optimizer.levenbergMarquardt
-    public init() {}
-
-    public init(loss: LossSettings, maxIterations: Int, tolerance: Double, ridge: Double,
-                optimizer: Optimizer = .levenbergMarquardt) {
-        self.loss = loss
-        self.maxIterations = maxIterations
-        self.tolerance = tolerance
-        self.ridge = ridge
-        self.optimizer = optimizer
-    }
-}
-
-/// How parameters move.
-public enum Optimizer: String, Codable, Sendable, CaseIterable {
-    /// Gauss-Newton steps from the full Jacobian (damped when a step fails):
-    /// few iterations, each one Jacobian pass.
-    case levenbergMarquardt = "lm"
-    /// MLIP's method: dense BFGS on all parameters with a line search, from
-    /// loss gradients that cost a few evaluations each, after one exact
-    /// solve of the linear coefficients.
-    case bfgs
-}
-
-/// Everything needed to continue a fit exactly where it stopped.
-public struct TrainerState: Codable, Equatable, Sendable {
-    public var iteration = 0
-    public var parameters: [Double]
-    public var lambda = 1e-3
-    public var loss = Double.infinity
-    public var jacobianPasses = 0
-    public var lossEvaluations = 0
-    /// Evaluations of loss and gradient together (BFGS).
-    public var gradientEvaluations = 0
-    public var converged = false
-    /// BFGS only: the gradient at `parameters` and the inverse Hessian
-    /// approximation (row-major), so that a resumed run continues exactly.
-    public var gradient: [Double]? = nil
-    public var inverseHessian: [Double]? = nil
-    /// BFGS only: consecutive iterations that lowered the loss by less than
-    /// the tolerance, and whether H was just reset.
-    public var stalls: Int? = nil
-    public var freshHessian: Bool? = nil
-}
-
-/// Errors of the current potential on the whole training set.
-public struct TrainingErrors: Sendable {
-    public var loss: Double
-    public var energyRMSE: Double      // meV/atom
-    public var forceRMSE: Double       // eV/A per component
-    public var stressRMSE: Double      // GPa
-}
-
-public struct IterationReport: Sendable {
-    public var state: TrainerState
-    public var errors: TrainingErrors
-    public var seconds: Double
-    public var conditionNumber: Double
-}
-
-/// Fits a potential to the configurations of every rank.
-///
-/// Each iteration is one Levenberg-Marquardt step on all parameters at once.
-/// Every rank turns its configurations' scaled Jacobian rows (and residuals)
-/// into a triangular factor by streaming Householder QR; the small factors
-/// are gathered in rank order and factored again, so every rank holds the
-/// same R of the whole problem and takes the same step. Because the model
-/// is linear in the species and moment coefficients, a Gauss-Newton step
-/// solves them exactly for the current radial functions (the variable
-/// projection property) while moving the radial coefficients along the
-/// projected Gauss-Newton direction; the damping only acts when a step fails.
+/// The training problem on this rank's configurations: losses, errors,
+/// gradients and the Jacobian's triangular factor, identical on every rank.
+/// The optimizers (`Optimizer`) move its parameters; `Fit` drives a whole
+/// fit from data to a trained potential.
 ///
 /// Losses are sums of per-configuration terms gathered in configuration
 /// order, so they do not depend on the number of ranks.
@@ -324,151 +249,20 @@ public final class Trainer {
         return r
     }
 
-    /// The damped step from R: minimise |R_J d + r1|^2 + lambda |D d|^2 with
-    /// D the column norms of R_J (Marquardt scaling), by QR of the stacked
-    /// system. Returns the step in parameter order.
-    func step(_ r: [Double], lambda: Double) -> [Double] {
-        let d = Trainer.dampedSolution(r, lambda: lambda)
-        var out = [Double](repeating: 0, count: d.count)
-        for (col, src) in order.enumerated() { out[src] = d[col] }
-        return out
-    }
-
-    /// The damped least-squares solution in column order, from the
-    /// column-major triangular factor of [J | r].
-    static func dampedSolution(_ r: [Double], lambda: Double) -> [Double] {
-        let n = r.count.squareRootInt
-        let p = n - 1
-        var scale = [Double](repeating: 0, count: p)
-        for c in 0..<p {
-            var s = 0.0
-            for row in 0...c { s += r[c * n + row] * r[c * n + row] }
-            scale[c] = max(s.squareRoot(), 1e-300)
-        }
-        // Stack [R_J, -r1; sqrt(lambda) D, 0] as rows and factor.
-        var q = StreamingQR(columns: n)
-        var row = [Double](repeating: 0, count: n)
-        for i in 0..<p {
-            for c in 0..<p { row[c] = c >= i ? r[c * n + i] : 0 }
-            row[p] = -r[p * n + i]
-            q.append(row)
-        }
-        let sl = lambda.squareRoot()
-        for i in 0..<p {
-            for c in 0..<n { row[c] = 0 }
-            row[i] = sl * scale[i]
-            q.append(row)
-        }
-        q.flush()
-        let rr = q.r
-        var rj = [Double](repeating: 0, count: p * p)
-        var rhs = [Double](repeating: 0, count: p)
-        for c in 0..<p { for i in 0...c { rj[c * p + i] = rr[c * n + i] } }
-        for i in 0..<p { rhs[i] = rr[p * n + i] }
-        return SmallLinearAlgebra.solveUpper(rj, n: p, rhs)
-    }
-
-    /// Condition number of the linear least-squares problem (species and
-    /// moment coefficients) at the current radial coefficients.
-    func linearCondition(_ r: [Double]) -> Double {
-        let n = r.count.squareRootInt
-        let l = linearCount
-        var a = [Double](repeating: 0, count: l * l)
-        for c in 0..<l { for i in 0...c { a[c * l + i] = r[c * n + i] } }
-        let s = SmallLinearAlgebra.singularValues(a, n: l)
-        guard let hi = s.first, let lo = s.last, lo > 0 else { return .infinity }
-        return hi / lo
-    }
-
-    /// Runs iterations from `state` (a fresh state when nil) until converged
-    /// or `maxIterations`; calls `progress` after each iteration and
-    /// `checkpoint` with the state to save.
-    public func run(from start: TrainerState? = nil,
+    /// Runs the chosen optimizer (`options.optimizer`) from `start` (a
+    /// fresh state when nil) until converged or `maxIterations`; calls
+    /// `progress` after each iteration and `checkpoint` with what to save.
+    public func run(from start: SavedFit? = nil,
                     progress: (IterationReport) -> Void = { _ in },
-                    checkpoint: (TrainerState) throws -> Void = { _ in }) throws -> TrainerState {
-        if options.optimizer == .bfgs { return try runBFGS(from: start, progress: progress, checkpoint: checkpoint) }
-        var state = start ?? TrainerState(parameters: potential.parameters)
-        let clock = ContinuousClock()
-        if state.loss == .infinity {
-            state.loss = try errors(at: state.parameters).loss
-            state.lossEvaluations += 1
-        }
-        while state.iteration < options.maxIterations && !state.converged {
-            let t0 = clock.now
-            let r = try factor(at: state.parameters)
-            state.jacobianPasses += 1
-            let cond = linearCondition(r)
-            var accepted = false
-            var trial = TrainingErrors(loss: state.loss, energyRMSE: .nan, forceRMSE: .nan, stressRMSE: .nan)
-            while !accepted && state.lambda < 1e16 {
-                let d = step(r, lambda: state.lambda)
-                var theta = state.parameters
-                for x in theta.indices { theta[x] += d[x] }
-                trial = try errors(at: theta)
-                state.lossEvaluations += 1
-                if trial.loss.isFinite && trial.loss < state.loss {
-                    let decrease = (state.loss - trial.loss) / max(state.loss, 1e-300)
-                    var moved = potential
-                    moved.parameters = theta
-                    state.parameters = gauge.normalised(moved).parameters
-                    state.loss = trial.loss
-                    state.lambda = max(state.lambda / 3, 1e-12)
-                    accepted = true
-                    if decrease < options.tolerance { state.converged = true }
-                } else {
-                    state.lambda *= 4
-                }
-            }
-            if !accepted { state.converged = true }
-            state.iteration += 1
-            potential.parameters = state.parameters
-            let elapsed = clock.now - t0
-            if !accepted { trial = try errors(at: state.parameters) }
-            progress(IterationReport(state: state, errors: trial,
-                                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-                                     conditionNumber: cond))
-            try checkpoint(state)
-        }
-        potential.parameters = state.parameters
-        return state
-    }
-}
-
-extension Int {
-    /// The integer square root of a perfect square.
-    var squareRootInt: Int { Int(Double(self).squareRoot().rounded()) }
-}
-
-/// Wall and CPU time spent in each kind of pass over the training data, so
-/// that users (and the benchmarks) see the cost of one evaluation.
-public struct PassTimings: Codable, Sendable {
-    public struct Tally: Codable, Sendable {
-        public var count = 0
-        public var wall = 0.0
-        public var cpu = 0.0
-        public var wallPerPass: Double { count > 0 ? wall / Double(count) : .nan }
-        public var cpuPerPass: Double { count > 0 ? cpu / Double(count) : .nan }
-    }
-    /// Loss only (trial points of Levenberg-Marquardt, final errors).
-    public var loss = Tally()
-    /// Loss and gradient (BFGS).
-    public var gradient = Tally()
-    /// Jacobian passes (Levenberg-Marquardt, the linear solve).
-    public var jacobian = Tally()
-
-    mutating func measure<T>(_ which: WritableKeyPath<PassTimings, Tally>, _ body: () throws -> T) rethrows -> T {
-        let w0 = DispatchTime.now().uptimeNanoseconds, c0 = PassTimings.cpuSeconds()
-        let out = try body()
-        self[keyPath: which].count += 1
-        self[keyPath: which].wall += Double(DispatchTime.now().uptimeNanoseconds - w0) * 1e-9
-        self[keyPath: which].cpu += PassTimings.cpuSeconds() - c0
-        return out
+                    checkpoint: (SavedFit) throws -> Void = { _ in }) throws -> TrainerState {
+        try Optimizers.run(self, from: start, progress: progress, checkpoint: checkpoint)
     }
 
-    /// CPU time of this process (all threads).
-    static func cpuSeconds() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    /// `theta` moved along the radial-scaling symmetry to unit radial norms
+    /// (`Gauge`): the same energies, a better conditioned linear problem.
+    func normalised(_ theta: [Double]) -> [Double] {
+        var moved = potential
+        moved.parameters = theta
+        return gauge.normalised(moved).parameters
     }
 }

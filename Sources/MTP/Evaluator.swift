@@ -211,3 +211,10 @@ final class Scratch {
     }
     func release() { base.deallocate() }
 }
+
+extension EvaluationError: AtomLocatedError {
+    public var atom: Int? {
+        if case let .speciesOutOfRange(a, _, _) = self { return a }
+        return nil
+    }
+}

@@ -34,24 +34,6 @@ public struct FitSettings: Codable, Equatable, Sendable {
     public var spec: FitSpec { FitSpec(level: level, cutoff: cutoff) }
 }
 
-/// Training errors of one group of configurations (or "(all)"), in
-/// meV/atom, eV/A and GPa, as `mtp train` prints them.
-public struct GroupErrorRow: Codable, Equatable, Sendable {
-    public var group: String
-    public var configurations: Int
-    public var energyRMSE, energyMAE, energyMax: Double
-    public var forceRMSE, forceMAE, forceMax: Double
-    public var stressRMSE, stressMAE, stressMax: Double
-    public init(group: String, configurations: Int, energyRMSE: Double, energyMAE: Double, energyMax: Double,
-                forceRMSE: Double, forceMAE: Double, forceMax: Double,
-                stressRMSE: Double, stressMAE: Double, stressMax: Double) {
-        self.group = group; self.configurations = configurations
-        self.energyRMSE = energyRMSE; self.energyMAE = energyMAE; self.energyMax = energyMax
-        self.forceRMSE = forceRMSE; self.forceMAE = forceMAE; self.forceMax = forceMax
-        self.stressRMSE = stressRMSE; self.stressMAE = stressMAE; self.stressMax = stressMax
-    }
-}
-
 /// The measured cost of a trained potential: the best time of one
 /// energy-forces-virial call on a fixed structure, per atom.
 public struct CostMeasurement: Codable, Equatable, Sendable {
@@ -112,19 +94,13 @@ public enum Records {
     /// Writes `record` as pretty JSON, atomically: a reader (or a rerun after
     /// a crash) sees the previous file or the complete new one.
     public static func write(_ record: FitRecord, to path: String) throws {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try AtomicFile.write(try enc.encode(record), to: path)
+        try JSONFile.write(record, to: path)
     }
 
     /// The record at `path`, or nil if there is none or it cannot be read
     /// (an unreadable record means the fit must be redone, not an error).
     public static func read(_ path: String) -> FitRecord? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try? dec.decode(FitRecord.self, from: data)
+        JSONFile.read(FitRecord.self, from: path)
     }
 
     /// The finished record of a fit with exactly `settings`, if any: the
@@ -213,32 +189,5 @@ public enum Records {
     /// Indices of the records on the Pareto front of (measured cost, overall energy RMSE).
     public static func paretoFront(_ records: [FitRecord]) -> [Int] {
         Pareto.front(records.map { ($0.cost?.microsecondsPerAtom ?? .nan, $0.overall?.energyRMSE ?? .nan) })
-    }
-}
-
-/// A fit's progress, saved every few iterations beside its potential so a
-/// killed sweep continues a long fit where it stopped instead of from the
-/// start. Resumed fits end at the same potential as uninterrupted ones.
-public struct FitCheckpoint: Codable, Equatable, Sendable {
-    public var settings: FitSettings
-    public var state: TrainerState
-    /// Training time spent before the checkpoint (all earlier runs).
-    public var wallSeconds: Double
-    public init(settings: FitSettings, state: TrainerState, wallSeconds: Double) {
-        self.settings = settings; self.state = state; self.wallSeconds = wallSeconds
-    }
-
-    public static func encode(_ c: FitCheckpoint) throws -> Data {
-        let enc = JSONEncoder()
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try enc.encode(c)
-    }
-
-    /// The checkpoint in `data` if it decodes and belongs to `settings`.
-    public static func decode(_ data: Data, matching settings: FitSettings) -> FitCheckpoint? {
-        let dec = JSONDecoder()
-        dec.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        guard let c = try? dec.decode(FitCheckpoint.self, from: data), c.settings == settings else { return nil }
-        return c
     }
 }

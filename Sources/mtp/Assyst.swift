@@ -116,7 +116,7 @@ struct AssystCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard (try? TrainingFiles.kind(of: output)) == .h5 else { throw UserError("\(output): the output must be a .h5 training store") }
+            guard StoreFormat.isStore(output) else { throw UserError("\(output): the output must be a .h5 training store") }
             if calculator.lowercased().hasPrefix("vasp-handoff:") {
                 let dir = String(calculator.dropFirst("vasp-handoff:".count))
                 guard !dir.isEmpty else { throw UserError("--calculator vasp-handoff:DIR needs a directory") }

@@ -31,15 +31,6 @@ private func timed(_ body: () throws -> Void) rethrows -> Double {
     return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }
 
-/// CPU seconds this process has used: compared with the wall time of a
-/// compute phase it tells how much of a core the rank actually had (other
-/// jobs on a shared machine take the rest).
-private func cpuSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
 /// Where a rank runs: MPI's processor name (the host name) and the host's
 /// IPv4 addresses other than loopback, so that a multi-host run shows which
 /// rank sits on which host.
@@ -406,17 +397,9 @@ struct BenchPhases: ParsableCommand {
         var total = 0
         comm.barrier()
         let tRead = try timed {
-            if data.lowercased().hasSuffix(".h5") {
-                let shard = try ShardedRead.read(path: data, communicator: comm)
-                local = shard.configurations
-                total = shard.totalConfigurations
-            } else {
-                let symbols = species.map { $0.split(separator: ",").map(String.init) }
-                let all = try ConfigurationFiles.read(data, symbols: symbols).configs
-                let range = Partition.contiguous(costs: all.map { Double($0.atomCount) }, parts: comm.size)[comm.rank]
-                local = Array(all[range])
-                total = all.count
-            }
+            let shard = try ShardSource(path: data, options: FormatOptions(symbols: species.map { $0.split(separator: ",").map(String.init) })).read(comm)
+            local = shard.configurations
+            total = shard.totalConfigurations
         }
         guard total > 0 else { throw InputError(file: data, "the training set is empty") }
         for (c, config) in local.enumerated() {
@@ -445,7 +428,7 @@ struct BenchPhases: ParsableCommand {
         var share = 1.0
         for _ in 0..<repeats {
             comm.barrier()
-            let cpu0 = cpuSeconds()
+            let cpu0 = ProcessTime.cpuSeconds()
             var tDeriv = 0.0, tQR = 0.0
             var qr = StreamingQR(columns: n)
             var permuted = [Double](repeating: 0, count: n)
@@ -475,7 +458,7 @@ struct BenchPhases: ParsableCommand {
             rowCount = qr.rowCount
             if tDeriv + tQR < bestLocal {
                 bestLocal = tDeriv + tQR
-                share = min((cpuSeconds() - cpu0) / max(bestLocal, 1e-9), 1)
+                share = min((ProcessTime.cpuSeconds() - cpu0) / max(bestLocal, 1e-9), 1)
             }
             let tWait = timed { comm.barrier() }
             var gathered: [Double] = []
@@ -513,9 +496,9 @@ struct BenchPhases: ParsableCommand {
             var wall = Double.infinity, cpu = Double.infinity, commBest = Double.infinity
             for _ in 0..<repeats {
                 comm.barrier()
-                let cpu0 = cpuSeconds()
+                let cpu0 = ProcessTime.cpuSeconds()
                 let t = try timed(pass)
-                let used = cpuSeconds() - cpu0
+                let used = ProcessTime.cpuSeconds() - cpu0
                 let slowest = maxOver(t)
                 if slowest < wall { wall = slowest; cpu = maxOver(used) }
                 comm.barrier()
@@ -550,10 +533,10 @@ struct BenchPhases: ParsableCommand {
         for _ in 0..<repeats {
             var seconds = 0.0
             comm.barrier()
-            let cpu0 = cpuSeconds()
+            let cpu0 = ProcessTime.cpuSeconds()
             var state: TrainerState! = nil
             let wall = try timed { state = try trainer.run(progress: { r in seconds = r.seconds }) }
-            let runShare = min((cpuSeconds() - cpu0) / max(wall, 1e-9), 1)
+            let runShare = min((ProcessTime.cpuSeconds() - cpu0) / max(wall, 1e-9), 1)
             let slowest = maxOver(seconds)
             if slowest < iteration {
                 // The trial losses of this iteration (the first evaluation

@@ -9,9 +9,10 @@ struct Convert: ParsableCommand {
         abstract: "Convert training data between .h5, .cfg, .extxyz, mlearn JSON and VASP output.",
         discussion: """
         Reads every IN (by extension: .h5/.hdf5 training store, .cfg, .extxyz/.xyz, .json (mlearn records),
-        vasprun*.xml, OUTCAR*, or a directory holding vasprun.xml or else OUTCAR) and writes all their
-        configurations, in order, to OUT (.h5, .cfg or .extxyz). Numbers are carried bit for bit between
-        .h5, .cfg and .extxyz (the .cfg and .extxyz writers use shortest round-trip digits).
+        vasprun*.xml, OUTCAR*, or a directory holding vasprun.xml or else OUTCAR; a file whose name says
+        nothing by its content) and writes all their configurations, in order, to OUT (.h5, .cfg or
+        .extxyz). Numbers are carried bit for bit between .h5, .cfg and .extxyz (the .cfg and .extxyz
+        writers use shortest round-trip digits).
 
         Species: files that name elements (.extxyz, mlearn, VASP, .h5 with symbols) are merged by symbol;
         .cfg types are indices into --species (or into the existing store's table with --append).
@@ -44,97 +45,16 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let outKind = try TrainingFiles.kind(of: output)
-            let exists = FileManager.default.fileExists(atPath: output)
-            var set = TrainingSet()
-            var costModel = CostModel(cutoff: costCutoff)
-            if outKind == .h5 && exists {
-                guard append || overwrite else {
-                    throw UserError("\(output) exists: pass --append to add to it or --overwrite to replace it")
-                }
-                if append {
-                    let reader = try StoreReader(path: output)
-                    set = try reader.readAll()
-                    costModel = reader.costModel
-                }
-            } else if append {
-                throw UserError("--append needs an existing .h5 output (\(output) \(exists ? "is not .h5" : "does not exist"))")
-            }
-            let symbols = species.map { $0.split(separator: ",").map(String.init) }
-            let options = TrainingFiles.Options(
-                symbols: symbols, mlearnStressOrder: mlearnStressOrder.flatMap(MLearnJSON.StressOrder.init),
-                lastStepOnly: lastStepOnly)
-            for input in inputs {
-                var (configs, inputSymbols, note) = try TrainingFiles.read(input, options: options)
-                if let group { for k in configs.indices { configs[k].group = group } }
-                try set.append(configs, symbols: inputSymbols, source: input)
-                if let note { FileHandle.standardError.write(Data("\(input): \(note)\n".utf8)) }
-            }
-            switch outKind {
-            case .h5: try StoreWriter.write(set, to: output, costModel: costModel)
-            case .cfg: try CFGFormat.write(set.configurations, to: output, style: .full)
-            case .extxyz:
-                guard !set.species.isEmpty else {
-                    throw UserError("\(output): extended XYZ needs element symbols; pass --species Cu,Ag,...")
-                }
-                try ExtXYZFormat.write(set.configurations, symbols: set.species, to: output)
-            default: throw InputError(file: output, "cannot write this format (expected .h5, .cfg or .extxyz)")
-            }
+            var conversion = Conversion(inputs: inputs, output: output,
+                                        options: FormatOptions(symbols: species.map { $0.split(separator: ",").map(String.init) },
+                                                               mlearnStressOrder: mlearnStressOrder.flatMap(MLearnJSON.StressOrder.init),
+                                                               lastStepOnly: lastStepOnly))
+            conversion.group = group
+            conversion.append = append
+            conversion.overwrite = overwrite
+            conversion.costCutoff = costCutoff
+            let set = try conversion.run { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
             print("\(set.configurations.count) configurations, \(set.atomCount) atoms -> \(output)")
-        }
-    }
-}
-
-/// Training-data files by kind, for `convert` and `data`.
-enum TrainingFiles {
-    enum Kind { case h5, cfg, extxyz, mlearn, vasprun, outcar }
-
-    struct Options {
-        var symbols: [String]?
-        var mlearnStressOrder: MLearnJSON.StressOrder?
-        var lastStepOnly = false
-    }
-
-    static func kind(of path: String) throws -> Kind {
-        let name = (path as NSString).lastPathComponent.lowercased()
-        if name.hasSuffix(".h5") || name.hasSuffix(".hdf5") { return .h5 }
-        if name.hasSuffix(".cfg") { return .cfg }
-        if name.hasSuffix(".extxyz") || name.hasSuffix(".xyz") { return .extxyz }
-        if name.hasSuffix(".json") { return .mlearn }
-        if name.hasPrefix("vasprun") && name.hasSuffix(".xml") { return .vasprun }
-        if name.hasPrefix("outcar") { return .outcar }
-        throw InputError(file: path, "unknown training-data format (expected .h5, .cfg, .extxyz, .xyz, mlearn .json, vasprun*.xml or OUTCAR*)")
-    }
-
-    /// Configurations of `path`, the symbols their species indices refer to
-    /// (nil: indices into the set's table) and a note for the user.
-    static func read(_ path: String, options: Options) throws -> ([Configuration], [String]?, String?) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            let vasprun = (path as NSString).appendingPathComponent("vasprun.xml")
-            let outcar = (path as NSString).appendingPathComponent("OUTCAR")
-            if FileManager.default.fileExists(atPath: vasprun) { return try read(vasprun, options: options) }
-            if FileManager.default.fileExists(atPath: outcar) { return try read(outcar, options: options) }
-            throw InputError(file: path, "directory holds neither vasprun.xml nor OUTCAR")
-        }
-        switch try kind(of: path) {
-        case .h5:
-            let set = try StoreReader(path: path).readAll()
-            return (set.configurations, set.species.isEmpty ? nil : set.species, nil)
-        case .cfg:
-            return (try CFGFormat.read(path: path), options.symbols, nil)
-        case .extxyz:
-            let r = try ExtXYZFormat.read(path: path, species: nil)
-            return (r.configurations, r.species, nil)
-        case .mlearn:
-            let r = try MLearnJSON.read(path: path, stressOrder: options.mlearnStressOrder)
-            return (r.configurations, r.species, "virial_stress order \(r.stressOrder) (\(r.stressOrderEvidence))")
-        case .vasprun:
-            let r = try VASPFormat.readVasprun(path: path, lastStepOnly: options.lastStepOnly)
-            return (r.configurations, r.species, nil)
-        case .outcar:
-            let r = try VASPFormat.readOUTCAR(path: path, lastStepOnly: options.lastStepOnly)
-            return (r.configurations, r.species, nil)
         }
     }
 }

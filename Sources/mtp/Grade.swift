@@ -78,25 +78,17 @@ enum ActiveLearningCLI {
         }
     }
 
-    /// This rank's contiguous shard of a configuration file: the
-    /// configurations, the index of the first, the total and (if the format
-    /// names them) the species symbols. A .h5 store is read shard by shard;
-    /// other formats are read whole by every rank and split by atom count.
+    /// This rank's shard of a configuration file (`ShardSource`).
     static func shard(_ path: String, symbols: [String]?, comm: Communicator) throws
         -> (local: [Configuration], first: Int, total: Int, symbols: [String]?) {
-        if path.lowercased().hasSuffix(".h5") {
-            let s = try ShardedRead.read(path: path, communicator: comm)
-            return (s.configurations, s.range.lowerBound, s.totalConfigurations, s.species.isEmpty ? symbols : s.species)
-        }
-        let (all, syms) = try ConfigurationFiles.read(path, symbols: symbols)
-        let range = Partition.contiguous(costs: all.map { Double($0.atomCount) }, parts: comm.size)[comm.rank]
-        return (Array(all[range]), range.lowerBound, all.count, syms)
+        let s = try ShardSource(path: path, options: FormatOptions(symbols: symbols)).read(comm)
+        return (s.configurations, s.range.lowerBound, s.totalConfigurations, s.species)
     }
 
     static func checkSpecies(_ configs: [Configuration], first: Int, file: String, potential: Potential) throws {
         for (n, c) in configs.enumerated() {
             for (a, z) in c.species.enumerated() where z < 0 || z >= potential.speciesCount {
-                throw ConfigurationFiles.located(EvaluationError.speciesOutOfRange(atom: a, species: z, speciesCount: potential.speciesCount),
+                throw ConfigurationFormats.located(EvaluationError.speciesOutOfRange(atom: a, species: z, speciesCount: potential.speciesCount),
                                                  in: file, configuration: first + n)
             }
         }
@@ -157,40 +149,22 @@ enum ActiveLearningCLI {
         return set
     }
 
-    /// CPU time of this process (user + system): on a shared machine the
-    /// cost of the work, where wall time also counts waiting for a core.
-    static func cpuSeconds() -> Double {
-        var u = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &u)
-        #else
-        getrusage(RUSAGE_SELF, &u)
-        #endif
-        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6
-    }
-
     static func seconds(_ d: Duration) -> String {
         String(format: "%.2f s", Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18)
     }
 
-    /// Writes `configs` to `path` in the format its extension names;
-    /// a .h5 output is a training store with the grades as features and
-    /// per-atom properties.
+    /// Writes `configs` to `path` in the format its name gives (MLIP's
+    /// digits for .cfg; a .h5 output is a training store with the grades as
+    /// features and per-atom properties).
     static func write(_ configs: [Configuration], to path: String, symbols: [String]?) throws {
-        if path.lowercased().hasSuffix(".h5") {
-            try StoreWriter.write(TrainingSet(configurations: configs, species: symbols ?? []), to: path)
-        } else {
-            try ConfigurationFiles.write(configs, to: path, symbols: symbols, mlipStyle: true)
-        }
+        try ConfigurationFormats.write(ConfigurationData(configurations: configs, symbols: symbols), to: path,
+                                       options: FormatOptions(symbols: symbols, mlipDigits: true))
     }
 
     /// All configurations of `path` (on the calling rank only).
     static func readAll(_ path: String, symbols: [String]?) throws -> (configs: [Configuration], symbols: [String]?) {
-        if path.lowercased().hasSuffix(".h5") {
-            let set = try StoreReader(path: path).readAll()
-            return (set.configurations, set.species.isEmpty ? symbols : set.species)
-        }
-        return try ConfigurationFiles.read(path, symbols: symbols)
+        let d = try ConfigurationFormats.read(path, options: FormatOptions(symbols: symbols))
+        return (d.configurations, d.symbols)
     }
 }
 
@@ -258,15 +232,15 @@ struct Grade: ParsableCommand {
             do {
                 (local, first, total, _) = try ActiveLearningCLI.shard(input, symbols: set.symbols, comm: comm)
                 try ActiveLearningCLI.checkSpecies(local, first: first, file: input, potential: pot)
-                let cpu0 = ActiveLearningCLI.cpuSeconds()
-                defer { cpu = ActiveLearningCLI.cpuSeconds() - cpu0 }
+                let cpu0 = ProcessTime.cpuSeconds()
+                defer { cpu = ProcessTime.cpuSeconds() - cpu0 }
                 for (n, c) in local.enumerated() {
                     do {
                         let g = try active.grades(of: c)
                         flat.append(g.grade)
                         if perAtom { flat += g.atoms! }
                     } catch {
-                        throw ConfigurationFiles.located(error, in: input, configuration: first + n)
+                        throw ConfigurationFormats.located(error, in: input, configuration: first + n)
                     }
                 }
             } catch { failure = error }

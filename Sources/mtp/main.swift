@@ -1,2 +1,18 @@
 import ArgumentParser
+import Foundation
+import Logging
+import TrainingStore
+
+// The library's diagnostics go to standard error at the level the user asks
+// for (MTP_LOG_LEVEL=debug|info|...; MTP_BFGS_TRACE=1 is debug), and the
+// training store joins the format registry.
+let environment = ProcessInfo.processInfo.environment
+let level = environment["MTP_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+    ?? (environment["MTP_BFGS_TRACE"] != nil ? .debug : .warning)
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = level
+    return handler
+}
+StoreFormat.register()
 MTPCommand.main()

@@ -797,3 +797,22 @@ private func fixed(_ x: Double, _ width: Int, _ decimals: Int) -> String {
         return String(format: "%*.*f", Int32(width), Int32(decimals), x)
     }
 }
+
+extension CFGFormat: ConfigurationFormat {
+    public static var name: String { "cfg" }
+    public static func claims(fileName: String) -> Bool { fileName.hasSuffix(".cfg") }
+    public static func recognises(head: String) -> Bool {
+        head.drop { $0.isWhitespace }.hasPrefix("BEGIN_CFG")
+    }
+    /// .cfg stores species indices: the symbols are the user's table.
+    public static func read(_ path: String, options: FormatOptions) throws -> ConfigurationData {
+        ConfigurationData(configurations: try read(path: path), symbols: options.symbols)
+    }
+    public static var writes: Bool { true }
+    public static func write(_ data: ConfigurationData, to path: String, options: FormatOptions) throws {
+        try write(data.configurations, to: path, style: options.mlipDigits ? .mlip : .full)
+    }
+    public static func line(in text: String, configuration index: Int, atom: Int?) -> Int? {
+        SourceLines.cfgLine(SourceLines.lines(text), index, atom)
+    }
+}

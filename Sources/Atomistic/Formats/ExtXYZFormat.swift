@@ -583,3 +583,23 @@ private func quoteIfNeeded(_ s: String) -> String {
     if plain { return s }
     return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
 }
+
+extension ExtXYZFormat: ConfigurationFormat {
+    public static var name: String { "extxyz" }
+    public static func claims(fileName: String) -> Bool { fileName.hasSuffix(".extxyz") || fileName.hasSuffix(".xyz") }
+    public static func read(_ path: String, options: FormatOptions) throws -> ConfigurationData {
+        let r = try read(path: path, species: options.symbols)
+        return ConfigurationData(configurations: r.configurations, symbols: r.species)
+    }
+    public static var writes: Bool { true }
+    /// Extended XYZ names elements: it needs the symbols of the species.
+    public static func write(_ data: ConfigurationData, to path: String, options: FormatOptions) throws {
+        guard let symbols = data.symbols ?? options.symbols, !symbols.isEmpty else {
+            throw InputError(file: path, "extended XYZ needs element symbols: pass --species Cu,Ag,...")
+        }
+        try write(data.configurations, symbols: symbols, to: path)
+    }
+    public static func line(in text: String, configuration index: Int, atom: Int?) -> Int? {
+        SourceLines.xyzLine(SourceLines.lines(text), index, atom)
+    }
+}

@@ -229,3 +229,13 @@ public enum MLearnJSON {
         }
     }
 }
+
+extension MLearnJSON: ConfigurationFormat {
+    public static var name: String { "mlearn json" }
+    public static func claims(fileName: String) -> Bool { fileName.hasSuffix(".json") }
+    public static func read(_ path: String, options: FormatOptions) throws -> ConfigurationData {
+        let r = try read(path: path, stressOrder: options.mlearnStressOrder)
+        return ConfigurationData(configurations: r.configurations, symbols: r.species,
+                                 note: "virial_stress order \(r.stressOrder) (\(r.stressOrderEvidence))")
+    }
+}

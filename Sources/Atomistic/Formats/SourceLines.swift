@@ -9,11 +9,12 @@ public enum SourceLines {
     /// extended XYZ file, or of atom `atom` (0-based) within it; nil when the
     /// file cannot be read or is shorter.
     public static func line(in path: String, configuration index: Int, atom: Int? = nil) -> Int? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        return path.lowercased().hasSuffix(".cfg")
-            ? cfgLine(lines, index, atom) : xyzLine(lines, index, atom)
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let format = try? ConfigurationFormats.format(of: path) else { return nil }
+        return format.line(in: text, configuration: index, atom: atom)
     }
+
+    static func lines(_ text: String) -> [Substring] { text.split(separator: "\n", omittingEmptySubsequences: false) }
 
     static func cfgLine(_ lines: [Substring], _ index: Int, _ atom: Int?) -> Int? {
         var seen = -1

@@ -234,3 +234,25 @@ public enum VASPFormat {
         return Result(configurations: lastStepOnly ? [configs.last!] : configs, species: symbols)
     }
 }
+
+extension VASPFormat {
+    /// `vasprun*.xml`, as a registered format.
+    public enum Vasprun: ConfigurationFormat {
+        public static var name: String { "vasprun.xml" }
+        public static func claims(fileName: String) -> Bool { fileName.hasPrefix("vasprun") && fileName.hasSuffix(".xml") }
+        public static func read(_ path: String, options: FormatOptions) throws -> ConfigurationData {
+            let r = try readVasprun(path: path, lastStepOnly: options.lastStepOnly)
+            return ConfigurationData(configurations: r.configurations, symbols: r.species)
+        }
+    }
+
+    /// `OUTCAR*`, as a registered format.
+    public enum OUTCAR: ConfigurationFormat {
+        public static var name: String { "OUTCAR" }
+        public static func claims(fileName: String) -> Bool { fileName.hasPrefix("outcar") }
+        public static func read(_ path: String, options: FormatOptions) throws -> ConfigurationData {
+            let r = try readOUTCAR(path: path, lastStepOnly: options.lastStepOnly)
+            return ConfigurationData(configurations: r.configurations, symbols: r.species)
+        }
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Atomistic
+import MTP
+import Parallel
+import TrainingStore
+
+/// One fit, from a rank's share of the data to a trained potential: what
+/// `mtp train` runs, and what `mtp sweep` runs for every (level, cutoff).
+///
+/// Data flows one way: the shard and the starting potential are checked,
+/// a `Trainer` is built on them, the chosen optimizer runs (with
+/// checkpoints, and resuming from one), the root writes the trained
+/// potential, and the trainer's final evaluation gives the per-group error
+/// table. Every rank of the communicator runs it alike.
+public final class Fit {
+    public let trainer: Trainer
+    public let data: DataShard
+    public let dataPath: String
+    public let communicator: Communicator
+
+    /// Checks the shard against the potential (every species known, every
+    /// configuration labelled) on every rank together, then builds the
+    /// trainer. `neighbors`, when given, are the shard's neighbour lists at
+    /// a cutoff no smaller than the potential's.
+    public init(start: Potential, data: DataShard, dataPath: String, options: TrainingOptions,
+                communicator comm: Communicator, neighbors: [NeighborList]? = nil, cacheBudget: Int = 0) throws {
+        guard Optimizers.named(options.optimizer) != nil else { throw Optimizers.UnknownOptimizer(name: options.optimizer) }
+        self.data = data
+        self.dataPath = dataPath
+        communicator = comm
+        try Collective.together(comm) {
+            guard data.totalConfigurations > 0 else { throw InputError(file: dataPath, "the training set is empty") }
+            try Fit.check(data, file: dataPath, speciesCount: start.speciesCount)
+        }
+        trainer = try Collective.together(comm) {
+            do {
+                return try Trainer(potential: start, configurations: data.configurations, totalCount: data.totalConfigurations,
+                                   options: options, communicator: comm, neighbors: neighbors, cacheBudget: cacheBudget)
+            } catch {
+                throw InputError(file: dataPath, "\(error)")
+            }
+        }
+    }
+
+    /// Every atom's species below `speciesCount`, and something to fit in
+    /// every configuration.
+    public static func check(_ data: DataShard, file: String, speciesCount: Int) throws {
+        for (n, config) in data.configurations.enumerated() {
+            for (a, z) in config.species.enumerated() where z < 0 || z >= speciesCount {
+                throw data.located(EvaluationError.speciesOutOfRange(atom: a, species: z, speciesCount: speciesCount),
+                                   in: file, local: n)
+            }
+            if config.energy == nil && config.forces == nil && config.virial == nil {
+                let c = data.fileIndices[n]
+                throw InputError(file: file, line: SourceLines.line(in: file, configuration: c),
+                                 "configuration \(c + 1) has no energy, forces or stress to fit")
+            }
+        }
+    }
+
+    /// Where and how often a fit saves its progress, and whether it
+    /// continues from a saved one.
+    public struct Checkpointing: Sendable {
+        public enum Resume: Sendable {
+            /// Start afresh (an old checkpoint is overwritten).
+            case never
+            /// Continue from the checkpoint; an error if there is none that
+            /// belongs to this fit.
+            case required
+            /// Continue from the checkpoint if one belongs to this fit.
+            case ifPresent
+        }
+        public var path: String?
+        /// Save every this many iterations (0: never), and at the end.
+        public var every: Int
+        public var resume: Resume
+        /// Identifies the fit beyond its training options (a sweep's settings).
+        public var tag: String?
+        public init(path: String?, every: Int = 5, resume: Resume = .never, tag: String? = nil) {
+            self.path = path; self.every = every; self.resume = resume; self.tag = tag
+        }
+        public static let none = Checkpointing(path: nil, every: 0)
+    }
+
+    /// What a checkpoint file holds.
+    struct Checkpoint: Codable {
+        var options: TrainingOptions
+        var tag: String?
+        var saved: SavedFit
+        /// Training time before the checkpoint, all earlier runs together.
+        var wallSeconds: Double
+    }
+
+    /// Runs the fit; `log` receives the lines a user follows (header, one
+    /// per iteration, the error table, the totals), on every rank alike.
+    /// The root writes the trained potential to `output` (when given).
+    public func run(output: String?, checkpointing: Checkpointing = .none,
+                    log: (String) -> Void = { _ in }) throws -> FitResult {
+        let comm = communicator
+        let options = trainer.options
+        let resumed: Checkpoint? = try Collective.fromRoot(comm) { () -> Checkpoint? in
+            guard checkpointing.resume != .never, let path = checkpointing.path else { return nil }
+            let c = JSONFile.read(Checkpoint.self, from: path)
+            let fits = c.map { $0.options == options && $0.tag == checkpointing.tag
+                && $0.saved.state.parameters.count == trainer.potential.parameterCount } ?? false
+            if checkpointing.resume == .required && !fits {
+                throw InputError(file: path, c == nil ? "no readable checkpoint to resume from"
+                                 : "the checkpoint belongs to another potential or other settings")
+            }
+            return fits ? c : nil
+        }
+        if let resumed { log("resuming at iteration \(resumed.saved.state.iteration) (loss \(resumed.saved.state.loss))") }
+        log("training \(trainer.potential.parameterCount) parameters on \(data.totalConfigurations) configurations (\(data.totalAtoms) atoms), \(comm.size) rank\(comm.size == 1 ? "" : "s")")
+        log(IterationReport.header)
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let earlier = resumed?.wallSeconds ?? 0
+        var condition = Double.nan
+        let final = try trainer.run(from: resumed?.saved, progress: { r in
+            condition = r.conditionNumber
+            log(r.line)
+        }, checkpoint: { saved in
+            // Root only, and best effort: a checkpoint that cannot be written
+            // costs a restart after a crash, never the fit.
+            guard comm.isRoot, let path = checkpointing.path, checkpointing.every > 0,
+                  saved.state.iteration % checkpointing.every == 0 || saved.state.converged
+                    || saved.state.iteration >= options.maxIterations else { return }
+            let c = Checkpoint(options: options, tag: checkpointing.tag, saved: saved,
+                               wallSeconds: earlier + ProcessTime.seconds(clock.now - t0))
+            try? JSONFile.write(c, to: path)
+        })
+        let wall = ProcessTime.seconds(clock.now - t0)
+        var potential = trainer.potential
+        potential.parameters = final.parameters
+        if let output { try Collective.onRoot(comm) { try MTPFile.write(potential, to: output) } }
+        let (_, groups) = try trainer.finalErrors(at: final.parameters)
+        let result = FitResult(potential: potential, state: final, groups: groups, wallSeconds: wall,
+                               totalWallSeconds: earlier + wall, conditionNumber: condition, timings: trainer.timings,
+                               cacheBytes: trainer.cacheBytes, cachedConfigurations: trainer.cachedConfigurations,
+                               configurations: data.totalConfigurations, atoms: data.totalAtoms, ranks: comm.size)
+        log("")
+        log(result.table)
+        log(result.totals(output: output))
+        log("time per pass on rank 0: " + result.timings.text
+            + (trainer.cacheBudget == 0 ? "" : String(format: "; neighbourhood cache %.0f MB for %d of %d local configurations",
+                                                         Double(result.cacheBytes) / 1e6, result.cachedConfigurations,
+                                                         data.configurations.count)))
+        return result
+    }
+}
+
+/// What a fit gives.
+public struct FitResult: Sendable {
+    public var potential: Potential
+    public var state: TrainerState
+    /// Errors per group (and "(all)"), from the trainer's final evaluation.
+    public var groups: [GroupErrorRow]
+    /// Training time of this run, and of all runs of this fit together.
+    public var wallSeconds: Double
+    public var totalWallSeconds: Double
+    /// The condition number of the linear block the last iteration reported
+    /// (NaN where it computed none).
+    public var conditionNumber: Double
+    public var timings: PassTimings
+    public var cacheBytes: Int
+    public var cachedConfigurations: Int
+    public var configurations: Int
+    public var atoms: Int
+    public var ranks: Int
+
+    public var table: String { GroupErrors.text(groups) }
+    /// The row of all configurations (the only row when there is one group).
+    public var overall: GroupErrorRow? { groups.last }
+
+    public func totals(output: String?) -> String {
+        "iterations \(state.iteration), Jacobian passes \(state.jacobianPasses), loss evaluations \(state.lossEvaluations), loss+gradient evaluations \(state.gradientEvaluations), wall \(String(format: "%.2f", wallSeconds)) s" + (output.map { " -> \($0)" } ?? "")
+    }
+}
+
+extension IterationReport {
+    public static let header = "  iter                loss  E-RMSE meV/atom   F-RMSE eV/A   S-RMSE GPa      lambda    cond(lin)    time s"
+
+    /// The iteration's line under `header`.
+    public var line: String {
+        String(format: "%6d  %.12e  %12.4f  %12.5f  %11.5f  %10.2e  %11.3e  %8.2f",
+               state.iteration, errors.loss, errors.energyRMSE, errors.forceRMSE, errors.stressRMSE,
+               damping ?? .nan, conditionNumber, seconds)
+    }
+}
+
+/// The machine-readable summary `mtp train` writes beside the potential.
+public struct TrainSummary: Codable, Sendable {
+    public var potential: String
+    public var parameters: Int
+    public var level: Int?
+    public var configurations: Int
+    public var ranks: Int
+    public var iterations: Int
+    public var jacobianPasses: Int
+    public var lossEvaluations: Int
+    public var gradientEvaluations: Int
+    public var optimizer: String
+    public var loss: Double
+    public var converged: Bool
+    public var wallSeconds: Double
+    /// Rank 0's time per kind of pass (wall and CPU seconds).
+    public var timings: PassTimings
+    public var cacheBytes: Int
+    public var cachedConfigurations: Int
+    public var groups: [GroupErrorRow]
+
+    public init(_ r: FitResult, potential: String, optimizer: String) {
+        self.potential = potential
+        parameters = r.potential.parameterCount
+        configurations = r.configurations
+        ranks = r.ranks
+        iterations = r.state.iteration
+        jacobianPasses = r.state.jacobianPasses
+        lossEvaluations = r.state.lossEvaluations
+        gradientEvaluations = r.state.gradientEvaluations
+        self.optimizer = optimizer
+        loss = r.state.loss
+        converged = r.state.converged
+        wallSeconds = r.wallSeconds
+        timings = r.timings
+        cacheBytes = r.cacheBytes
+        cachedConfigurations = r.cachedConfigurations
+        groups = r.groups
+    }
+}

@@ -1,0 +1,134 @@
+/// Gauss-Newton steps from the full Jacobian, damped when a step fails: few
+/// iterations, each one Jacobian pass.
+///
+/// Every rank turns its configurations' scaled Jacobian rows (and
+/// residuals) into a triangular factor by streaming Householder QR; the
+/// small factors are combined in rank order, so every rank holds the same R
+/// of the whole problem and takes the same step (`Trainer.factor`). Because
+/// the model is linear in the species and moment coefficients, a
+/// Gauss-Newton step solves them exactly for the current radial functions
+/// (the variable projection property) while moving the radial coefficients
+/// along the projected Gauss-Newton direction; the damping only acts when a
+/// step fails.
+public struct LevenbergMarquardt: Optimizer {
+    public static let name = "lm"
+    public static let summary = "Levenberg-Marquardt on the full Jacobian (few, costly iterations)"
+
+    /// The damping lambda of the next step.
+    public struct Memory: Codable, Sendable {
+        public var lambda = 1e-3
+    }
+
+    public init() {}
+
+    public func run(_ trainer: Trainer, from start: TrainerState, memory: Memory?,
+                    progress: (IterationReport) -> Void,
+                    checkpoint: (TrainerState, Memory) throws -> Void) throws -> TrainerState {
+        var state = start
+        var lambda = memory?.lambda ?? Memory().lambda
+        let clock = ContinuousClock()
+        if state.loss == .infinity {
+            state.loss = try trainer.errors(at: state.parameters).loss
+            state.lossEvaluations += 1
+        }
+        while state.iteration < trainer.options.maxIterations && !state.converged {
+            let t0 = clock.now
+            let r = try trainer.factor(at: state.parameters)
+            state.jacobianPasses += 1
+            let cond = trainer.linearCondition(r)
+            var accepted = false
+            var trial = TrainingErrors(loss: state.loss, energyRMSE: .nan, forceRMSE: .nan, stressRMSE: .nan)
+            while !accepted && lambda < 1e16 {
+                let d = trainer.step(r, lambda: lambda)
+                var theta = state.parameters
+                for x in theta.indices { theta[x] += d[x] }
+                trial = try trainer.errors(at: theta)
+                state.lossEvaluations += 1
+                if trial.loss.isFinite && trial.loss < state.loss {
+                    let decrease = (state.loss - trial.loss) / max(state.loss, 1e-300)
+                    state.parameters = trainer.normalised(theta)
+                    state.loss = trial.loss
+                    lambda = max(lambda / 3, 1e-12)
+                    accepted = true
+                    if decrease < trainer.options.tolerance { state.converged = true }
+                } else {
+                    lambda *= 4
+                }
+            }
+            if !accepted { state.converged = true }
+            state.iteration += 1
+            trainer.potential.parameters = state.parameters
+            let elapsed = clock.now - t0
+            if !accepted { trial = try trainer.errors(at: state.parameters) }
+            progress(IterationReport(state: state, errors: trial,
+                                     seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                                     conditionNumber: cond, damping: lambda))
+            try checkpoint(state, Memory(lambda: lambda))
+        }
+        trainer.potential.parameters = state.parameters
+        return state
+    }
+}
+
+extension Trainer {
+    /// The damped step from R: minimise |R_J d + r1|^2 + lambda |D d|^2 with
+    /// D the column norms of R_J (Marquardt scaling), by QR of the stacked
+    /// system. Returns the step in parameter order.
+    func step(_ r: [Double], lambda: Double) -> [Double] {
+        let d = Trainer.dampedSolution(r, lambda: lambda)
+        var out = [Double](repeating: 0, count: d.count)
+        for (col, src) in order.enumerated() { out[src] = d[col] }
+        return out
+    }
+
+    /// The damped least-squares solution in column order, from the
+    /// column-major triangular factor of [J | r].
+    static func dampedSolution(_ r: [Double], lambda: Double) -> [Double] {
+        let n = r.count.squareRootInt
+        let p = n - 1
+        var scale = [Double](repeating: 0, count: p)
+        for c in 0..<p {
+            var s = 0.0
+            for row in 0...c { s += r[c * n + row] * r[c * n + row] }
+            scale[c] = max(s.squareRoot(), 1e-300)
+        }
+        // Stack [R_J, -r1; sqrt(lambda) D, 0] as rows and factor.
+        var q = StreamingQR(columns: n)
+        var row = [Double](repeating: 0, count: n)
+        for i in 0..<p {
+            for c in 0..<p { row[c] = c >= i ? r[c * n + i] : 0 }
+            row[p] = -r[p * n + i]
+            q.append(row)
+        }
+        let sl = lambda.squareRoot()
+        for i in 0..<p {
+            for c in 0..<n { row[c] = 0 }
+            row[i] = sl * scale[i]
+            q.append(row)
+        }
+        q.flush()
+        let rr = q.r
+        var rj = [Double](repeating: 0, count: p * p)
+        var rhs = [Double](repeating: 0, count: p)
+        for c in 0..<p { for i in 0...c { rj[c * p + i] = rr[c * n + i] } }
+        for i in 0..<p { rhs[i] = rr[p * n + i] }
+        return SmallLinearAlgebra.solveUpper(rj, n: p, rhs)
+    }
+
+    /// Condition number of the linear least-squares problem (species and
+    /// moment coefficients) at the current radial coefficients.
+    func linearCondition(_ r: [Double]) -> Double {
+        let n = r.count.squareRootInt
+        let l = linearCount
+        var a = [Double](repeating: 0, count: l * l)
+        for c in 0..<l { for i in 0...c { a[c * l + i] = r[c * n + i] } }
+        let s = SmallLinearAlgebra.singularValues(a, n: l)
+        guard let hi = s.first, let lo = s.last, lo > 0 else { return .infinity }
+        return hi / lo
+    }
+}
+
+extension Int {
+    /// The integer square root of a perfect square.
+    var squareRootInt: Int { Int(Double(self).squareRoot().rounded()) }
+}

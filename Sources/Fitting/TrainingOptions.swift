@@ -1,0 +1,23 @@
+/// What the user chooses about a fit. The defaults here are the only ones:
+/// `mtp train` and `mtp sweep` declare these options once
+/// (`TrainingArguments`) and take their defaults from this type.
+public struct TrainingOptions: Codable, Equatable, Sendable {
+    public var loss = LossSettings()
+    public var maxIterations = 100
+    /// Stop when an accepted step lowers the loss by less than this fraction.
+    public var tolerance = 1e-8
+    /// Ridge penalty ridge * |xi|^2 on the species and moment coefficients.
+    public var ridge = 0.0
+    /// The registered optimizer's name (`Optimizers`).
+    public var optimizer = LevenbergMarquardt.name
+    public init() {}
+
+    public init(loss: LossSettings, maxIterations: Int, tolerance: Double, ridge: Double,
+                optimizer: String = LevenbergMarquardt.name) {
+        self.loss = loss
+        self.maxIterations = maxIterations
+        self.tolerance = tolerance
+        self.ridge = ridge
+        self.optimizer = optimizer
+    }
+}

@@ -1,0 +1,29 @@
+import Atomistic
+
+extension Evaluator {
+    /// Reads a potential from `path` and prepares it for evaluation, naming
+    /// the file in errors.
+    public init(contentsOf path: String) throws {
+        let pot = try MTPFile.read(path: path)
+        do { self = try Evaluator(pot) } catch { throw InputError(file: path, "\(error)") }
+    }
+
+    /// Every configuration with its energy, forces and (periodic cells) virial
+    /// replaced by this potential's; an error names the configuration's line
+    /// in `file`. What `mtp calc-efs` writes and `mtp check-errors` compares.
+    public func predictions(_ configs: [Configuration], file: String) throws -> [Configuration] {
+        let workspace = EvaluationWorkspace()
+        var out = configs
+        for c in out.indices {
+            do {
+                let efs = try evaluate(out[c], neighbors: NeighborList(out[c], cutoff: cutoff), workspace: workspace)
+                out[c].energy = efs.energy
+                out[c].forces = efs.forces
+                out[c].virial = out[c].isPeriodic ? efs.virial : nil
+            } catch {
+                throw ConfigurationFormats.located(error, in: file, configuration: c)
+            }
+        }
+        return out
+    }
+}

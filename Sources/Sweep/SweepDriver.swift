@@ -1,0 +1,141 @@
+import Foundation
+import Atomistic
+import MTP
+import Fitting
+import Parallel
+import TrainingStore
+
+/// `mtp sweep`: fits every (level, cutoff) of a grid, side by side on groups
+/// of ranks, and tabulates and plots error against cost.
+///
+/// Every rank computes the same plan; rank 0 alone decides which fits are
+/// already finished (their records) and broadcasts it, so all ranks agree on
+/// the schedule. The ranks are then split into one communicator per group of
+/// the schedule (`Schedule`), and each group runs its fits one after the
+/// other (`SweepGroup`), each exactly as `mtp train` would (`Fit`). A fit
+/// counts as finished only once its record is on disk, so a sweep killed at
+/// any point resumes by rerunning the same command.
+public struct SweepDriver {
+    public let options: SweepOptions
+    public let report: SweepReporter
+
+    public init(options: SweepOptions, report: SweepReporter) {
+        self.options = options
+        self.report = report
+    }
+
+    var layout: SweepLayout { SweepLayout(out: options.out) }
+
+    /// Runs the sweep on every rank of `world`; returns whether any fit
+    /// failed (reported already). Set-up errors are thrown on every rank alike.
+    public func run(_ world: Communicator) throws -> Bool {
+        let t0 = Date()
+        func say(_ s: String) { if world.isRoot { report.info(s) } }
+        let source = ShardSource(path: options.data, options: FormatOptions(symbols: options.symbols), groups: options.groups)
+        let dataPath = URL(fileURLWithPath: options.data).standardizedFileURL.path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: options.data),
+              let bytes = (attributes[.size] as? NSNumber)?.int64Value else {
+            throw InputError(file: options.data, "cannot read the training set")
+        }
+        // Rank 0 finds the species count (and creates the directory); all agree.
+        let speciesCount: Int = try Collective.fromRoot(world) {
+            do {
+                try FileManager.default.createDirectory(atPath: layout.fits, withIntermediateDirectories: true)
+            } catch {
+                throw InputError(file: layout.fits, "cannot create the output directory (\(error.localizedDescription))")
+            }
+            return try options.speciesCount ?? source.speciesCount()
+        }
+        let plan = try Plan.grid(levels: options.levels, cutoffs: options.cutoffs, speciesCount: speciesCount,
+                                 radialBasisSize: options.radialBasisSize, minDist: options.minDist)
+        let settings = plan.map {
+            FitSettings(level: $0.spec.level, cutoff: $0.spec.cutoff, minDist: options.minDist,
+                        radialBasisSize: options.radialBasisSize, speciesCount: speciesCount, options: options.training,
+                        data: dataPath, dataBytes: bytes, groups: options.groups, species: options.symbols,
+                        costStructure: CostMeter.structureDescription)
+        }
+
+        // Rank 0 decides what is finished; stale "running" markers of a
+        // killed run go.
+        let done: [Bool] = try Collective.fromRoot(world) {
+            settings.map { s in
+                try? FileManager.default.removeItem(atPath: layout.path(s.spec, ".running"))
+                return layout.finished(s) != nil
+            }
+        }
+        let pending = plan.indices.filter { !done[$0] }
+        say("sweep: \(plan.count) fits (levels \(options.levels.map(String.init).joined(separator: ",")) x cutoffs \(options.cutoffs.map { String(format: "%.2f", $0) }.joined(separator: ","))), \(speciesCount) species, \(plan.count - pending.count) already finished, \(pending.count) to run on \(world.size) rank\(world.size == 1 ? "" : "s")")
+        for (i, p) in plan.enumerated() where done[i] { say("  done     \(p.spec.name)  (record \(layout.path(p.spec, ".json")))") }
+
+        var failed = false
+        if !pending.isEmpty {
+            let schedule = Schedule.make(costs: pending.map { plan[$0].estimatedCost }, ranks: world.size)
+            let total = pending.reduce(0.0) { $0 + plan[$1].estimatedCost }
+            for (g, group) in schedule.groups.enumerated() {
+                let names = group.fits.map { plan[pending[$0]].spec.name }.joined(separator: " ")
+                say(String(format: "  group %d: ranks %@ (%d): %@  [%.0f%% of the estimated work]",
+                           g, SweepGroup.rankText(group.ranks), group.ranks.count, names,
+                           100 * group.cost / max(total, 1e-300)))
+            }
+            let myGroup = schedule.group(ofRank: world.rank)!
+            let comm = world.split(color: myGroup, key: world.rank)!
+            let group = schedule.groups[myGroup]
+            let runner = SweepGroup(fits: group.fits.map { pending[$0] }, plan: plan, settings: settings, ranks: group.ranks,
+                                    source: source, options: options, layout: layout, report: report)
+            let failures = runner.run(comm)
+            comm.free()
+            failed = world.allReduceMax(Double(failures)) > 0
+        }
+        if world.isRoot { try summarise(plan: plan, settings: settings, since: t0) }
+        return failed
+    }
+
+    /// Summary over every finished fit of the grid, old and new (root only).
+    func summarise(plan: [PlannedFit], settings: [FitSettings], since t0: Date) throws {
+        var records: [FitRecord] = []
+        var missing: [FitSpec] = []
+        for s in settings {
+            if let r = layout.finished(s) { records.append(try withCost(r)) } else { missing.append(s.spec) }
+        }
+        let csvPath = (options.out as NSString).appendingPathComponent("summary.csv")
+        let mdPath = (options.out as NSString).appendingPathComponent("summary.md")
+        try AtomicFile.write(Records.csv(records), to: csvPath)
+        try AtomicFile.write(Records.markdown(records, missing: missing, title: "mtp sweep of \(options.data)"), to: mdPath)
+        report.info("")
+        report.info(Records.markdown(records, missing: missing, title: "sweep summary"))
+        for line in try SweepPlots.render(records, directory: options.out, format: options.plotFormat) { report.info(line) }
+        report.info(String(format: "sweep: %d of %d fits finished, %.1f s -> %@, %@", records.count, plan.count,
+                           Date().timeIntervalSince(t0), csvPath, mdPath))
+        if !missing.isEmpty {
+            report.error("\(missing.count) fit\(missing.count == 1 ? "" : "s") did not finish (\(missing.map(\.name).joined(separator: ", "))); rerun the same command to continue")
+        }
+    }
+
+    /// `record` with its measured cost, measuring (and saving) it if the
+    /// record has none yet. Costs are measured here, one fit after the
+    /// other on rank 0 once all training is over, so that no fit's timing
+    /// competes with another fit's training.
+    func withCost(_ record: FitRecord) throws -> FitRecord {
+        if record.cost != nil { return record }
+        var r = record
+        let pot = try MTPFile.read(path: layout.path(r.settings.spec, ".mtp"))
+        let c = try CostMeter.measure(pot)
+        r.cost = c
+        try Records.write(r, to: layout.path(r.settings.spec, ".json"))
+        report.info(String(format: "cost %@: %.4g us per atom per force call (%d calls, %.1f neighbours per atom)",
+                           r.name, c.microsecondsPerAtom, c.calls, c.neighboursPerAtom))
+        return r
+    }
+}
+
+/// Where a sweep keeps its files: DIR/fits/NAME.{mtp,untrained.mtp,log,json,checkpoint.json,running}.
+struct SweepLayout {
+    var out: String
+    var fits: String { (out as NSString).appendingPathComponent("fits") }
+    func path(_ spec: FitSpec, _ suffix: String) -> String {
+        (fits as NSString).appendingPathComponent(spec.name + suffix)
+    }
+    func finished(_ s: FitSettings) -> FitRecord? {
+        Records.finished(s, json: path(s.spec, ".json"), potential: path(s.spec, ".mtp"))
+    }
+}

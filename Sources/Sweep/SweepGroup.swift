@@ -1,0 +1,132 @@
+import Foundation
+import Atomistic
+import MTP
+import Fitting
+import Parallel
+import TrainingStore
+
+/// One group of a sweep's ranks: loads its share of the data once, builds
+/// neighbour lists once at its largest cutoff, and runs its fits one after
+/// the other, each as `mtp train` would.
+struct SweepGroup {
+    var fits: [Int]
+    var plan: [PlannedFit]
+    var settings: [FitSettings]
+    var ranks: Range<Int>
+    var source: ShardSource
+    var options: SweepOptions
+    var layout: SweepLayout
+    var report: SweepReporter
+
+    static func rankText(_ r: Range<Int>) -> String { r.count == 1 ? "\(r.lowerBound)" : "\(r.lowerBound)-\(r.upperBound - 1)" }
+    var label: String { "ranks \(SweepGroup.rankText(ranks))" }
+
+    static func timestamp() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "HH:mm:ss"
+        return f.string(from: Date())
+    }
+
+    /// Runs the fits on the group's communicator; returns the number that
+    /// failed (each reported by the group's root).
+    func run(_ comm: Communicator) -> Int {
+        func say(_ s: String) { if comm.isRoot { report.info("[\(SweepGroup.timestamp())] \(label): \(s)") } }
+        let data: DataShard
+        var lists: [NeighborList] = []
+        do {
+            data = try source.read(comm)
+            try Collective.together(comm) {
+                guard data.totalConfigurations > 0 else {
+                    throw InputError(file: source.path, options.groups == nil ? "the training set is empty"
+                                     : "no configurations in groups \(options.groups!.joined(separator: ",")) (groups in the data: \(data.groups.isEmpty ? "none" : data.groups.sorted().joined(separator: ", ")))")
+                }
+                try Fit.check(data, file: source.path, speciesCount: settings[0].speciesCount)
+                // Neighbour lists once, at the group's largest cutoff; each
+                // fit takes the pairs inside its own cutoff from them.
+                let largest = fits.map { plan[$0].spec.cutoff }.max() ?? 0
+                for (n, config) in data.configurations.enumerated() where largest > 0 {
+                    do { lists.append(try NeighborList(config, cutoff: largest)) } catch {
+                        throw data.located(error, in: source.path, local: n)
+                    }
+                }
+            }
+        } catch {
+            if comm.isRoot { report.error("\(label): \(error)") }
+            return fits.count
+        }
+        var failures = 0
+        // Time left: the seconds per unit of estimated cost measured so far
+        // in this group, times the estimated cost of the fits still to run.
+        let groupStart = Date()
+        var costDone = 0.0
+        let costTotal = fits.reduce(0.0) { $0 + plan[$1].estimatedCost }
+        for (n, f) in fits.enumerated() {
+            let spec = plan[f].spec
+            say("start \(spec.name) (\(plan[f].parameterCount) parameters, \(data.totalConfigurations) configurations) [\(n + 1)/\(fits.count) of this group]")
+            if comm.isRoot { try? AtomicFile.write("\(label)\nstarted \(SweepGroup.timestamp())\n", to: layout.path(spec, ".running")) }
+            do {
+                let r = try fit(plan[f], settings: settings[f], data: data, neighbors: lists, comm: comm)
+                say(String(format: "done  %@: E-RMSE %.4f meV/atom, F-RMSE %.5f eV/A, %d iterations, %.1f s",
+                           spec.name, r.overall?.energyRMSE ?? .nan, r.overall?.forceRMSE ?? .nan, r.iterations, r.wallSeconds))
+            } catch {
+                if comm.isRoot { report.error("\(label): \(spec.name) failed: \(error)") }
+                failures += 1
+            }
+            if comm.isRoot { try? FileManager.default.removeItem(atPath: layout.path(spec, ".running")) }
+            costDone += plan[f].estimatedCost
+            if n + 1 < fits.count, costDone > 0 {
+                let elapsed = Date().timeIntervalSince(groupStart)
+                let left = elapsed / costDone * (costTotal - costDone)
+                say(String(format: "%d of %d fits of this group done, about %.0f s left for this group", n + 1, fits.count, left))
+            }
+        }
+        return failures
+    }
+
+    /// One fit on the group's ranks: the untrained potential exactly as
+    /// `mtp basis` writes it, then `Fit` exactly as `mtp train` runs it; the
+    /// record is written last, after the potential.
+    func fit(_ planned: PlannedFit, settings: FitSettings, data: DataShard, neighbors: [NeighborList],
+             comm: Communicator) throws -> FitRecord {
+        let spec = planned.spec
+        let untrainedPath = layout.path(spec, ".untrained.mtp")
+        // Through the .mtp text, exactly as `mtp train` reads what `mtp basis` wrote.
+        let text = MTPFile.format(try Potential.untrained(level: spec.level, speciesCount: settings.speciesCount,
+                                                          minDist: settings.minDist, maxDist: spec.cutoff,
+                                                          radialBasisSize: settings.radialBasisSize))
+        let start = try MTPFile.parse(text, file: untrainedPath)
+        let checkpointing = Fit.Checkpointing(path: layout.path(spec, ".checkpoint.json"), every: options.checkpointEvery,
+                                              resume: .ifPresent,
+                                              tag: String(decoding: try JSONFile.encoder.encode(settings), as: UTF8.self))
+        let logPath = layout.path(spec, ".log")
+        let resuming = FileManager.default.fileExists(atPath: checkpointing.path!)
+        var log: FileHandle? = nil
+        try Collective.onRoot(comm) {
+            try AtomicFile.write(text, to: untrainedPath)
+            if !resuming || !FileManager.default.fileExists(atPath: logPath) { try AtomicFile.write("", to: logPath) }
+            log = FileHandle(forWritingAtPath: logPath)
+            _ = try log?.seekToEnd()
+        }
+        defer { try? log?.close() }
+        func write(_ s: String) { try? log?.write(contentsOf: Data((s + "\n").utf8)) }
+        write("mtp sweep fit \(spec.name): level \(spec.level), cutoff \(spec.cutoff) A, min-dist \(settings.minDist) A, radial basis \(settings.radialBasisSize)")
+
+        let potentialPath = layout.path(spec, ".mtp")
+        let fit = try Fit(start: start, data: data, dataPath: source.path, options: settings.options, communicator: comm,
+                          neighbors: neighbors.count == data.configurations.count ? neighbors : nil)
+        let r = try fit.run(output: potentialPath, checkpointing: checkpointing, log: write)
+        let pot = r.potential
+        let record = FitRecord(
+            settings: settings, name: spec.name, potential: (potentialPath as NSString).lastPathComponent,
+            log: (logPath as NSString).lastPathComponent, parameterCount: pot.parameterCount,
+            basisSize: pot.basis.scalarCount, radialFuncsCount: pot.radialFuncsCount, configurations: r.configurations,
+            ranks: comm.size, iterations: r.state.iteration, jacobianPasses: r.state.jacobianPasses,
+            lossEvaluations: r.state.lossEvaluations, loss: r.state.loss, converged: r.state.converged,
+            wallSeconds: r.totalWallSeconds, conditionNumber: r.conditionNumber, errors: r.groups, cost: nil)
+        try Collective.onRoot(comm) {
+            try Records.write(record, to: layout.path(spec, ".json"))
+            try? FileManager.default.removeItem(atPath: checkpointing.path!)
+        }
+        return record
+    }
+}

@@ -1,0 +1,46 @@
+import Fitting
+
+/// Everything a user chooses about a sweep.
+public struct SweepOptions: Sendable {
+    /// The training set (any registered format).
+    public var data: String
+    public var levels: [Int]
+    public var cutoffs: [Double]
+    /// Smallest interatomic distance of the radial basis (A).
+    public var minDist = 1.8
+    public var radialBasisSize = 8
+    /// Number of species (nil: from the data).
+    public var speciesCount: Int?
+    /// Train only on configurations of these groups (nil: all).
+    public var groups: [String]?
+    /// Element symbols of species 0, 1, ... (for formats that store indices).
+    public var symbols: [String]?
+    /// The output directory.
+    public var out: String
+    /// Each fit's options, exactly as `mtp train` takes them.
+    public var training = TrainingOptions()
+    /// Save each fit's progress every this many iterations.
+    public var checkpointEvery = 5
+    /// Plot format: svg or png.
+    public var plotFormat = "svg"
+
+    public init(data: String, levels: [Int], cutoffs: [Double], out: String) {
+        self.data = data
+        self.levels = levels
+        self.cutoffs = cutoffs
+        self.out = out
+    }
+}
+
+/// Where a sweep's messages go: `info` for progress, `error` for a fit or a
+/// group that failed. Called on the world's root for the sweep as a whole
+/// and on each group's first rank for its own fits, so the tool prints
+/// every line once.
+public struct SweepReporter {
+    public var info: (String) -> Void
+    public var error: (String) -> Void
+    public init(info: @escaping (String) -> Void, error: @escaping (String) -> Void) {
+        self.info = info
+        self.error = error
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Fitting
+
+/// The options of a fit, declared once for `mtp train` and `mtp sweep`;
+/// their defaults are `TrainingOptions`'s.
+struct TrainingArguments: ParsableArguments {
+    static let defaults = TrainingOptions()
+
+    @Option(help: "Weight of energies (per atom).") var energyWeight: Double = defaults.loss.energyWeight
+    @Option(help: "Weight of forces.") var forceWeight: Double = defaults.loss.forceWeight
+    @Option(help: "Weight of stresses (virials per atom).") var stressWeight: Double = defaults.loss.stressWeight
+    @Option(help: "Scale force weights by eps/(|F|^2+eps) with this eps (A^2/eV^2... as MLIP's --scale-by-force).")
+    var scaleByForce: Double?
+    @Option(name: .customLong("max-iter"), help: "Maximum number of iterations.") var maxIterations: Int = defaults.maxIterations
+    @Option(name: .customLong("tolerance"), help: "Stop when an iteration lowers the loss by less than this fraction.")
+    var tolerance: Double = defaults.tolerance
+    @Option(help: "Ridge penalty on species and moment coefficients.") var ridge: Double = defaults.ridge
+    @Option(help: ArgumentHelp("The optimizer: " + Optimizers.registered.map { "\($0.name): \($0.summary)" }.joined(separator: "; ") + "."))
+    var optimizer: String = defaults.optimizer
+    @Option(help: "Element symbols of species 0, 1, ... (for formats that store species indices, such as .cfg).")
+    var species: String?
+
+    func validate() throws {
+        guard energyWeight >= 0, forceWeight >= 0, stressWeight >= 0 else { throw ValidationError("weights must be non-negative") }
+        guard maxIterations >= 0 else { throw ValidationError("--max-iter must be non-negative") }
+        guard Optimizers.named(optimizer) != nil else {
+            throw ValidationError("--optimizer must be one of \(Optimizers.names.joined(separator: ", "))")
+        }
+    }
+
+    var symbols: [String]? { species.map { $0.split(separator: ",").map(String.init) } }
+
+    var options: TrainingOptions {
+        TrainingOptions(loss: LossSettings(energyWeight: energyWeight, forceWeight: forceWeight, stressWeight: stressWeight,
+                                           forceScalingEpsilon: scaleByForce),
+                        maxIterations: maxIterations, tolerance: tolerance, ridge: ridge, optimizer: optimizer)
+    }
+}
