@@ -41,3 +41,21 @@ public struct Elastic: Sendable {
         constants.map { .value("hcp \($0.name) (relaxed ions)", "GPa", $0.value, note: note) }
     }
 }
+
+extension Elastic: PropertyResult {}
+
+/// Elastic constants of hcp from each calculator's own cell.
+public struct ElasticProperty: ValidationProperty {
+    public var identifier: String { "elastic" }
+    public var needsOwnEquilibrium: Bool { true }
+    public var cost: Int { 30 }
+    public var method: ReportMethod? {
+        ReportMethod(cells: .own, noun: "elastic constants", remark: "Elastic constants with relaxed ions.")
+    }
+    public init() {}
+
+    public func compute(_ input: PropertyInput) throws -> any PropertyResult {
+        Elastic.compute(with: input.calculator, own: try input.ownEquilibrium(), settings: input.settings)
+    }
+    public func isHeadline(_ row: ValidationReport.Row) -> Bool { row.name.hasPrefix("hcp C") }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import Atomistic
 import Reference
+import Plotting
 
 /// Energy-volume curves of the four lattices, scaled homogeneously about the
 /// reference's equilibrium cell of each lattice, near equilibrium (+-10%)
@@ -83,5 +84,60 @@ public struct EnergyVolume: Sendable {
             q.append(.value("\(kind.rawValue) - hcp at hcp volume", "meV/atom", relative[kind]![0][mid], note: note))
         }
         return q
+    }
+}
+
+extension EnergyVolume: PropertyResult {}
+
+/// Energy-volume curves on the reference's cells, with their plots.
+public struct EnergyVolumeProperty: ValidationProperty {
+    public var identifier: String { "energy-volume" }
+    public var needsOwnEquilibrium: Bool { false }
+    public var cost: Int { 20 }
+    public var method: ReportMethod? { ReportMethod(cells: .reference, noun: "E-V curves") }
+    public init() {}
+
+    public func compute(_ input: PropertyInput) throws -> any PropertyResult {
+        EnergyVolume.compute(with: input.calculator, reference: input.reference, settings: input.settings)
+    }
+    public func isHeadline(_ row: ValidationReport.Row) -> Bool { row.name.hasPrefix("E-V") }
+
+    /// One plot per lattice and range (near: the small range, far: the
+    /// large one) and fcc and dhcp relative to hcp over the large range; a
+    /// calculator without curves gets NaN columns, so columns stay aligned.
+    public func plots(_ results: [(name: String, result: (any PropertyResult)?)], format: String) -> [ReportPlot] {
+        let ev = results.map { $0.result as? EnergyVolume }
+        guard let ev0 = ev.first ?? nil else { return [] }
+        let names = results.map(\.name)
+        var out: [ReportPlot] = []
+        for kind in LatticeKind.allCases {
+            for (r, range) in ev0.ranges.enumerated() {
+                let v = ev0.volumes[kind]![r]
+                var data = ReportPlot.header("volume_A3_per_atom", names.map { "E_meV_per_atom_" + $0 })
+                for (j, x) in v.enumerated() {
+                    data += num(x) + ev.map { " " + num($0?.energies[kind]?[r][j] ?? .nan) }.joined() + "\n"
+                }
+                var plot = Gnuplot(title: "Energy-volume, \(kind.rawValue) (\(range.label) of the reference volume)",
+                                   xLabel: "volume (A^3/atom)", yLabel: "energy (meV/atom)")
+                plot.series = names.enumerated().map { Gnuplot.Series(title: $0.element, xColumn: 1, yColumn: $0.offset + 2,
+                                                                       style: $0.offset == 0 ? "lines lw 2" : "linespoints") }
+                out.append(ReportPlot(image: "ev-\(kind.rawValue)-\(r == 0 ? "near" : "far").\(format)", plot: plot, data: data))
+            }
+        }
+        // fcc and dhcp relative to hcp.
+        let large = ev0.ranges.count - 1
+        var data = ReportPlot.header("volume_A3_per_atom", names.flatMap { ["fcc-hcp_meV_" + $0, "dhcp-hcp_meV_" + $0] })
+        for (j, x) in ev0.volumes[.hcp]![large].enumerated() {
+            data += num(x) + ev.map { r in
+                " " + num(r?.relative[.fcc]?[large][j] ?? .nan) + " " + num(r?.relative[.dhcp]?[large][j] ?? .nan)
+            }.joined() + "\n"
+        }
+        var plot = Gnuplot(title: "fcc and dhcp relative to hcp at equal volume", xLabel: "volume (A^3/atom)", yLabel: "energy difference (meV/atom)")
+        plot.series = names.enumerated().flatMap { (i, n) in
+            [Gnuplot.Series(title: "fcc - hcp, \(n)", xColumn: 1, yColumn: 2 + 2 * i, style: i == 0 ? "lines lw 2" : "linespoints"),
+             Gnuplot.Series(title: "dhcp - hcp, \(n)", xColumn: 1, yColumn: 3 + 2 * i, style: i == 0 ? "lines lw 2" : "linespoints")]
+        }
+        out.append(ReportPlot(image: "ev-relative.\(format)", plot: plot, data: data))
+        return out
     }
 }

@@ -95,3 +95,21 @@ public struct Equilibrium: Sendable {
         return q
     }
 }
+
+extension Equilibrium: PropertyResult {}
+
+/// The relaxed lattices as a property: their parameters and energies head
+/// the report. The Validator relaxes them before any other property (all
+/// start from them), so computing this property only hands those lattices on.
+public struct EquilibriumProperty: ValidationProperty {
+    public static let identifier = "equilibrium"
+    public var identifier: String { Self.identifier }
+    public var needsOwnEquilibrium: Bool { true }
+    /// Each calculator relaxes its own lattices (from the reference's
+    /// start), but report.md has always listed them in this group; kept so
+    /// that reports stay comparable with earlier ones.
+    public var method: ReportMethod? { ReportMethod(cells: .reference, noun: "lattices") }
+    public init() {}
+
+    public func compute(_ input: PropertyInput) throws -> any PropertyResult { try input.ownEquilibrium() }
+}

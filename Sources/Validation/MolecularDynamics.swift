@@ -169,3 +169,29 @@ struct SplitMix {
         return r * cos(t)
     }
 }
+
+extension MolecularDynamics: PropertyResult {}
+
+/// Stability under Langevin dynamics from each calculator's own cell, with
+/// the extrapolation grade when the calculator's source has a grader.
+public struct MolecularDynamicsProperty: ValidationProperty {
+    public var identifier: String { "molecular dynamics" }
+    public var needsOwnEquilibrium: Bool { true }
+    public var cost: Int { 70 }
+    public var method: ReportMethod? { ReportMethod(cells: .own, noun: "dynamics") }
+    public init() {}
+
+    public func compute(_ input: PropertyInput) throws -> any PropertyResult {
+        let own = try input.ownEquilibrium()
+        var grader: MolecularDynamics.Grader? = nil
+        var note = input.source.gradeNote
+        if let g = input.source.grader {
+            do { grader = try g() } catch { note = "grade: not available (\(error))" }
+        }
+        return MolecularDynamics.compute(with: input.calculator, own: own, mass: input.mass, settings: input.settings,
+                                         grader: grader, gradeNote: note)
+    }
+    /// Temperatures, drifts and grades of a run have no meaningful relative
+    /// error (stability, a flag, is in the summary whatever the property).
+    public func isPlottedAsError(_ row: ValidationReport.Row) -> Bool { !row.name.hasPrefix("MD ") }
+}

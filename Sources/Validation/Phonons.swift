@@ -2,6 +2,7 @@ import Foundation
 import Atomistic
 import Reference
 import COpenBLAS
+import Plotting
 
 /// Harmonic phonons of hcp and bcc by finite displacements: every atom of
 /// the primitive cell is displaced by +-h along x, y, z in a supercell at
@@ -242,4 +243,80 @@ public struct Phonons: Sendable {
         }
         return q
     }
+}
+
+extension Phonons: PropertyResult {}
+
+/// Force constants and phonons on the reference's cells, with band and DOS plots.
+public struct PhononsProperty: ValidationProperty {
+    public var identifier: String { "phonons" }
+    public var needsOwnEquilibrium: Bool { false }
+    public var cost: Int { 50 }
+    public var method: ReportMethod? { ReportMethod(cells: .reference, noun: "force constants") }
+    public init() {}
+
+    public func compute(_ input: PropertyInput) throws -> any PropertyResult {
+        Phonons.compute(with: input.calculator, reference: input.reference, mass: input.mass, settings: input.settings)
+    }
+    public func isHeadline(_ row: ValidationReport.Row) -> Bool { row.name.hasPrefix("force constants") }
+    /// The lowest frequency is near zero (acoustic modes): relative errors of it mean nothing.
+    public func isPlottedAsError(_ row: ValidationReport.Row) -> Bool { !row.name.contains("lowest phonon") }
+
+    /// Bands along the reference's path and densities of states (each
+    /// calculator's on the reference's frequency grid), per lattice the
+    /// reference computed.
+    public func plots(_ results: [(name: String, result: (any PropertyResult)?)], format: String) -> [ReportPlot] {
+        let names = results.map(\.name)
+        let phonons = results.map { $0.result as? Phonons }
+        let colors = ["black", "red", "blue", "dark-green", "orange", "purple"]
+        var out: [ReportPlot] = []
+        for kind in Phonons.lattices {
+            guard let ref = phonons[0]?.results.first(where: { $0.lattice == kind }) else { continue }
+            let branches = ref.pathFrequencies.first?.count ?? 0
+            var data = ReportPlot.header("path_1_per_A", results.indices.flatMap { c in (0..<branches).map { "THz_\(names[c])_branch\($0 + 1)" } })
+            for (j, x) in ref.pathDistance.enumerated() {
+                data += num(x)
+                for r in phonons {
+                    let f = r?.results.first(where: { $0.lattice == kind })?.pathFrequencies
+                    for b in 0..<branches { data += " " + num(f.map { $0[j][b] } ?? .nan) }
+                }
+                data += "\n"
+            }
+            var plot = Gnuplot(title: "Phonons, \(kind.rawValue) (reference cell)", xLabel: "wave vector", yLabel: "frequency (THz)")
+            plot.series = results.indices.flatMap { c in
+                (0..<branches).map { b in
+                    Gnuplot.Series(title: b == 0 ? names[c] : "", xColumn: 1, yColumn: 2 + c * branches + b,
+                                   style: "lines lw \(c == 0 ? 2 : 1) lc rgb '\(colors[c % colors.count])'")
+                }
+            }
+            plot.verticalLines = ref.labels.map { ($0.x, $0.label, "gray") }
+            plot.xRange = 0...(ref.pathDistance.last ?? 1)
+            out.append(ReportPlot(image: "phonons-\(kind.rawValue).\(format)", plot: plot, data: data))
+
+            var dosData = ReportPlot.header("THz", names.map { "states_per_THz_" + $0 })
+            for f in ref.dosFrequencies {
+                dosData += num(f)
+                for r in phonons {
+                    let d = r?.results.first(where: { $0.lattice == kind })
+                    // Each calculator's DOS on its own grid; interpolate onto the reference's.
+                    dosData += " " + num(d.map { interpolate($0.dosFrequencies, $0.dos, at: f) } ?? .nan)
+                }
+                dosData += "\n"
+            }
+            var dos = Gnuplot(title: "Phonon density of states, \(kind.rawValue)", xLabel: "frequency (THz)", yLabel: "states/THz per primitive cell")
+            dos.series = names.enumerated().map { Gnuplot.Series(title: $0.element, xColumn: 1, yColumn: $0.offset + 2,
+                                                                  style: "lines lw \($0.offset == 0 ? 2 : 1) lc rgb '\(colors[$0.offset % colors.count])'") }
+            out.append(ReportPlot(image: "dos-\(kind.rawValue).\(format)", plot: dos, data: dosData))
+        }
+        return out
+    }
+}
+
+/// Linear interpolation of (x, y) at `t`; 0 outside the grid (a DOS).
+func interpolate(_ x: [Double], _ y: [Double], at t: Double) -> Double {
+    guard let first = x.first, let last = x.last, t >= first, t <= last, x.count > 1 else { return 0 }
+    let step = (last - first) / Double(x.count - 1)
+    let k = min(Int((t - first) / step), x.count - 2)
+    let w = (t - x[k]) / step
+    return (1 - w) * y[k] + w * y[k + 1]
 }

@@ -4,7 +4,7 @@ import Plotting
 
 /// The comparison of every potential with the reference, one row per
 /// quantity: the seed paper's Fig. 14 as a table (Markdown and JSON) and a
-/// plot, with the E-V and phonon plots beside it.
+/// plot, with each property's own plots (E-V curves, phonons) beside it.
 public struct ValidationReport: Sendable {
     public struct Row: Codable, Sendable {
         public var property: String
@@ -23,14 +23,15 @@ public struct ValidationReport: Sendable {
 
     public var results: [CalculatorResults]
     public var settings: ValidationSettings
-    public var properties: [Property]
+    /// The reported properties, in report order.
+    public var properties: [any ValidationProperty]
     public var wallSeconds: Double
     public var rows: [Row] = []
 
     public var referenceName: String { results[0].name }
     public var potentialNames: [String] { results.dropFirst().map(\.name) }
 
-    init(results: [CalculatorResults], settings: ValidationSettings, properties: [Property], wallSeconds: Double) {
+    init(results: [CalculatorResults], settings: ValidationSettings, properties: [any ValidationProperty], wallSeconds: Double) {
         self.results = results; self.settings = settings; self.properties = properties; self.wallSeconds = wallSeconds
         rows = Self.compare(results, properties: properties)
     }
@@ -39,15 +40,15 @@ public struct ValidationReport: Sendable {
 
     /// Rows in property order, quantities in the reference's order; a
     /// potential missing a property gets the reference's rows with its failure as the note.
-    static func compare(_ results: [CalculatorResults], properties: [Property]) -> [Row] {
+    static func compare(_ results: [CalculatorResults], properties: [any ValidationProperty]) -> [Row] {
         var rows: [Row] = []
         let ref = results[0]
-        for p in properties {
+        for p in properties.map(\.identifier) {
             let refQ = ref.quantities(p) ?? []
             let template = refQ.isEmpty ? (results.dropFirst().lazy.compactMap { $0.quantities(p) }.first ?? []) : refQ
             if template.isEmpty {
                 // Nothing computed anywhere: one row saying why.
-                rows.append(Row(property: p.rawValue, name: p.rawValue, unit: "", kind: .value, reference: nil,
+                rows.append(Row(property: p, name: p, unit: "", kind: .value, reference: nil,
                                 referenceNote: ref.failures[p] ?? "not computed",
                                 values: results.dropFirst().map { _ in nil }, errors: results.dropFirst().map { _ in nil },
                                 notes: results.dropFirst().map { $0.failures[p] ?? "not computed" }))
@@ -55,14 +56,14 @@ public struct ValidationReport: Sendable {
             }
             for t in template {
                 let r = refQ.first { $0.name == t.name }
-                var row = Row(property: p.rawValue, name: t.name, unit: t.unit, kind: t.kind, reference: nil,
+                var row = Row(property: p, name: t.name, unit: t.unit, kind: t.kind, reference: nil,
                               referenceNote: r == nil ? (ref.failures[p] ?? "not computed") : r!.note,
                               values: [], errors: [], notes: [])
                 if let r, t.kind != .curve { row.reference = r.values.first.flatMap(finite) }
                 for pot in results.dropFirst() {
                     guard let q = pot.quantities(p)?.first(where: { $0.name == t.name }) else {
                         row.values.append(nil); row.errors.append(nil)
-                        row.notes.append(pot.failures[p] ?? pot.failures[.equilibrium].map { "no equilibrium: \($0)" } ?? "not computed")
+                        row.notes.append(pot.failures[p] ?? pot.failures[EquilibriumProperty.identifier].map { "no equilibrium: \($0)" } ?? "not computed")
                         continue
                     }
                     switch t.kind {
@@ -143,17 +144,21 @@ public struct ValidationReport: Sendable {
         return out
     }
 
+    /// The reported property that produced `row`.
+    func property(of row: Row) -> (any ValidationProperty)? {
+        properties.first { $0.identifier == row.property }
+    }
+
     /// The headline numbers for the console: per potential, the rows users
-    /// look at first.
+    /// look at first (each property says which of its rows they are).
     public var summary: String {
         var out = ""
+        let headlines = rows.filter { row in row.kind == .flag || property(of: row)?.isHeadline(row) == true }
         for (p, name) in potentialNames.enumerated() {
             out += "\(name):\n"
-            for row in rows {
+            for row in headlines {
                 let e = row.errors[p].flatMap { $0 }
                 let key = row.name
-                guard key.hasPrefix("vacancy formation") || key.hasPrefix("surface energy") || key.hasPrefix("E-V")
-                        || key.hasPrefix("force constants") || (row.kind == .flag) || key.hasPrefix("hcp C") else { continue }
                 switch row.kind {
                 case .flag:
                     let v = row.values[p].flatMap { $0 }
@@ -181,9 +186,9 @@ public struct ValidationReport: Sendable {
         get throws {
             var perProperty: [String: [String: Double]] = [:], failures: [String: [String: String]] = [:]
             for r in results {
-                perProperty[r.name] = Dictionary(uniqueKeysWithValues: r.seconds.map { ($0.key.rawValue, $0.value) })
+                perProperty[r.name] = r.seconds
                 if !r.failures.isEmpty {
-                    failures[r.name] = Dictionary(uniqueKeysWithValues: r.failures.map { ($0.key.rawValue, $0.value) })
+                    failures[r.name] = r.failures
                 }
             }
             let enc = JSONEncoder()
@@ -208,16 +213,14 @@ public struct ValidationReport: Sendable {
             case .dataOnly(let reason): plotNotes.append("\((image as NSString).lastPathComponent): \(reason)")
             }
         }
-        for (image, plot, data) in plots(format: format) {
-            note(try plot.render(data: data, to: path(image)), image)
+        for p in plots(format: format) {
+            note(try p.plot.render(data: p.data, to: path(p.image)), p.image)
         }
 
         var md = "# \(title)\n\n"
         md += "Reference: `\(referenceName)`. Potentials: " + potentialNames.map { "`\($0)`" }.joined(separator: ", ") + ".\n\n"
         md += "Errors are potential - reference for values and the RMSE over the shared grid for curves. "
-        md += "Lattices, E-V curves, strains and force constants use the reference's relaxed cells; vacancies, "
-        md += "surfaces, elastic constants and dynamics are relaxed separately with each calculator. "
-        md += "Elastic constants with relaxed ions. "
+        md += methodText
         md += String(format: "Wall time %.1f s.\n\n", wallSeconds)
         md += markdownTable + "\n"
         let images = written.map { ($0 as NSString).lastPathComponent }
@@ -230,157 +233,31 @@ public struct ValidationReport: Sendable {
         }
         md += "## Time per property (s)\n\n| property | " + results.map(\.name).joined(separator: " | ") + " |\n|---|"
             + results.map { _ in "---|" }.joined() + "\n"
-        for p in properties {
-            md += "| \(p.rawValue) | " + results.map { r in r.seconds[p].map { String(format: "%.1f", $0) } ?? "-" }.joined(separator: " | ") + " |\n"
+        for p in properties.map(\.identifier) {
+            md += "| \(p) | " + results.map { r in r.seconds[p].map { String(format: "%.1f", $0) } ?? "-" }.joined(separator: " | ") + " |\n"
         }
         try AtomicFile.write(md, to: path("report.md"))
         try AtomicFile.write(try json, to: path("report.json"))
         return [path("report.md"), path("report.json")] + written
     }
 
-    /// Every plot: (image name, plot, data text).
-    func plots(format: String) -> [(String, Gnuplot, String)] {
-        var out: [(String, Gnuplot, String)] = []
-        let names = results.map(\.name)
-        func header(_ first: String, _ columns: [String]) -> String {
-            "# " + first + " " + columns.map { $0.replacingOccurrences(of: " ", with: "_") }.joined(separator: " ") + "\n"
+    /// Which cells each property uses and any remark on its method, as
+    /// report.md's method paragraph words it, in report order.
+    var methodText: String {
+        func list(_ nouns: [String]) -> String {
+            nouns.count < 2 ? nouns.joined() : nouns.dropLast().joined(separator: ", ") + " and " + nouns.last!
         }
-
-        // Errors relative to the reference (%), one column of points per potential.
-        let plotted = rows.enumerated().filter { _, row in
-            row.kind != .flag && !row.name.hasPrefix("MD ") && !row.name.contains("lowest phonon")
-                && !row.name.contains("max displacement") && !row.name.contains("grade")
+        let methods = properties.compactMap(\.method)
+        let onReference = methods.filter { $0.cells == .reference }.map(\.noun)
+        let separately = methods.filter { $0.cells == .own }.map(\.noun)
+        var clauses: [String] = []
+        if !onReference.isEmpty { clauses.append(list(onReference) + " use the reference's relaxed cells") }
+        if !separately.isEmpty { clauses.append(list(separately) + " are relaxed separately with each calculator") }
+        var out = ""
+        if let first = clauses.first?.first {
+            out += first.uppercased() + clauses.joined(separator: "; ").dropFirst() + ". "
         }
-        if !plotted.isEmpty && !potentialNames.isEmpty {
-            var data = header("index", potentialNames.map { "relative_error_percent_" + $0 }) + "# property per index below\n"
-            var positive = false
-            for (k, (i, row)) in plotted.enumerated() {
-                var line = "\(k + 1)"
-                for p in potentialNames.indices {
-                    let e = relativeError(rowIndex: i, potential: p) ?? .nan
-                    positive = positive || e > 0
-                    line += " " + num(e)
-                }
-                data += line + "  # row \(i + 1): \(row.name)\n"
-            }
-            var plot = Gnuplot(title: "Errors relative to \(referenceName) (row numbers as in report.md)",
-                               xLabel: "property", yLabel: "|error| / |reference| (%); curves: RMSE / RMS spread of the reference curve")
-            // Log scale spans 0.01% to 1000%; all-zero errors (a potential
-            // identical to the reference) have nothing to show on it.
-            plot.logY = positive
-            // One potential: bars (the seed paper's Fig. 14); several: one
-            // marker per potential, so that none hides another.
-            let single = potentialNames.count == 1
-            plot.series = potentialNames.enumerated().map {
-                Gnuplot.Series(title: $0.element, xColumn: 1, yColumn: $0.offset + 2,
-                               style: single ? "boxes fs solid 0.6" : "points pt \(5 + 2 * ($0.offset % 4)) ps 1.5")
-            }
-            plot.verticalLines = plotted.enumerated().map { (Double($0.offset + 1), "\($0.element.offset + 1) \($0.element.element.name)", "gray") }
-            plot.xRange = 0...Double(plotted.count + 1)
-            out.append(("errors.\(format)", plot, data))
-        }
-
-        // E-V curves, one plot per lattice and range (near: -near, far: -far).
-        if let ev0 = results[0].energyVolume {
-            for kind in LatticeKind.allCases {
-                for (r, range) in ev0.ranges.enumerated() {
-                    let v = ev0.volumes[kind]![r]
-                    var data = header("volume_A3_per_atom", names.map { "E_meV_per_atom_" + $0 })
-                    for (j, x) in v.enumerated() {
-                        data += num(x) + results.map { " " + num($0.energyVolume?.energies[kind]?[r][j] ?? .nan) }.joined() + "\n"
-                    }
-                    var plot = Gnuplot(title: "Energy-volume, \(kind.rawValue) (\(range.label) of the reference volume)",
-                                       xLabel: "volume (A^3/atom)", yLabel: "energy (meV/atom)")
-                    plot.series = names.enumerated().map { Gnuplot.Series(title: $0.element, xColumn: 1, yColumn: $0.offset + 2,
-                                                                           style: $0.offset == 0 ? "lines lw 2" : "linespoints") }
-                    out.append(("ev-\(kind.rawValue)-\(r == 0 ? "near" : "far").\(format)", plot, data))
-                }
-            }
-            // fcc and dhcp relative to hcp.
-            let large = ev0.ranges.count - 1
-            var data = header("volume_A3_per_atom", names.flatMap { ["fcc-hcp_meV_" + $0, "dhcp-hcp_meV_" + $0] })
-            for (j, x) in ev0.volumes[.hcp]![large].enumerated() {
-                data += num(x) + results.map { r in
-                    " " + num(r.energyVolume?.relative[.fcc]?[large][j] ?? .nan) + " " + num(r.energyVolume?.relative[.dhcp]?[large][j] ?? .nan)
-                }.joined() + "\n"
-            }
-            var plot = Gnuplot(title: "fcc and dhcp relative to hcp at equal volume", xLabel: "volume (A^3/atom)", yLabel: "energy difference (meV/atom)")
-            plot.series = names.enumerated().flatMap { (i, n) in
-                [Gnuplot.Series(title: "fcc - hcp, \(n)", xColumn: 1, yColumn: 2 + 2 * i, style: i == 0 ? "lines lw 2" : "linespoints"),
-                 Gnuplot.Series(title: "dhcp - hcp, \(n)", xColumn: 1, yColumn: 3 + 2 * i, style: i == 0 ? "lines lw 2" : "linespoints")]
-            }
-            out.append(("ev-relative.\(format)", plot, data))
-        }
-
-        // Phonon bands and DOS.
-        let colors = ["black", "red", "blue", "dark-green", "orange", "purple"]
-        for kind in Phonons.lattices {
-            guard let ref = results[0].phonons?.results.first(where: { $0.lattice == kind }) else { continue }
-            let branches = ref.pathFrequencies.first?.count ?? 0
-            var data = header("path_1_per_A", results.indices.flatMap { c in (0..<branches).map { "THz_\(names[c])_branch\($0 + 1)" } })
-            for (j, x) in ref.pathDistance.enumerated() {
-                data += num(x)
-                for r in results {
-                    let f = r.phonons?.results.first(where: { $0.lattice == kind })?.pathFrequencies
-                    for b in 0..<branches { data += " " + num(f.map { $0[j][b] } ?? .nan) }
-                }
-                data += "\n"
-            }
-            var plot = Gnuplot(title: "Phonons, \(kind.rawValue) (reference cell)", xLabel: "wave vector", yLabel: "frequency (THz)")
-            plot.series = results.indices.flatMap { c in
-                (0..<branches).map { b in
-                    Gnuplot.Series(title: b == 0 ? names[c] : "", xColumn: 1, yColumn: 2 + c * branches + b,
-                                   style: "lines lw \(c == 0 ? 2 : 1) lc rgb '\(colors[c % colors.count])'")
-                }
-            }
-            plot.verticalLines = ref.labels.map { ($0.x, $0.label, "gray") }
-            plot.xRange = 0...(ref.pathDistance.last ?? 1)
-            out.append(("phonons-\(kind.rawValue).\(format)", plot, data))
-
-            var dosData = header("THz", names.map { "states_per_THz_" + $0 })
-            for f in ref.dosFrequencies {
-                dosData += num(f)
-                for r in results {
-                    let d = r.phonons?.results.first(where: { $0.lattice == kind })
-                    // Each calculator's DOS on its own grid; interpolate onto the reference's.
-                    dosData += " " + num(d.map { interpolate($0.dosFrequencies, $0.dos, at: f) } ?? .nan)
-                }
-                dosData += "\n"
-            }
-            var dos = Gnuplot(title: "Phonon density of states, \(kind.rawValue)", xLabel: "frequency (THz)", yLabel: "states/THz per primitive cell")
-            dos.series = names.enumerated().map { Gnuplot.Series(title: $0.element, xColumn: 1, yColumn: $0.offset + 2,
-                                                                  style: "lines lw \($0.offset == 0 ? 2 : 1) lc rgb '\(colors[$0.offset % colors.count])'") }
-            out.append(("dos-\(kind.rawValue).\(format)", dos, dosData))
-        }
+        for remark in methods.compactMap(\.remark) { out += remark + " " }
         return out
     }
-
-    /// |error| / |reference| in %, or for curves the RMSE over the RMS
-    /// spread of the reference curve about its mean.
-    func relativeError(rowIndex i: Int, potential p: Int) -> Double? {
-        let row = rows[i]
-        guard let e = row.errors[p].flatMap({ $0 }) else { return nil }
-        switch row.kind {
-        case .value:
-            guard let r = row.reference, r != 0 else { return nil }
-            return 100 * abs(e) / abs(r)
-        case .curve:
-            guard let prop = Property(rawValue: row.property),
-                  let q = results[0].quantities(prop)?.first(where: { $0.name == row.name }), q.values.count > 1 else { return nil }
-            let mean = q.values.reduce(0, +) / Double(q.values.count)
-            let spread = (q.values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(q.values.count)).squareRoot()
-            return spread > 0 ? 100 * e / spread : nil
-        case .flag:
-            return nil
-        }
-    }
-}
-
-/// Linear interpolation of (x, y) at `t`; 0 outside the grid (a DOS).
-func interpolate(_ x: [Double], _ y: [Double], at t: Double) -> Double {
-    guard let first = x.first, let last = x.last, t >= first, t <= last, x.count > 1 else { return 0 }
-    let step = (last - first) / Double(x.count - 1)
-    let k = min(Int((t - first) / step), x.count - 2)
-    let w = (t - x[k]) / step
-    return (1 - w) * y[k] + w * y[k + 1]
 }

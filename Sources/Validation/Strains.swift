@@ -59,3 +59,18 @@ public struct Strains: Sendable {
         return q
     }
 }
+
+extension Strains: PropertyResult {}
+
+/// Large strains of the reference's hcp cell.
+public struct StrainsProperty: ValidationProperty {
+    public var identifier: String { "strains" }
+    public var needsOwnEquilibrium: Bool { false }
+    public var cost: Int { 10 }
+    public var method: ReportMethod? { ReportMethod(cells: .reference, noun: "strains") }
+    public init() {}
+
+    public func compute(_ input: PropertyInput) throws -> any PropertyResult {
+        Strains.compute(with: input.calculator, reference: input.reference, settings: input.settings)
+    }
+}

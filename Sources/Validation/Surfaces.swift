@@ -98,3 +98,19 @@ public struct Surfaces: Sendable {
         entries.map { .value("surface energy hcp \($0.name)", "meV/A^2", $0.energy, note: $0.note) }
     }
 }
+
+extension Surfaces: PropertyResult {}
+
+/// Surface energies of hcp, relaxed by each calculator.
+public struct SurfacesProperty: ValidationProperty {
+    public var identifier: String { "surfaces" }
+    public var needsOwnEquilibrium: Bool { true }
+    public var cost: Int { 40 }
+    public var method: ReportMethod? { ReportMethod(cells: .own, noun: "surfaces") }
+    public init() {}
+
+    public func compute(_ input: PropertyInput) throws -> any PropertyResult {
+        Surfaces.compute(with: input.calculator, own: try input.ownEquilibrium(), settings: input.settings)
+    }
+    public func isHeadline(_ row: ValidationReport.Row) -> Bool { row.name.hasPrefix("surface energy") }
+}

@@ -49,3 +49,22 @@ public struct Vacancies: Sendable {
         }
     }
 }
+
+extension Vacancies: PropertyResult {}
+
+/// Vacancy formation energies, relaxed by each calculator.
+public struct VacanciesProperty: ValidationProperty {
+    public var identifier: String { "vacancies" }
+    public var needsOwnEquilibrium: Bool { true }
+    public var cost: Int { 60 }
+    public var method: ReportMethod? { ReportMethod(cells: .own, noun: "vacancies") }
+    public init() {}
+
+    public func compute(_ input: PropertyInput) throws -> any PropertyResult {
+        Vacancies.compute(with: input.calculator, own: try input.ownEquilibrium(), settings: input.settings)
+    }
+    public func isHeadline(_ row: ValidationReport.Row) -> Bool { row.name.hasPrefix("vacancy formation") }
+    /// The displacement shows whether the defect kept its structure; its
+    /// relative error means nothing.
+    public func isPlottedAsError(_ row: ValidationReport.Row) -> Bool { !row.name.contains("max displacement") }
+}
