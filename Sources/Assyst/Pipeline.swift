@@ -16,6 +16,7 @@ public struct AssystOptions: Sendable {
     public var generation: CrystalGenerationOptions
     public var perturbation: PerturbationOptions
     public var forceTolerance = 1e-3
+    /// Relaxation stress tolerance in eV/A^3 (`stressToleranceGPa` in the unit users give).
     public var stressTolerance = 1e-4
     public var maxRelaxationSteps = 2000
     /// The last stage run (all stages by default).
@@ -27,6 +28,12 @@ public struct AssystOptions: Sendable {
         let d = minDistance ?? CrystalGenerationOptions.defaultMinDistance(atomicVolume: atomicVolume)
         generation = CrystalGenerationOptions(atomicVolume: atomicVolume, minDistance: d)
         perturbation = PerturbationOptions(minDistance: d)
+    }
+
+    /// The stress tolerance in GPa, the unit of reports and command lines.
+    public var stressToleranceGPa: Double {
+        get { stressTolerance * LabelErrors.gpaPerEVPerA3 }
+        set { stressTolerance = newValue / LabelErrors.gpaPerEVPerA3 }
     }
 
     /// Whether the run reaches `stage`.

@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Atomistic
 import Assyst
-import Reference
 import TrainingStore
 
 struct AssystCommand: ParsableCommand {
@@ -70,7 +69,7 @@ struct AssystCommand: ParsableCommand {
         guard ExtXYZFormat.elementSymbols.contains(element) else { throw ValidationError("--element \(element) is not a chemical element") }
         guard atomicVolume > 0, atomicVolume.isFinite else { throw ValidationError("--atomic-volume must be positive") }
         guard minAtoms >= 1, maxAtoms >= minAtoms, maxAtoms <= 64 else { throw ValidationError("need 1 <= --min-atoms <= --max-atoms <= 64") }
-        guard parseSpaceGroups(spaceGroups) != nil else { throw ValidationError("--space-groups: numbers 1-230 and ranges, e.g. 1-230 or 1,194,225") }
+        guard AssystJob.spaceGroups(spaceGroups) != nil else { throw ValidationError("--space-groups: numbers 1-230 and ranges, e.g. 1-230 or 1,194,225") }
         guard AssystStage(name: stopAfter) != nil else {
             throw ValidationError("--stop-after must be one of \(AssystStage.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -89,9 +88,10 @@ struct AssystCommand: ParsableCommand {
         guard kSpacing > 0 else { throw ValidationError("--k-spacing must be positive") }
     }
 
+    /// The pipeline options the flags set.
     var options: AssystOptions {
         var o = AssystOptions(element: element, atomicVolume: atomicVolume, minDistance: minDistance)
-        o.spaceGroups = parseSpaceGroups(spaceGroups)!
+        o.spaceGroups = AssystJob.spaceGroups(spaceGroups)!
         o.atomCounts = minAtoms...maxAtoms
         o.crystalsPerPair = crystalsPerPair
         o.seed = seed
@@ -105,172 +105,34 @@ struct AssystCommand: ParsableCommand {
         o.perturbation.rattleDisplacement = rattleDisplacement
         o.perturbation.rattleStrain = rattleStrain
         o.forceTolerance = forceTolerance
-        o.stressTolerance = stressTolerance / LabelErrors.gpaPerEVPerA3
+        o.stressToleranceGPa = stressTolerance
         o.maxRelaxationSteps = maxSteps
         o.stopAfter = AssystStage(name: stopAfter)!
         o.threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         return o
     }
 
-    var prefix: String { report ?? (output as NSString).deletingPathExtension }
-
     func run() throws {
         try reportingErrors {
             guard StoreFormat.isStore(output) else { throw UserError("\(output): the output must be a .h5 training store") }
-            if calculator.lowercased().hasPrefix("vasp-handoff:") {
-                let dir = String(calculator.dropFirst("vasp-handoff:".count))
-                guard !dir.isEmpty else { throw UserError("--calculator vasp-handoff:DIR needs a directory") }
-                try runHandoff(directory: dir)
-            } else {
-                try runLocal()
-            }
+            var job = AssystJob(options: options, reference: try AssystJob.Reference(spec: calculator), output: output)
+            job.overwrite = overwrite
+            if let report { job.reportPrefix = report }
+            job.plotFormat = format
+            job.incarTemplate = incar
+            job.kpointsTemplate = kpoints
+            job.kSpacing = kSpacing
+            job.potcar = potcar
+            let bar = quiet ? nil : ProgressBar(label: "crystals")
+            guard let result = try job.run(progress: bar?.update, message: { print($0) }) else { return }
+            print(result.text, terminator: "")
+            print("report: \(result.path)")
         }
-    }
-
-    // MARK: local calculator
-
-    private func runLocal() throws {
-        if FileManager.default.fileExists(atPath: output) && !overwrite {
-            throw UserError("\(output) exists: pass --overwrite to replace it")
-        }
-        let spec = calculator
-        // Fail on a bad spec before any work.
-        let name = try makeCalculator(spec: spec).name
-        let o = options
-        let start = Date()
-        let bar = quiet ? nil : ProgressBar(label: "crystals")
-        let result = try AssystPipeline.run(o, makeCalculator: { try makeCalculator(spec: spec) }, progress: bar?.update)
-        bar?.finish()
-        let elapsed = Date().timeIntervalSince(start)
-        try StoreWriter.write(result.set, to: output)
-        let header = """
-            mtp assyst: \(element), \(atomicVolume) A^3/atom, \(o.atomCounts.lowerBound)-\(o.atomCounts.upperBound) atoms, \
-            \(o.spaceGroups.count) space groups, seed \(seed), calculator \(name), \(o.threads) threads, \
-            min distance \(String(format: "%.3f", o.generation.minDistance)) A
-            wall time \(String(format: "%.1f", elapsed)) s; output \(output)
-            """
-        try writeReport(set: result.set, pairs: result.pairs, failures: result.failures,
-                        notConverged: result.notConverged, header: header)
-    }
-
-    private func writeReport(set: TrainingSet, pairs: [PairOutcome]?, failures: [AssystStage: [String: Int]],
-                             notConverged: [AssystStage: Int], header: String) throws {
-        var text = AssystReport.text(set: set, pairs: pairs, failures: failures, notConverged: notConverged, header: header)
-        let plotLines = try AssystReport.plots(set: set, pairs: pairs, prefix: prefix, format: format)
-        text += "\nPlots\n" + plotLines.map { "  " + $0 + "\n" }.joined()
-        try AtomicFile.write(text, to: "\(prefix)-report.txt")
-        print(text, terminator: "")
-        print("report: \(prefix)-report.txt")
-    }
-
-    // MARK: DFT hand-off
-
-    private func runHandoff(directory: String) throws {
-        var handoff = VASPHandoff(directory: directory, symbols: [element])
-        if let incar { handoff.incarTemplate = try AtomicFile.readText(path: incar) }
-        if let kpoints { handoff.kpointsTemplate = try AtomicFile.readText(path: kpoints) }
-        handoff.kSpacing = kSpacing
-        if let potcar {
-            guard FileManager.default.isReadableFile(atPath: potcar) else { throw InputError(file: potcar, "cannot read POTCAR") }
-            handoff.potcar = potcar
-        }
-        let o = options
-        var set = TrainingSet(species: [element])
-        if FileManager.default.fileExists(atPath: output) {
-            set = try StoreReader(path: output).readAll()
-            guard set.species == [element] else {
-                throw UserError("\(output) holds species \(set.species.joined(separator: ",")), not \(element)")
-            }
-        }
-        // Rounds: RANDSPG, VOLMIN, CELLMIN, INTMIN, then the perturbations together.
-        let rounds: [[AssystStage]] = [[.randspg], [.volmin], [.cellmin], [.intmin], [.triax, .shear, .rattle]]
-            .filter { o.includes($0[0]) }
-        let pairsPath = (handoff.stageDirectory(.randspg) as NSString).appendingPathComponent("pairs.tsv")
-        var failures: [AssystStage: [String: Int]] = [:]
-        for round in rounds {
-            if round.allSatisfy({ set.groups.contains($0.rawValue) }) { continue }
-            if FileManager.default.fileExists(atPath: handoff.manifestPath(round[0])) {
-                let pending = try round.flatMap { s in try handoff.pending(s).map { "\(s.rawValue)/\($0)" } }
-                if !pending.isEmpty {
-                    let total = try round.reduce(0) { $0 + (try handoff.readManifest($1).count) }
-                    print("\(pending.count) of \(total) runs of \(round.map(\.rawValue).joined(separator: ", ")) have no vasprun.xml yet "
-                          + "(first: \(directory)/\(pending[0])); run VASP there and call this command again.")
-                    return
-                }
-                for stage in round {
-                    let imported = try handoff.importStage(stage)
-                    var configs = imported.configurations
-                    if stage <= .intmin {
-                        for k in configs.indices {
-                            let g = Spglib.spaceGroupNumber(of: configs[k], symprec: symprec) ?? 0
-                            configs[k].setFeature(AssystFeature.detectedGroup, "\(g)")
-                        }
-                    }
-                    try set.append(configs, symbols: imported.symbols, source: handoff.stageDirectory(stage))
-                    if !set.groups.contains(stage.rawValue) { set.groups.append(stage.rawValue) }
-                    for f in imported.failures { failures[stage, default: [:]]["\(f.reason)", default: 0] += 1 }
-                    print("\(stage.rawValue): imported \(configs.count) structures" + (imported.failures.isEmpty ? "" : ", \(imported.failures.count) runs unusable:"))
-                    for f in imported.failures { print("  \(handoff.stageDirectory(stage))/\(f.directory): \(f.reason)") }
-                }
-                try StoreWriter.write(set, to: output)
-                continue
-            }
-            // Export the round.
-            switch round[0] {
-            case .randspg:
-                let bar = quiet ? nil : ProgressBar(label: "crystals")
-                let (pairs, crystals) = AssystPipeline.randomCrystals(o, progress: bar?.update)
-                bar?.finish()
-                try handoff.export(crystals, stage: .randspg)
-                try AtomicFile.write(PairOutcome.table(pairs), to: pairsPath)
-            case .volmin, .cellmin, .intmin:
-                let source = round[0].source!.rawValue
-                try handoff.export(set.configurations.filter { $0.group == source }.map { stripped($0, stage: round[0]) }, stage: round[0])
-            default:
-                var copies: [AssystStage: [Configuration]] = [:]
-                for c in set.configurations where c.group == AssystStage.intmin.rawValue {
-                    let (p, f) = AssystPipeline.perturbations(of: c, options: o)
-                    for (s, list) in p { copies[s, default: []] += list }
-                    for (s, why) in f { failures[s, default: [:]][why, default: 0] += 1 }
-                }
-                for s in round { try handoff.export(copies[s] ?? [], stage: s) }
-            }
-            let dirs = round.map { handoff.stageDirectory($0) }.joined(separator: ", ")
-            print("exported \(round.map(\.rawValue).joined(separator: ", ")) to \(dirs): run VASP in every numbered directory, "
-                  + "then call this command again to import the results.")
-            break
-        }
-        if set.configurations.isEmpty { return }
-        let pairs = FileManager.default.fileExists(atPath: pairsPath) ? try PairOutcome.read(table: pairsPath) : nil
-        let header = "mtp assyst (VASP hand-off in \(directory)): \(element), \(atomicVolume) A^3/atom, seed \(seed); store \(output)"
-        try writeReport(set: set, pairs: pairs, failures: failures, notConverged: [:], header: header)
-    }
-
-    /// The structure a relaxation stage starts from, without the labels and
-    /// stage-specific metadata of the previous stage.
-    private func stripped(_ c: Configuration, stage: AssystStage) -> Configuration {
-        var s = c
-        s.energy = nil; s.forces = nil; s.virial = nil
-        s.group = stage.rawValue
-        s.features = c.features.filter { [AssystFeature.crystal, AssystFeature.targetGroup, AssystFeature.wyckoff].contains($0.key) }
-        return s
     }
 }
 
-/// Space-group numbers from "1-230" or "1,194,200-230".
-func parseSpaceGroups(_ text: String) -> [Int]? {
-    var out: [Int] = []
-    for part in text.split(separator: ",") {
-        let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard (1...2).contains(ends.count), ends.allSatisfy({ $0 != nil && (1...230).contains($0!) }) else { return nil }
-        let lo = ends[0]!, hi = ends.last!!
-        guard lo <= hi else { return nil }
-        for g in lo...hi where !out.contains(g) { out.append(g) }
-    }
-    return out.isEmpty ? nil : out
-}
-
-/// A one-line progress bar on stderr, redrawn at most twice a second.
+/// A one-line progress bar on stderr, redrawn at most twice a second and
+/// ended with a newline when the last item is done.
 final class ProgressBar {
     let label: String
     let start = Date()
@@ -290,7 +152,9 @@ final class ProgressBar {
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         let line = "\r[\(bar)] \(done)/\(total) \(label), " + String(format: "%.0f s elapsed, ~%.0f s left", elapsed, left)
         FileHandle.standardError.write(Data(line.utf8))
+        if done == total { finish() }
     }
 
-    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
+    /// Ends the line once every item is done.
+    private func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
 }
