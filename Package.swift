@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "MTPTests", dependencies: ["MTP", "Atomistic"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
-        .testTarget(name: "FittingTests", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel"],
+        .testTarget(name: "FittingTests", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CommandLineTesting", "Atomistic", "MTP", "mtp"],
                     resources: [.copy("Fixtures")]),
