@@ -32,7 +32,7 @@ trap 'rm -rf "$WORK"' EXIT
 # records iteration 3 or later (waiting at most 30 s), and reap it.
 kill_at_iteration() {
     for _ in $(seq 1 3000); do
-        if [ -f "$1" ] && grep -q '"iteration":[3-9]' "$1"; then break; fi
+        if [ -f "$1" ] && grep -q '"iteration" *: *[3-9]' "$1"; then break; fi
         sleep 0.01
     done
     kill -9 "$2" 2>/dev/null || true
@@ -87,7 +87,7 @@ for opt in lm bfgs; do
     "$MTP" train "$POT" "$data" -o "$WORK/killed.mtp" --max-iter $iters --checkpoint-every 1 --optimizer $opt >/dev/null &
     kill_at_iteration "$WORK/killed.mtp.checkpoint.json" $!
     [ -f "$WORK/killed.mtp" ] && { echo "the run finished (or left its output) before it could be killed"; exit 1; }
-    grep -o '"iteration":[0-9]*' "$WORK/killed.mtp.checkpoint.json"
+    grep -o '"iteration" *: *[0-9]*' "$WORK/killed.mtp.checkpoint.json"
     "$MTP" train "$POT" "$data" -o "$WORK/killed.mtp" --max-iter $iters --checkpoint-every 1 --optimizer $opt --resume > "$WORK/resumed.log"
     head -1 "$WORK/resumed.log"
     cmp "$WORK/straight.mtp" "$WORK/killed.mtp"
