@@ -156,7 +156,7 @@ final class TrainerTests: XCTestCase {
         start.momentCoeffs = nil
         var options = TrainingOptions()
         options.maxIterations = 15
-        options.optimizer = .bfgs
+        options.optimizer = BFGS.name
         let trainer = try Trainer(potential: start, configurations: configs, totalCount: configs.count,
                                   options: options, communicator: Communicator.start())
         var losses: [Double] = []
