@@ -205,10 +205,28 @@ public final class Trainer {
 
     /// R of [J | r] over all ranks' rows, columns in `order` then the residual.
     func factor(at theta: [Double]) throws -> [Double] {
-        try timings.measure(\.jacobian) { try jacobianFactor(at: theta) }
+        try timings.measure(\.jacobian) { combine(gathered(try localFactor(at: theta)), theta: theta) }
     }
 
-    func jacobianFactor(at theta: [Double]) throws -> [Double] {
+    /// Seconds a local factor spent on the derivatives of the labelled
+    /// quantities and on the QR of their rows: the two costs grow
+    /// differently with the basis (`PhaseBenchmark` reports them apart).
+    struct LocalFactorTimes {
+        var derivatives = 0.0
+        var qr = 0.0
+    }
+
+    /// R of this rank's rows [J | r] (streaming QR, column-major, n x n with
+    /// n = parameters + 1), the first of the Jacobian pass's three parts
+    /// (then `gathered`, `combine`).
+    public func localFactor(at theta: [Double]) throws -> [Double] {
+        var times = LocalFactorTimes()
+        return try localFactor(at: theta, times: &times)
+    }
+
+    /// `localFactor(at:)`, adding its derivative and QR seconds to `times`
+    /// (clock readings per configuration only: the same arithmetic).
+    func localFactor(at theta: [Double], times: inout LocalFactorTimes) throws -> [Double] {
         var pot = potential
         pot.parameters = theta
         let ev = try Evaluator(pot)
@@ -216,20 +234,42 @@ public final class Trainer {
         let n = p + 1
         var qr = StreamingQR(columns: n)
         var permuted = [Double](repeating: 0, count: n)
+        let clock = ContinuousClock()
         for (c, config) in configs.enumerated() {
+            let t0 = clock.now
             let (e, d) = try ev.derivatives(config, neighbors: neighbors[c])
+            let t1 = clock.now
             rows[c].forEachRow(model: e, derivatives: d, reference: config) { row, residual in
                 for (col, src) in order.enumerated() { permuted[col] = row[src] }
                 permuted[p] = residual
                 qr.append(permuted)
             }
+            times.derivatives += ProcessTime.seconds(t1 - t0)
+            times.qr += ProcessTime.seconds(clock.now - t1)
         }
+        let t2 = clock.now
         qr.flush()
-        let gathered = communicator.allGatherOrdered(qr.r)
+        times.qr += ProcessTime.seconds(clock.now - t2)
+        return qr.r
+    }
+
+    /// Every rank's local factor, in rank order, on every rank.
+    public func gathered(_ localR: [Double]) -> [[Double]] {
+        let n = localR.count.squareRootInt
+        let gathered = communicator.allGatherOrdered(localR)
         var factors: [[Double]] = []
         for rank in 0..<(gathered.count / (n * n)) {
             factors.append(Array(gathered[(rank * n * n)..<((rank + 1) * n * n)]))
         }
+        return factors
+    }
+
+    /// R of the whole problem from the ranks' factors (TSQR in rank order),
+    /// with the ridge rows of the linear parameters at `theta` when
+    /// `options.ridge` > 0; identical on every rank.
+    public func combine(_ factors: [[Double]], theta: [Double]) -> [Double] {
+        let p = potential.parameterCount
+        let n = p + 1
         var r = factors.count == 1 ? factors[0] : StreamingQR.combine(factors, columns: n)
         if options.ridge > 0 {
             // Rows sqrt(ridge) * e_p with residual sqrt(ridge) * theta_p for the linear parameters.

@@ -58,6 +58,40 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// The Jacobian pass in its parts, as `PhaseBenchmark` times them: the
+    /// local factors of two halves of the data (two ranks' shares), combined
+    /// with the ridge rows, give the factor of the whole set (the same R^T R,
+    /// R being unique up to the signs of its rows), and timing the local
+    /// factor does not change it.
+    func testLocalFactorsCombineToTheWholeFactor() throws {
+        let (pot, configs) = try data()
+        var options = TrainingOptions()
+        options.ridge = 1e-4
+        func trainer(_ part: ArraySlice<Configuration>) throws -> Trainer {
+            try Trainer(potential: pot, configurations: Array(part), totalCount: configs.count,
+                        options: options, communicator: Communicator.start())
+        }
+        let whole = try trainer(configs[...])
+        let theta = whole.potential.parameters
+        let want = try whole.factor(at: theta)
+        let halves = [try trainer(configs[..<2]), try trainer(configs[2...])]
+        var times = Trainer.LocalFactorTimes()
+        let locals = try halves.map { try $0.localFactor(at: theta, times: &times) }
+        XCTAssertEqual(locals[0], try halves[0].localFactor(at: theta))
+        XCTAssertGreaterThan(times.derivatives, 0)
+        XCTAssertGreaterThan(times.qr, 0)
+        let got = whole.combine(locals, theta: theta)
+        let n = theta.count + 1
+        func gram(_ r: [Double]) -> [Double] {
+            var g = [Double](repeating: 0, count: n * n)
+            for a in 0..<n { for b in 0..<n { for i in 0...min(a, b) { g[a * n + b] += r[a * n + i] * r[b * n + i] } } }
+            return g
+        }
+        let (g, h) = (gram(got), gram(want))
+        let scale = h.map(abs).max()!
+        for k in g.indices { XCTAssertEqual(g[k], h[k], accuracy: 1e-10 * scale, "entry \(k)") }
+    }
+
     /// Keeping every configuration's rows between evaluations (a memory
     /// budget) and rebuilding them per configuration (no budget, or a budget
     /// that holds only some, or evaluating block by block as for very large
