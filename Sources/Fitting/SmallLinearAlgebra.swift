@@ -1,9 +1,11 @@
+import Atomistic
 import COpenBLAS
 
-/// Dense helpers on small column-major matrices.
+/// Dense helpers on small column-major matrices. A failed LAPACK call
+/// throws `LinearAlgebraError`.
 public enum SmallLinearAlgebra {
     /// Singular values of a column-major `n x n` matrix, largest first.
-    public static func singularValues(_ m: [Double], n: Int) -> [Double] {
+    public static func singularValues(_ m: [Double], n: Int) throws -> [Double] {
         var a = m
         var nn = Int32(n), lda = Int32(n), info: Int32 = 0
         var s = [Double](repeating: 0, count: n)
@@ -13,16 +15,20 @@ public enum SmallLinearAlgebra {
         var query = 0.0
         var jobu = Int8(UInt8(ascii: "N")), jobvt = Int8(UInt8(ascii: "N"))
         dgesvd_(&jobu, &jobvt, &nn, &nn, &a, &lda, &s, &u, &ldu, &vt, &ldvt, &query, &lwork, &info)
+        try LinearAlgebraError.check("dgesvd", info: info)
         lwork = Int32(max(1, Int(query)))
         var work = [Double](repeating: 0, count: Int(lwork))
         dgesvd_(&jobu, &jobvt, &nn, &nn, &a, &lda, &s, &u, &ldu, &vt, &ldvt, &work, &lwork, &info)
-        return info == 0 ? s : [Double](repeating: .nan, count: n)
+        try LinearAlgebraError.check("dgesvd", info: info, meaning: "the singular value decomposition did not converge (dgesvd info \(info))")
+        return s
     }
 
     /// x = pinv(S) b for a symmetric positive semi-definite n x n matrix S,
     /// by SVD, ignoring singular values below `cutoff` times the largest;
     /// also returns the condition number of S (largest / smallest singular value).
-    public static func pseudoSolve(_ m: [Double], n: Int, _ b: [Double], cutoff: Double) -> ([Double], Double) {
+    /// A zero matrix is not a failure: it gives x = 0 and an infinite
+    /// condition number, as does any singular S.
+    public static func pseudoSolve(_ m: [Double], n: Int, _ b: [Double], cutoff: Double) throws -> ([Double], Double) {
         var a = m
         var nn = Int32(n), lda = Int32(n), info: Int32 = 0
         var s = [Double](repeating: 0, count: n)
@@ -33,10 +39,12 @@ public enum SmallLinearAlgebra {
         var job = Int8(UInt8(ascii: "A"))
         var job2 = job
         dgesvd_(&job, &job2, &nn, &nn, &a, &lda, &s, &u, &ldu, &vt, &ldvt, &query, &lwork, &info)
+        try LinearAlgebraError.check("dgesvd", info: info)
         lwork = Int32(max(1, Int(query)))
         var work = [Double](repeating: 0, count: Int(lwork))
         dgesvd_(&job, &job2, &nn, &nn, &a, &lda, &s, &u, &ldu, &vt, &ldvt, &work, &lwork, &info)
-        guard info == 0, let top = s.first, top > 0 else { return ([Double](repeating: 0, count: n), .infinity) }
+        try LinearAlgebraError.check("dgesvd", info: info, meaning: "the singular value decomposition did not converge (dgesvd info \(info))")
+        guard let top = s.first, top > 0 else { return ([Double](repeating: 0, count: n), .infinity) }
         // Column-major: U[:, k] at u[k * n ..], V^T[k, :] at vt[k + n * j].
         var x = [Double](repeating: 0, count: n)
         for k in 0..<n where s[k] > cutoff * top {

@@ -1,3 +1,4 @@
+import Atomistic
 import COpenBLAS
 
 /// The triangular factor R of a tall matrix whose rows arrive a block at a
@@ -8,6 +9,9 @@ import COpenBLAS
 ///
 /// Factors from several ranks combine the same way (`combine`): stacking
 /// the R of each part and factoring again gives an R of the whole (TSQR).
+///
+/// A failed factorisation throws `LinearAlgebraError` (from `append` when a
+/// full block is folded in, `flush` or `combine`).
 public struct StreamingQR {
     public let columns: Int
     /// Upper-triangular factor, column-major `columns x columns`.
@@ -26,20 +30,20 @@ public struct StreamingQR {
     }
 
     /// Adds one row (length `columns`).
-    public mutating func append(_ row: UnsafeBufferPointer<Double>) {
+    public mutating func append(_ row: UnsafeBufferPointer<Double>) throws {
         precondition(row.count == columns)
         for c in 0..<columns { block[pending * columns + c] = row[c] }
         pending += 1
         rowCount += 1
-        if pending == blockRows { flush() }
+        if pending == blockRows { try flush() }
     }
 
-    public mutating func append(_ row: [Double]) {
-        row.withUnsafeBufferPointer { append($0) }
+    public mutating func append(_ row: [Double]) throws {
+        try row.withUnsafeBufferPointer { try append($0) }
     }
 
     /// Folds pending rows into R.
-    public mutating func flush() {
+    public mutating func flush() throws {
         guard pending > 0 else { return }
         let n = columns, m = n + pending
         var a = [Double](repeating: 0, count: m * n)   // column-major m x n
@@ -47,31 +51,32 @@ public struct StreamingQR {
             for row in 0...c { a[c * m + row] = r[c * n + row] }
             for p in 0..<pending { a[c * m + n + p] = block[p * n + c] }
         }
-        r = Self.triangularFactor(&a, rows: m, columns: n)
+        r = try Self.triangularFactor(&a, rows: m, columns: n)
         pending = 0
     }
 
     /// R of the stacked factors (each column-major `n x n`), in the order given.
-    public static func combine(_ factors: [[Double]], columns n: Int) -> [Double] {
+    public static func combine(_ factors: [[Double]], columns n: Int) throws -> [Double] {
         let m = n * factors.count
         var a = [Double](repeating: 0, count: m * n)
         for (f, rf) in factors.enumerated() {
             for c in 0..<n { for row in 0...c { a[c * m + f * n + row] = rf[c * n + row] } }
         }
-        return triangularFactor(&a, rows: m, columns: n)
+        return try triangularFactor(&a, rows: m, columns: n)
     }
 
     /// Householder QR of a column-major m x n matrix (m >= n); returns R.
-    static func triangularFactor(_ a: inout [Double], rows m: Int, columns n: Int) -> [Double] {
+    static func triangularFactor(_ a: inout [Double], rows m: Int, columns n: Int) throws -> [Double] {
         var mm = Int32(m), nn = Int32(n), lda = Int32(m), info: Int32 = 0
         var tau = [Double](repeating: 0, count: n)
         var lwork: Int32 = -1
         var query = 0.0
         dgeqrf_(&mm, &nn, &a, &lda, &tau, &query, &lwork, &info)
+        try LinearAlgebraError.check("dgeqrf", info: info)
         lwork = Int32(max(1, Int(query)))
         var work = [Double](repeating: 0, count: Int(lwork))
         dgeqrf_(&mm, &nn, &a, &lda, &tau, &work, &lwork, &info)
-        precondition(info == 0, "dgeqrf failed: \(info)")
+        try LinearAlgebraError.check("dgeqrf", info: info)
         var out = [Double](repeating: 0, count: n * n)
         for c in 0..<n { for row in 0...c { out[c * n + row] = a[c * m + row] } }
         return out

@@ -293,19 +293,19 @@ public final class Trainer {
         var permuted = [Double](repeating: 0, count: n)
         for (c, config) in configs.enumerated() {
             let (e, d) = try ev.derivatives(config, neighbors: neighbors[c])
-            rows[c].forEachRow(model: e, derivatives: d, reference: config) { row, residual in
+            try rows[c].forEachRow(model: e, derivatives: d, reference: config) { row, residual in
                 for (col, src) in order.enumerated() { permuted[col] = row[src] }
                 permuted[p] = residual
-                qr.append(permuted)
+                try qr.append(permuted)
             }
         }
-        qr.flush()
+        try qr.flush()
         let gathered = communicator.allGatherOrdered(qr.r)
         var factors: [[Double]] = []
         for rank in 0..<(gathered.count / (n * n)) {
             factors.append(Array(gathered[(rank * n * n)..<((rank + 1) * n * n)]))
         }
-        var r = factors.count == 1 ? factors[0] : StreamingQR.combine(factors, columns: n)
+        var r = factors.count == 1 ? factors[0] : try StreamingQR.combine(factors, columns: n)
         if options.ridge > 0 {
             // Rows sqrt(ridge) * e_p with residual sqrt(ridge) * theta_p for the linear parameters.
             let sr = options.ridge.squareRoot()
@@ -315,11 +315,11 @@ public final class Trainer {
                 var row = [Double](repeating: 0, count: n)
                 row[col] = sr
                 row[p] = sr * theta[order[col]]
-                ridgeRows.append(row)
+                try ridgeRows.append(row)
             }
-            ridgeRows.flush()
+            try ridgeRows.flush()
             extra.append(ridgeRows.r)
-            r = StreamingQR.combine(extra, columns: n)
+            r = try StreamingQR.combine(extra, columns: n)
         }
         return r
     }
@@ -327,8 +327,8 @@ public final class Trainer {
     /// The damped step from R: minimise |R_J d + r1|^2 + lambda |D d|^2 with
     /// D the column norms of R_J (Marquardt scaling), by QR of the stacked
     /// system. Returns the step in parameter order.
-    func step(_ r: [Double], lambda: Double) -> [Double] {
-        let d = Trainer.dampedSolution(r, lambda: lambda)
+    func step(_ r: [Double], lambda: Double) throws -> [Double] {
+        let d = try Trainer.dampedSolution(r, lambda: lambda)
         var out = [Double](repeating: 0, count: d.count)
         for (col, src) in order.enumerated() { out[src] = d[col] }
         return out
@@ -336,7 +336,7 @@ public final class Trainer {
 
     /// The damped least-squares solution in column order, from the
     /// column-major triangular factor of [J | r].
-    static func dampedSolution(_ r: [Double], lambda: Double) -> [Double] {
+    static func dampedSolution(_ r: [Double], lambda: Double) throws -> [Double] {
         let n = r.count.squareRootInt
         let p = n - 1
         var scale = [Double](repeating: 0, count: p)
@@ -351,15 +351,15 @@ public final class Trainer {
         for i in 0..<p {
             for c in 0..<p { row[c] = c >= i ? r[c * n + i] : 0 }
             row[p] = -r[p * n + i]
-            q.append(row)
+            try q.append(row)
         }
         let sl = lambda.squareRoot()
         for i in 0..<p {
             for c in 0..<n { row[c] = 0 }
             row[i] = sl * scale[i]
-            q.append(row)
+            try q.append(row)
         }
-        q.flush()
+        try q.flush()
         let rr = q.r
         var rj = [Double](repeating: 0, count: p * p)
         var rhs = [Double](repeating: 0, count: p)
@@ -370,12 +370,12 @@ public final class Trainer {
 
     /// Condition number of the linear least-squares problem (species and
     /// moment coefficients) at the current radial coefficients.
-    func linearCondition(_ r: [Double]) -> Double {
+    func linearCondition(_ r: [Double]) throws -> Double {
         let n = r.count.squareRootInt
         let l = linearCount
         var a = [Double](repeating: 0, count: l * l)
         for c in 0..<l { for i in 0...c { a[c * l + i] = r[c * n + i] } }
-        let s = SmallLinearAlgebra.singularValues(a, n: l)
+        let s = try SmallLinearAlgebra.singularValues(a, n: l)
         guard let hi = s.first, let lo = s.last, lo > 0 else { return .infinity }
         return hi / lo
     }
@@ -397,11 +397,11 @@ public final class Trainer {
             let t0 = clock.now
             let r = try factor(at: state.parameters)
             state.jacobianPasses += 1
-            let cond = linearCondition(r)
+            let cond = try linearCondition(r)
             var accepted = false
             var trial = TrainingErrors(loss: state.loss, energyRMSE: .nan, forceRMSE: .nan, stressRMSE: .nan)
             while !accepted && state.lambda < 1e16 {
-                let d = step(r, lambda: state.lambda)
+                let d = try step(r, lambda: state.lambda)
                 var theta = state.parameters
                 for x in theta.indices { theta[x] += d[x] }
                 trial = try errors(at: theta)

@@ -452,26 +452,26 @@ struct BenchPhases: ParsableCommand {
             for (c, config) in local.enumerated() {
                 var e: EFS! = nil, d: EFSDerivatives! = nil
                 tDeriv += try timed { (e, d) = try ev.derivatives(config, neighbors: lists[c]) }
-                tQR += timed {
+                tQR += try timed {
                     // The rows the trainer feeds its QR: one per labelled
                     // energy, force component and virial component, columns
                     // permuted linear-first, the residual last.
-                    func feed(_ source: [Double], _ offset: Int, _ scale: Double, _ residual: Double) {
+                    func feed(_ source: [Double], _ offset: Int, _ scale: Double, _ residual: Double) throws {
                         for (col, src) in order.enumerated() { permuted[col] = scale * source[offset + src] }
                         permuted[p] = scale * residual
-                        qr.append(permuted)
+                        try qr.append(permuted)
                     }
-                    if let er = config.energy { feed(d.energy, 0, 1 / config.normalisationCount, e.energy - er) }
+                    if let er = config.energy { try feed(d.energy, 0, 1 / config.normalisationCount, e.energy - er) }
                     if let fr = config.forces {
-                        for a in 0..<config.atomCount { for x in 0..<3 { feed(d.forces, (3 * a + x) * p, 0.1, e.forces[a][x] - fr[a][x]) } }
+                        for a in 0..<config.atomCount { for x in 0..<3 { try feed(d.forces, (3 * a + x) * p, 0.1, e.forces[a][x] - fr[a][x]) } }
                     }
                     if let wr = config.virial {
                         let m = e.virial.voigt, r = wr.voigt
-                        for v in 0..<6 { feed(d.virial, v * p, 0.03 / config.normalisationCount, m[v] - r[v]) }
+                        for v in 0..<6 { try feed(d.virial, v * p, 0.03 / config.normalisationCount, m[v] - r[v]) }
                     }
                 }
             }
-            tQR += timed { qr.flush() }
+            tQR += try timed { try qr.flush() }
             rowCount = qr.rowCount
             if tDeriv + tQR < bestLocal {
                 bestLocal = tDeriv + tQR
@@ -481,12 +481,12 @@ struct BenchPhases: ParsableCommand {
             var gathered: [Double] = []
             let tGather = timed { gathered = comm.allGatherOrdered(qr.r) }
             var r: [Double] = []
-            let tCombine = timed {
+            let tCombine = try timed {
                 var factors: [[Double]] = []
                 for k in 0..<(gathered.count / (n * n)) { factors.append(Array(gathered[(k * n * n)..<((k + 1) * n * n)])) }
-                r = factors.count == 1 ? factors[0] : StreamingQR.combine(factors, columns: n)
+                r = factors.count == 1 ? factors[0] : try StreamingQR.combine(factors, columns: n)
             }
-            let tStep = timed { _ = Self.dampedStep(r, n: n, lambda: 1e-3) }
+            let tStep = try timed { _ = try Self.dampedStep(r, n: n, lambda: 1e-3) }
             best.deriv = min(best.deriv, maxOver(tDeriv))
             best.qr = min(best.qr, maxOver(tQR))
             best.wait = min(best.wait, maxOver(tWait))
@@ -611,23 +611,23 @@ struct BenchPhases: ParsableCommand {
 
     /// The damped Gauss-Newton step from R of [J | r], as the trainer takes
     /// it: QR of [R_J, -r1; sqrt(lambda) D, 0], then back substitution.
-    static func dampedStep(_ r: [Double], n: Int, lambda: Double) -> [Double] {
+    static func dampedStep(_ r: [Double], n: Int, lambda: Double) throws -> [Double] {
         let p = n - 1
         var q = StreamingQR(columns: n)
         var row = [Double](repeating: 0, count: n)
         for i in 0..<p {
             for c in 0..<p { row[c] = c >= i ? r[c * n + i] : 0 }
             row[p] = -r[p * n + i]
-            q.append(row)
+            try q.append(row)
         }
         for i in 0..<p {
             var s = 0.0
             for k in 0...i { s += r[i * n + k] * r[i * n + k] }
             for c in 0..<n { row[c] = 0 }
             row[i] = (lambda * max(s, 1e-300)).squareRoot()
-            q.append(row)
+            try q.append(row)
         }
-        q.flush()
+        try q.flush()
         let rr = q.r
         var rj = [Double](repeating: 0, count: p * p)
         for c in 0..<p { for i in 0...c { rj[c * p + i] = rr[c * n + i] } }
