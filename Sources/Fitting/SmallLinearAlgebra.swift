@@ -5,6 +5,8 @@ import COpenBLAS
 /// throws `LinearAlgebraError`.
 public enum SmallLinearAlgebra {
     /// Singular values of a column-major `n x n` matrix, largest first.
+    /// A singular matrix is not a failure: its smallest value is 0, which
+    /// `Trainer.linearCondition` reports as an infinite condition number.
     public static func singularValues(_ m: [Double], n: Int) throws -> [Double] {
         var a = m
         var nn = Int32(n), lda = Int32(n), info: Int32 = 0
