@@ -3,7 +3,6 @@ import Atomistic
 import MTP
 import Parallel
 import TrainingStore
-import COpenBLAS
 
 /// How an active set is chosen.
 public struct ActiveSetOptions: Equatable, Sendable {
@@ -103,7 +102,7 @@ public struct ActiveSet {
         self.singularValues = singularValues
         self.projection = projection
         self.active = active
-        openblas_set_num_threads(1)
+        BLASThreads.useOne()
         projector = Projector(parameters: potential.parameterCount, rank: selected.count, projection: projection)
         factors = try LUFactors(rowMajor: active, n: selected.count)
         maker = RowMaker(evaluator: try Evaluator(potential), settings: options.rows)
@@ -235,7 +234,7 @@ public struct ActiveSet {
         // One thread: OpenBLAS splits work by its thread count, which
         // follows the CPUs mpirun binds a rank to; the set must not depend
         // on how the job was launched.
-        openblas_set_num_threads(1)
+        BLASThreads.useOne()
         // Columns to unit norm, so that the rank decision does not depend on
         // the units of each parameter; identically zero columns are set aside.
         var norm = [Double](repeating: 0, count: P)

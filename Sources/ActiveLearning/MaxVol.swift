@@ -1,9 +1,5 @@
+import Atomistic
 import COpenBLAS
-
-/// A failure of the dense linear algebra (LAPACK's `info`).
-struct LinearAlgebraError: Error, CustomStringConvertible {
-    var description: String
-}
 
 /// Dense kernels on row-major matrices. A row-major m x n matrix is LAPACK's
 /// column-major n x m transpose, which is how every call below reads it.
@@ -24,10 +20,11 @@ enum Dense {
         var lwork: Int32 = -1
         var query = 0.0
         dgesvd_(&jobu, &jobvt, &mm, &nn, &a, &lda, &sigma, &u, &ldu, &vt, &ldvt, &query, &lwork, &info)
+        try LinearAlgebraError.check("dgesvd", info: info)
         lwork = Int32(query) + 1
         var work = [Double](repeating: 0, count: Int(lwork))
         dgesvd_(&jobu, &jobvt, &mm, &nn, &a, &lda, &sigma, &u, &ldu, &vt, &ldvt, &work, &lwork, &info)
-        guard info == 0 else { throw LinearAlgebraError(description: "the singular value decomposition did not converge (info \(info))") }
+        try LinearAlgebraError.check("dgesvd", info: info, meaning: "the singular value decomposition did not converge (info \(info))")
         var v = [Double](repeating: 0, count: n * k)
         for p in 0..<n { for c in 0..<k { v[p * k + c] = u[p + c * n] } }
         return (sigma, v)
@@ -61,7 +58,7 @@ struct LUFactors {
         var ipiv = [Int32](repeating: 0, count: n)
         var nn = Int32(n), info: Int32 = 0
         dgetrf_(&nn, &nn, &f, &nn, &ipiv, &info)
-        guard info == 0 else { throw LinearAlgebraError(description: "the active set's matrix is singular (LU pivot \(info) is zero)") }
+        try LinearAlgebraError.check("dgetrf", info: info, meaning: "the active set's matrix is singular (LU pivot \(info) is zero)")
         lu = f
         pivots = ipiv.map { Int($0) - 1 }
     }
@@ -137,12 +134,19 @@ enum MaxVol {
 
     /// Rows chosen by LU with partial pivoting: a good start, since each
     /// pivot is the largest remaining entry of its column.
-    static func initialRows(_ u: [Double], rows m: Int, cols r: Int) -> [Int] {
+    ///
+    /// A positive `info` (an exactly zero pivot) is not a failure here: the
+    /// factorisation still runs to the end and its row order is still a
+    /// start; whether the chosen rows are singular is decided right after,
+    /// by `coefficients` (`LUFactors` throws then). Only an illegal
+    /// argument throws.
+    static func initialRows(_ u: [Double], rows m: Int, cols r: Int) throws -> [Int] {
         var cm = [Double](repeating: 0, count: m * r)
         for i in 0..<m { for j in 0..<r { cm[i + j * m] = u[i * r + j] } }
         var ipiv = [Int32](repeating: 0, count: r)
         var mm = Int32(m), rr = Int32(r), info: Int32 = 0
         dgetrf_(&mm, &rr, &cm, &mm, &ipiv, &info)
+        if info < 0 { try LinearAlgebraError.check("dgetrf", info: info) }
         var perm = Array(0..<m)
         for j in 0..<r { perm.swapAt(j, Int(ipiv[j]) - 1) }
         return Array(perm[0..<r])
@@ -164,7 +168,7 @@ enum MaxVol {
     /// Deterministic: ties go to the first entry in row-major order.
     static func select(_ u: [Double], rows m: Int, cols r: Int, tolerance: Double, maxSwaps: Int) throws -> Result {
         precondition(m >= r && r > 0)
-        var selected = initialRows(u, rows: m, cols: r)
+        var selected = try initialRows(u, rows: m, cols: r)
         var swaps = 0
         var col = [Double](repeating: 0, count: m), row = [Double](repeating: 0, count: r)
         // Rounds of cheap rank-one updates, each started from (and the whole

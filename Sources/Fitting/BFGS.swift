@@ -321,7 +321,7 @@ extension Trainer {
                 h[a] += options.ridge * theta[first + a]
             }
         }
-        let (delta, cond) = SmallLinearAlgebra.pseudoSolve(G, n: l, h.map { -$0 }, cutoff: 1e-13)
+        let (delta, cond) = try SmallLinearAlgebra.pseudoSolve(G, n: l, h.map { -$0 }, cutoff: 1e-13)
         var out = theta
         for a in 0..<l where delta[a].isFinite { out[first + a] += delta[a] }
         return (out, cond.squareRoot())

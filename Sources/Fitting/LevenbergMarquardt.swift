@@ -35,11 +35,11 @@ public struct LevenbergMarquardt: Optimizer {
             let t0 = clock.now
             let r = try trainer.factor(at: state.parameters)
             state.jacobianPasses += 1
-            let cond = trainer.linearCondition(r)
+            let cond = try trainer.linearCondition(r)
             var accepted = false
             var trial = TrainingErrors(loss: state.loss, energyRMSE: .nan, forceRMSE: .nan, stressRMSE: .nan)
             while !accepted && lambda < 1e16 {
-                let d = trainer.step(r, lambda: lambda)
+                let d = try trainer.step(r, lambda: lambda)
                 var theta = state.parameters
                 for x in theta.indices { theta[x] += d[x] }
                 trial = try trainer.errors(at: theta)
@@ -74,8 +74,8 @@ extension Trainer {
     /// The damped step from R: minimise |R_J d + r1|^2 + lambda |D d|^2 with
     /// D the column norms of R_J (Marquardt scaling), by QR of the stacked
     /// system. Returns the step in parameter order.
-    func step(_ r: [Double], lambda: Double) -> [Double] {
-        let d = Trainer.dampedSolution(r, lambda: lambda)
+    func step(_ r: [Double], lambda: Double) throws -> [Double] {
+        let d = try Trainer.dampedSolution(r, lambda: lambda)
         var out = [Double](repeating: 0, count: d.count)
         for (col, src) in order.enumerated() { out[src] = d[col] }
         return out
@@ -83,7 +83,7 @@ extension Trainer {
 
     /// The damped least-squares solution in column order, from the
     /// column-major triangular factor of [J | r].
-    static func dampedSolution(_ r: [Double], lambda: Double) -> [Double] {
+    static func dampedSolution(_ r: [Double], lambda: Double) throws -> [Double] {
         let n = r.count.squareRootInt
         let p = n - 1
         var scale = [Double](repeating: 0, count: p)
@@ -98,15 +98,15 @@ extension Trainer {
         for i in 0..<p {
             for c in 0..<p { row[c] = c >= i ? r[c * n + i] : 0 }
             row[p] = -r[p * n + i]
-            q.append(row)
+            try q.append(row)
         }
         let sl = lambda.squareRoot()
         for i in 0..<p {
             for c in 0..<n { row[c] = 0 }
             row[i] = sl * scale[i]
-            q.append(row)
+            try q.append(row)
         }
-        q.flush()
+        try q.flush()
         let rr = q.r
         var rj = [Double](repeating: 0, count: p * p)
         var rhs = [Double](repeating: 0, count: p)
@@ -117,12 +117,12 @@ extension Trainer {
 
     /// Condition number of the linear least-squares problem (species and
     /// moment coefficients) at the current radial coefficients.
-    func linearCondition(_ r: [Double]) -> Double {
+    func linearCondition(_ r: [Double]) throws -> Double {
         let n = r.count.squareRootInt
         let l = linearCount
         var a = [Double](repeating: 0, count: l * l)
         for c in 0..<l { for i in 0...c { a[c * l + i] = r[c * n + i] } }
-        let s = SmallLinearAlgebra.singularValues(a, n: l)
+        let s = try SmallLinearAlgebra.singularValues(a, n: l)
         guard let hi = s.first, let lo = s.last, lo > 0 else { return .infinity }
         return hi / lo
     }

@@ -75,23 +75,24 @@ struct ResidualRows {
     /// Calls `body(row, residual)` for every scaled Jacobian row with its
     /// residual, in the order of `residuals`.
     func forEachRow(model e: EFS, derivatives d: EFSDerivatives, reference c: Configuration,
-                    _ body: (UnsafeBufferPointer<Double>, Double) -> Void) {
+                    _ body: (UnsafeBufferPointer<Double>, Double) throws -> Void) rethrows {
         let p = d.parameterCount
         var row = [Double](repeating: 0, count: p)
-        func emit(_ scale: Double, _ source: [Double], _ offset: Int, _ residual: Double) {
+        func emit(_ scale: Double, _ source: [Double], _ offset: Int, _ residual: Double,
+                  _ body: (UnsafeBufferPointer<Double>, Double) throws -> Void) rethrows {
             for x in 0..<p { row[x] = scale * source[offset + x] }
-            row.withUnsafeBufferPointer { body($0, scale * residual) }
+            try row.withUnsafeBufferPointer { try body($0, scale * residual) }
         }
-        if let s = energyScale { emit(s, d.energy, 0, e.energy - c.energy!) }
+        if let s = energyScale { try emit(s, d.energy, 0, e.energy - c.energy!, body) }
         if let fs = forceScales {
             let ref = c.forces!
             for (a, s) in fs.enumerated() {
-                for x in 0..<3 { emit(s, d.forces, (3 * a + x) * p, e.forces[a][x] - ref[a][x]) }
+                for x in 0..<3 { try emit(s, d.forces, (3 * a + x) * p, e.forces[a][x] - ref[a][x], body) }
             }
         }
         if let vs = virialScales {
             let m = e.virial.voigt, ref = c.virial!.voigt
-            for v in 0..<6 { emit(vs[v], d.virial, v * p, m[v] - ref[v]) }
+            for v in 0..<6 { try emit(vs[v], d.virial, v * p, m[v] - ref[v], body) }
         }
     }
 }

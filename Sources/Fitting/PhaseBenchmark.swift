@@ -155,8 +155,8 @@ public struct PhaseBenchmark {
             var factors: [[Double]] = []
             let tGather = ProcessTime.wallSeconds { factors = trainer.gathered(localR) }
             var r: [Double] = []
-            let tCombine = ProcessTime.wallSeconds { r = trainer.combine(factors, theta: theta) }
-            let tStep = ProcessTime.wallSeconds { _ = trainer.step(r, lambda: LevenbergMarquardt.Memory().lambda) }
+            let tCombine = try ProcessTime.wallSeconds { r = try trainer.combine(factors, theta: theta) }
+            let tStep = try ProcessTime.wallSeconds { _ = try trainer.step(r, lambda: LevenbergMarquardt.Memory().lambda) }
             best.deriv = min(best.deriv, maxOver(times.derivatives))
             best.qr = min(best.qr, maxOver(times.qr))
             best.wait = min(best.wait, maxOver(tWait))

@@ -205,7 +205,7 @@ public final class Trainer {
 
     /// R of [J | r] over all ranks' rows, columns in `order` then the residual.
     func factor(at theta: [Double]) throws -> [Double] {
-        try timings.measure(\.jacobian) { combine(gathered(try localFactor(at: theta)), theta: theta) }
+        try timings.measure(\.jacobian) { try combine(gathered(try localFactor(at: theta)), theta: theta) }
     }
 
     /// Seconds a local factor spent on the derivatives of the labelled
@@ -239,16 +239,16 @@ public final class Trainer {
             let t0 = clock.now
             let (e, d) = try ev.derivatives(config, neighbors: neighbors[c])
             let t1 = clock.now
-            rows[c].forEachRow(model: e, derivatives: d, reference: config) { row, residual in
+            try rows[c].forEachRow(model: e, derivatives: d, reference: config) { row, residual in
                 for (col, src) in order.enumerated() { permuted[col] = row[src] }
                 permuted[p] = residual
-                qr.append(permuted)
+                try qr.append(permuted)
             }
             times.derivatives += ProcessTime.seconds(t1 - t0)
             times.qr += ProcessTime.seconds(clock.now - t1)
         }
         let t2 = clock.now
-        qr.flush()
+        try qr.flush()
         times.qr += ProcessTime.seconds(clock.now - t2)
         return qr.r
     }
@@ -267,10 +267,10 @@ public final class Trainer {
     /// R of the whole problem from the ranks' factors (TSQR in rank order),
     /// with the ridge rows of the linear parameters at `theta` when
     /// `options.ridge` > 0; identical on every rank.
-    public func combine(_ factors: [[Double]], theta: [Double]) -> [Double] {
+    public func combine(_ factors: [[Double]], theta: [Double]) throws -> [Double] {
         let p = potential.parameterCount
         let n = p + 1
-        var r = factors.count == 1 ? factors[0] : StreamingQR.combine(factors, columns: n)
+        var r = factors.count == 1 ? factors[0] : try StreamingQR.combine(factors, columns: n)
         if options.ridge > 0 {
             // Rows sqrt(ridge) * e_p with residual sqrt(ridge) * theta_p for the linear parameters.
             let sr = options.ridge.squareRoot()
@@ -280,11 +280,11 @@ public final class Trainer {
                 var row = [Double](repeating: 0, count: n)
                 row[col] = sr
                 row[p] = sr * theta[order[col]]
-                ridgeRows.append(row)
+                try ridgeRows.append(row)
             }
-            ridgeRows.flush()
+            try ridgeRows.flush()
             extra.append(ridgeRows.r)
-            r = StreamingQR.combine(extra, columns: n)
+            r = try StreamingQR.combine(extra, columns: n)
         }
         return r
     }

@@ -189,7 +189,7 @@ public struct Evaluator: Sendable {
         }
     }
 
-    // (Energy, forces and virial: FastEvaluation.swift.)
+    // (Energy, forces and virial: EvaluationKernel.swift.)
 
 }
 

@@ -18,7 +18,7 @@ extension Evaluator {
         precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")
         // The products here are small: threads would cost more than they
         // save, and under MPI every core already runs a rank.
-        openblas_set_num_threads(1)
+        BLASThreads.useOne()
         let n = config.atomCount
         let P = parameterCount
         let L = s * k * r                 // radial coefficients of one central species

@@ -295,8 +295,8 @@ final class HDF5File {
         let a = H5Acreate2(id, name, T.fileType, space, mtp_h5p_default(), mtp_h5p_default())
         guard a >= 0 else { throw fail("attribute \(name)", "cannot create") }
         defer { H5Aclose(a) }
-        var v = value
-        guard H5Awrite(a, T.memoryType, &v) >= 0 else { throw fail("attribute \(name)", "cannot write") }
+        let status = withUnsafeBytes(of: value) { H5Awrite(a, T.memoryType, $0.baseAddress) }
+        guard status >= 0 else { throw fail("attribute \(name)", "cannot write") }
     }
 
     func hasAttribute(_ name: String) -> Bool { H5Aexists(id, name) > 0 }
@@ -339,7 +339,8 @@ final class HDF5File {
         guard a >= 0 else { throw fail("attribute \(name)", "cannot open") }
         defer { H5Aclose(a) }
         var v = T.zero
-        guard H5Aread(a, T.memoryType, &v) >= 0 else { throw fail("attribute \(name)", "cannot read as \(T.self)") }
+        let status = withUnsafeMutableBytes(of: &v) { H5Aread(a, T.memoryType, $0.baseAddress) }
+        guard status >= 0 else { throw fail("attribute \(name)", "cannot read as \(T.self)") }
         return v
     }
 }
@@ -353,7 +354,8 @@ private func withCStrings<R>(_ strings: [String], _ body: (UnsafeMutableRawPoint
 
 /// The element types the store uses, with their HDF5 memory and file types
 /// (little-endian IEEE / two's complement in the file, whatever the host).
-protocol HDF5Scalar {
+/// Bitwise-copyable, as HDF5 reads and writes their bytes directly.
+protocol HDF5Scalar: BitwiseCopyable {
     static var memoryType: hid_t { get }
     static var fileType: hid_t { get }
     static var zero: Self { get }

@@ -182,7 +182,7 @@ public struct Phonons: Sendable {
             var jobz = Int8(UInt8(ascii: "N")), uplo = Int8(UInt8(ascii: "U"))
             var nn = Int32(dim), lda = Int32(dim), lwork = Int32(work.count / 2), info: Int32 = 0
             zheev_(&jobz, &uplo, &nn, &matrix, &lda, &eigen, &work, &lwork, &rwork, &info)
-            guard info == 0 else { throw PropertyFailure("zheev failed (info \(info))") }
+            try LinearAlgebraError.check("zheev", info: info)
             return eigen.map { ($0 < 0 ? -1 : 1) * abs($0).squareRoot() * Units.terahertzPerRootEVPerSquareAngstromAmu }
         }
 

@@ -188,13 +188,13 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(conds.allSatisfy { $0.isFinite && $0 >= 1 })
     }
 
-    func testStreamingQRMatchesOneShotFactor() {
+    func testStreamingQRMatchesOneShotFactor() throws {
         var g = SystemRandomNumberGenerator()
         let n = 5
         let rows = (0..<40).map { _ in (0..<n).map { _ in Double.random(in: -1...1, using: &g) } }
         var a = StreamingQR(columns: n, blockRows: 7)
-        for r in rows { a.append(r) }
-        a.flush()
+        for r in rows { try a.append(r) }
+        try a.flush()
         // R^T R equals A^T A (the Gram matrix) whatever the blocking.
         for i in 0..<n {
             for j in 0..<n {
@@ -207,10 +207,10 @@ final class TrainerTests: XCTestCase {
         }
         // Combining two halves gives the same Gram matrix.
         var h1 = StreamingQR(columns: n), h2 = StreamingQR(columns: n)
-        for r in rows[..<15] { h1.append(r) }
-        for r in rows[15...] { h2.append(r) }
-        h1.flush(); h2.flush()
-        let c = StreamingQR.combine([h1.r, h2.r], columns: n)
+        for r in rows[..<15] { try h1.append(r) }
+        for r in rows[15...] { try h2.append(r) }
+        try h1.flush(); try h2.flush()
+        let c = try StreamingQR.combine([h1.r, h2.r], columns: n)
         for i in 0..<n { for j in 0..<n {
             var x = 0.0, y = 0.0
             for k in 0..<n { x += c[i * n + k] * c[j * n + k]; y += a.r[i * n + k] * a.r[j * n + k] }

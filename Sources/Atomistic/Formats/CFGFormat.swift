@@ -1,11 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// How `CFGFormat` writes numbers.
 public enum CFGStyle: Sendable {
@@ -734,30 +727,6 @@ private struct CFGParser {
     }
 }
 
-// MARK: - Shared helpers
-
-/// Line and token splitting shared by the text formats.
-enum FormatText {
-    /// The lines of `text` without their "\n" or "\r\n" ends (a final line
-    /// break does not start another line). Splits on UTF-8 bytes, which is much
-    /// faster than on Characters (where "\r\n" is a single Character).
-    static func lines(_ text: String) -> [Substring] {
-        let whole = Substring(text)
-        var lines = whole.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { bytes -> Substring in
-            var line = bytes
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            return Substring(line)
-        }
-        if lines.last?.isEmpty == true { lines.removeLast() }
-        return lines
-    }
-
-    /// Whitespace-separated tokens (space, tab, vertical tab, form feed) of `line`.
-    static func tokens(_ line: Substring) -> [Substring] {
-        line.utf8.split(whereSeparator: { $0 == 32 || $0 == 9 || $0 == 11 || $0 == 12 }).map { Substring($0) }
-    }
-}
-
 // MARK: - File-private helpers
 
 /// The token separators inside a line, as in `FormatText.tokens`: space,
@@ -778,24 +747,6 @@ private func isPlainToken(_ s: String) -> Bool {
 /// so that it stays a separate token.
 private func leftPad(_ s: String, _ width: Int) -> String {
     s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
-}
-
-/// Shortest round-trip text of `x`, right-aligned in `width`, always
-/// preceded by at least one space.
-private func padShortest(_ x: Double, _ width: Int) -> String {
-    let s = "\(x)"
-    return s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s
-}
-
-/// C's `%*.*f`: `x` with `decimals` decimals right-aligned in `width`.
-private func fixed(_ x: Double, _ width: Int, _ decimals: Int) -> String {
-    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer -> String in
-        let n = withVaList([Int32(width), Int32(decimals), x]) {
-            vsnprintf(buffer.baseAddress!, 64, "%*.*f", $0)
-        }
-        if n >= 0 && n < 64 { return String(cString: buffer.baseAddress!) }
-        return String(format: "%*.*f", Int32(width), Int32(decimals), x)
-    }
 }
 
 extension CFGFormat: ConfigurationFormat {
