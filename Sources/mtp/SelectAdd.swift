@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-import Atomistic
-import MTP
-import Parallel
 import ActiveLearning
 
 struct SelectAdd: ParsableCommand {
@@ -34,35 +31,14 @@ struct SelectAdd: ParsableCommand {
     }
 
     func run() throws {
-        try ActiveLearningCLI.run { comm in
-            func say(_ s: String) { if comm.isRoot { print(s); fflush(stdout) } }
-            let (pot, active) = try ActiveLearningCLI.trainedPotentialAndActiveSet(potential, training: training, arguments: set,
-                                                                                   perAtom: false, comm: comm, say: say)
-            var failure: Error? = nil
-            var local: [Configuration] = [], first = 0, total = 0
-            do {
-                (local, first, total, _) = try ActiveLearningCLI.shard(candidates, symbols: set.symbols, comm: comm)
-                try ActiveLearningCLI.checkSpecies(local, first: first, file: candidates, potential: pot)
-            } catch { failure = error }
-            try ActiveLearningCLI.agree(comm, failure)
-            let clock = ContinuousClock()
-            let t0 = clock.now
-            let selection = try ActiveLearningCLI.together(candidates) {
-                try active.select(candidates: local, first: first, threshold: threshold, limit: limit, communicator: comm)
-            }
-            guard comm.isRoot else { return }
-            let (all, symbols) = try ActiveLearningCLI.readAll(candidates, symbols: set.symbols)
-            guard all.count == total else { throw InputError(file: candidates, "changed while it was being read") }
-            let chosen = selection.configurations.map { k -> Configuration in
-                var c = all[k]
-                c.setGrades(selection.grades[k], atoms: nil)
-                return c
-            }
-            try ActiveLearningCLI.write(chosen, to: output, symbols: symbols)
-            let above = selection.grades.filter { $0 > threshold }.count
-            say("\(total) candidates, \(above) grade above \(threshold) (max \(gradeText(selection.grades.max() ?? 0))); "
-                + "\(selection.swaps) MaxVol swaps put \(selection.rowsAdded) of their rows in the set: "
-                + "\(chosen.count) chosen in \(ActiveLearningCLI.seconds(clock.now - t0)) -> \(output)")
+        let store = try set.store(potential: potential, training: training, perAtom: false)
+        let selection = CandidateSelection(candidates: set.source(candidates), output: output, threshold: threshold, limit: limit)
+        try runCollectively { comm, say in
+            let active = try store.load(comm, report: say)
+            let s = try selection.run(active, comm)
+            say("\(s.candidates) candidates, \(s.above) grade above \(threshold) (max \(ActiveSet.Grades.text(s.maximumGrade))); "
+                + "\(s.swaps) MaxVol swaps put \(s.rowsAdded) of their rows in the set: "
+                + "\(s.chosen) chosen in \(String(format: "%.2f s", s.seconds)) -> \(output)")
         }
     }
 }
