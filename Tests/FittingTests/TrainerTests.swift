@@ -80,7 +80,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(locals[0], try halves[0].localFactor(at: theta))
         XCTAssertGreaterThan(times.derivatives, 0)
         XCTAssertGreaterThan(times.qr, 0)
-        let got = whole.combine(locals, theta: theta)
+        let got = try whole.combine(locals, theta: theta)
         let n = theta.count + 1
         func gram(_ r: [Double]) -> [Double] {
             var g = [Double](repeating: 0, count: n * n)
