@@ -11,8 +11,8 @@ struct CalcEFS: ParsableCommand {
         discussion: """
         Like MLIP's `mlp calc-efs POT IN OUT`: every configuration of IN is evaluated with POT and
         written to OUT with its Energy, forces (fx fy fz) and PlusStress (the virial W = -stress*volume,
-        in eV) replaced. IN and OUT are any formats `mtp convert` reads and writes (.cfg, extended XYZ
-        .extxyz/.xyz, .h5); OUT is written atomically.
+        in eV) replaced. IN and OUT are any formats `mtp convert` reads and writes
+        (.cfg, extended XYZ .extxyz/.xyz, .h5); OUT is written atomically.
         """)
 
     @Argument(help: "The trained potential (.mtp).") var potential: String
