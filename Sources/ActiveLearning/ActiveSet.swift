@@ -196,18 +196,10 @@ public struct ActiveSet {
         let m = allRows.count / P
 
         // Rank 0 selects; the others receive the result.
-        var payload: [Double] = []
-        var selectionError: String? = nil
-        if comm?.isRoot ?? true {
-            do { payload = try select(rows: allRows, count: m, parameters: P, options: options) } catch { selectionError = "\(error)" }
-        }
-        if let comm {
-            if let message = Collective.firstFailure(selectionError, comm) { throw ActiveSetError(message) }
-            var size = [Double(payload.count)]
-            comm.broadcast(&size)
-            if !comm.isRoot { payload = [Double](repeating: 0, count: Int(size[0])) }
-            comm.broadcast(&payload)
-        } else if let selectionError { throw ActiveSetError(selectionError) }
+        let payload: [Double]
+        do {
+            payload = try Collective.doublesFromRoot(comm) { try select(rows: allRows, count: m, parameters: P, options: options) }
+        } catch let e as CollectiveFailure { throw ActiveSetError(e.message) } catch { throw ActiveSetError("\(error)") }
         // payload: r, zeroCount, maxCoefficient, dropped,
         // selected rows (r), zero parameters, projection (P r), active (r r), singular values.
         let r = Int(payload[0]), z = Int(payload[1])

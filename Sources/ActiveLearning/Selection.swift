@@ -64,18 +64,10 @@ extension ActiveSet {
         let allOwners = (comm.map { $0.allGatherOrdered(owners) } ?? owners).map { Int($0) }
         let allGrades = comm.map { $0.allGatherOrdered(grades) } ?? grades
 
-        var result: [Double] = []
-        var extendError: String? = nil
-        if comm?.isRoot ?? true {
-            do { result = try extend(coefficients: allC, owners: allOwners, threshold: threshold, limit: limit) } catch { extendError = "\(error)" }
-        }
-        if let comm {
-            if let message = Collective.firstFailure(extendError, comm) { throw ActiveSetError(message) }
-            var size = [Double(result.count)]
-            comm.broadcast(&size)
-            if !comm.isRoot { result = [Double](repeating: 0, count: Int(size[0])) }
-            comm.broadcast(&result)
-        } else if let extendError { throw ActiveSetError(extendError) }
+        let result: [Double]
+        do {
+            result = try Collective.doublesFromRoot(comm) { try extend(coefficients: allC, owners: allOwners, threshold: threshold, limit: limit) }
+        } catch let e as CollectiveFailure { throw ActiveSetError(e.message) } catch { throw ActiveSetError("\(error)") }
         return Selection(configurations: result.dropFirst(2).map { Int($0) }, grades: allGrades,
                          swaps: Int(result[0]), rowsAdded: Int(result[1]))
     }

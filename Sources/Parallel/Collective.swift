@@ -30,6 +30,20 @@ public enum Collective {
         try together(comm) { if comm.isRoot { try body() } }
     }
 
+    /// Rank 0's numbers from `body` (run there alone), on every rank, as
+    /// doubles (exact and compact, for large results); with no communicator,
+    /// `body`'s result. Every rank throws alike if it failed.
+    public static func doublesFromRoot(_ comm: Communicator?, _ body: () throws -> [Double]) throws -> [Double] {
+        guard let comm else { return try body() }
+        var payload: [Double] = []
+        try together(comm) { if comm.isRoot { payload = try body() } }
+        var size = [Double(payload.count)]
+        comm.broadcast(&size)
+        if !comm.isRoot { payload = [Double](repeating: 0, count: Int(size[0])) }
+        comm.broadcast(&payload)
+        return payload
+    }
+
     /// Rank `root`'s result of `body` (run there alone), on every rank; every
     /// rank throws alike if it failed.
     public static func fromRoot<T: Codable>(_ comm: Communicator, root: Int = 0, _ body: () throws -> T) throws -> T {
