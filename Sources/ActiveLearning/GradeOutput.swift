@@ -4,7 +4,7 @@ extension ActiveSet.Grades {
     /// A grade as MLIP writes it (nine significant digits; "inf" for a row
     /// outside the training space), in files and reports alike.
     public static func text(_ g: Double) -> String {
-        g.isFinite ? String(format: "%.9g", g) : "inf"
+        g.isFinite ? PositionalDecimal.positional(String(format: "%.9g", g)) : "inf"
     }
 }
 
