@@ -157,7 +157,7 @@ public final class Fit {
         log(result.table)
         if let validation, let validationGroups {
             log("errors on the validation set \(validation.path) (\(validation.data.totalConfigurations) configurations):")
-            log(GroupErrors.text(validationGroups))
+            log(GroupErrors.text(validationGroups, title: "validation errors"))
         }
         log(result.totals(output: output))
         log("time per pass on rank 0: " + result.timings.text

@@ -59,6 +59,7 @@ final class MLIPVocabularyTests: XCTestCase {
                         "--valid-cfgs", fixture("cu-3.cfg"), "--curr-pot-name", "current.mtp")
         ok(r)
         XCTAssertTrue(r.out.contains("errors on the validation set \(fixture("cu-3.cfg")) (3 configurations):"), r.out)
+        XCTAssertTrue(r.out.contains("validation errors    configs |"), r.out)
         let s = try json(path("out.mtp.json"))
         let valid = try XCTUnwrap(s["validationGroups"] as? [[String: Any]])
         let train = try XCTUnwrap(s["groups"] as? [[String: Any]])
