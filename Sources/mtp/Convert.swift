@@ -20,16 +20,16 @@ struct Convert: ParsableCommand {
         Writing .h5 computes each configuration's cost (neighbour pairs within --cost-cutoff) for
         balanced parallel reads; an existing .h5 OUT is an error unless --append or --overwrite.
 
-        MLIP's form `mlp convert-cfg IN OUT` works too (`mtp convert-cfg IN OUT`: without -o the last
-        argument is the output); formats are recognised by name and content, so MLIP's --input-format
+        MLIP's form `mlp convert-cfg IN OUT` works too (`mtp convert-cfg IN OUT`: without -o, two
+        arguments are input and output); formats are recognised by name and content, so MLIP's --input-format
         is not needed (see the message if given).
         """,
         aliases: ["convert-cfg"])
 
     @Argument(help: "Input files or VASP run directories.") var inputs: [String]
-    @Option(name: .shortAndLong, help: "Output file (.h5, .cfg, .extxyz); without it the last argument (MLIP's `convert-cfg IN OUT`).")
+    @Option(name: .shortAndLong, help: "Output file (.h5, .cfg, .extxyz); without it, MLIP's `convert-cfg IN OUT` (exactly two arguments).")
     var output: String?
-    @Option(help: "MLIP's input format name: accepted and checked against what the file is (formats are recognised by name and content).")
+    @Option(help: "MLIP's input format name (txt or vasp-outcar): accepted; the format is recognised by name and content.")
     var inputFormat: String?
     @Option(help: "MLIP's output format name: 'txt' (.cfg) only; other formats are chosen by OUT's extension.")
     var outputFormat: String?
@@ -45,8 +45,10 @@ struct Convert: ParsableCommand {
     @Flag(help: "From VASP runs take only the last ionic step (default: every step).") var lastStepOnly = false
 
     func validate() throws {
-        guard output != nil ? !inputs.isEmpty : inputs.count >= 2 else {
-            throw ValidationError(output == nil ? "give the inputs and an output (-o OUT, or MLIP's IN OUT)" : "give at least one input")
+        // Without -o only MLIP's two-argument form: a forgotten -o after
+        // several inputs must not turn the last input into the output.
+        guard output != nil ? !inputs.isEmpty : inputs.count == 2 else {
+            throw ValidationError(output == nil ? "give the inputs and an output (-o OUT, or MLIP's IN OUT with one input)" : "give at least one input")
         }
         if let f = inputFormat, !["txt", "vasp-outcar"].contains(f) {
             throw ValidationError("--input-format \(f): mtp reads .cfg (MLIP's txt), OUTCAR (vasp-outcar), vasprun.xml, .extxyz, mlearn .json and .h5, recognised by name and content; drop --input-format")

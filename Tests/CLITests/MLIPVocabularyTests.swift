@@ -166,5 +166,9 @@ final class MLIPVocabularyTests: XCTestCase {
         let one = try mtp("convert-cfg", fixture("cu-3.cfg"))
         XCTAssertNotEqual(one.status, 0)
         XCTAssertTrue(one.err.contains("give the inputs and an output"), one.err)
+        // Three arguments without -o: an error, not the last input overwritten.
+        let three = try mtp("convert", fixture("cu-3.cfg"), "copy.cfg", "copy2.cfg")
+        XCTAssertNotEqual(three.status, 0)
+        XCTAssertEqual(try CFGFormat.read(path: path("copy2.cfg")), try CFGFormat.read(path: fixture("cu-3.cfg")))
     }
 }
