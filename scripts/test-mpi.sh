@@ -160,4 +160,20 @@ for n in 2 3; do
     done
 done
 
+echo "== mtp train with MLIP's options (--valid-cfgs, --update-mindist, --weighting, --curr-pot-name): same under -np 1 and 2"
+awk '/BEGIN_CFG/{n++} n>24 && n<=36' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/v12.cfg"
+for n in 1 2; do
+    "${MPIRUN[@]}" -np "$n" "$MTP" train "$POT" "$WORK/t24.cfg" --trained-pot-name "$WORK/mlip-np$n.mtp" --max-iter 2 \
+        --checkpoint-every 0 --valid-cfgs "$WORK/v12.cfg" --update-mindist --weighting structures \
+        --curr-pot-name "$WORK/mlip-curr-np$n.mtp" > "$WORK/mlip-np$n.log"
+    grep -q "errors on the validation set" "$WORK/mlip-np$n.log" || { echo "no validation table under -np $n"; exit 1; }
+    cmp "$WORK/mlip-np$n.mtp" "$WORK/mlip-curr-np$n.mtp" || { echo "--curr-pot-name is not the last iteration's potential (-np $n)"; exit 1; }
+done
+# The validation table (numbers printed to 4-5 digits) does not depend on the number of ranks.
+vtable() { awk '/^iterations /{p=0} p; /errors on the validation set/{p=1; print}' "$1"; }
+vtable "$WORK/mlip-np1.log"
+diff <(vtable "$WORK/mlip-np1.log") <(vtable "$WORK/mlip-np2.log") || { echo "validation errors differ between -np 1 and 2"; exit 1; }
+grep "min_dist set to" "$WORK/mlip-np1.log"
+diff <(grep "min_dist set to" "$WORK/mlip-np1.log") <(grep "min_dist set to" "$WORK/mlip-np2.log") || { echo "--update-mindist differs"; exit 1; }
+
 echo "test-mpi: all checks passed"

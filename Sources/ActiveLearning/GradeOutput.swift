@@ -2,7 +2,8 @@ import Atomistic
 
 extension ActiveSet.Grades {
     /// A grade as MLIP writes it (nine significant digits; "inf" for a row
-    /// outside the training space), in files and reports alike.
+    /// outside the training space), as reports print it; files hold the
+    /// same digits in positional notation (`setGrades`).
     public static func text(_ g: Double) -> String {
         g.isFinite ? String(format: "%.9g", g) : "inf"
     }
@@ -10,10 +11,12 @@ extension ActiveSet.Grades {
 
 extension Configuration {
     /// Sets MLIP's `Feature MV_grade` (replacing an earlier one) and, when
-    /// given, the per-atom `nbh_grades` column.
+    /// given, the per-atom `nbh_grades` column. The grade's nine digits are
+    /// written without an exponent (`0.00000000169158695`, not `1.69158695e-09`),
+    /// as readers of MLIP's fixed layout expect.
     public mutating func setGrades(_ grade: Double, atoms: [Double]?) {
         features.removeAll { $0.key == "MV_grade" }
-        features.append(Feature(key: "MV_grade", value: ActiveSet.Grades.text(grade)))
+        features.append(Feature(key: "MV_grade", value: PositionalDecimal.positional(ActiveSet.Grades.text(grade))))
         if let atoms {
             atomProperties.removeAll { $0.name == "nbh_grades" }
             // Files hold finite numbers only: a row outside the training

@@ -17,6 +17,9 @@ public final class Fit {
     public let data: DataShard
     public let dataPath: String
     public let communicator: Communicator
+    /// A second set whose errors are reported at the end (MLIP's
+    /// `--valid-cfgs`); set with `validate(on:path:)`.
+    public internal(set) var validation: FitValidation?
 
     /// Checks the shard against the potential (every species known, every
     /// configuration labelled) on every rank together, then builds the
@@ -76,8 +79,13 @@ public final class Fit {
         public var resume: Resume
         /// Identifies the fit beyond its training options (a sweep's settings).
         public var tag: String?
-        public init(path: String?, every: Int = 5, resume: Resume = .never, tag: String? = nil) {
+        /// Where the root saves the potential of every iteration (MLIP's
+        /// `--curr-pot-name`; best effort, atomically), or nil.
+        public var currentPotential: String?
+        public init(path: String?, every: Int = 5, resume: Resume = .never, tag: String? = nil,
+                    currentPotential: String? = nil) {
             self.path = path; self.every = every; self.resume = resume; self.tag = tag
+            self.currentPotential = currentPotential
         }
         public static let none = Checkpointing(path: nil, every: 0)
     }
@@ -120,6 +128,11 @@ public final class Fit {
             condition = r.conditionNumber
             log(r.line)
         }, checkpoint: { saved in
+            if comm.isRoot, let current = checkpointing.currentPotential {
+                var p = trainer.potential
+                p.parameters = saved.state.parameters
+                try? MTPFile.write(p, to: current)
+            }
             // Root only, and best effort: a checkpoint that cannot be written
             // costs a restart after a crash, never the fit.
             guard comm.isRoot, let path = checkpointing.path, checkpointing.every > 0,
@@ -134,12 +147,18 @@ public final class Fit {
         potential.parameters = final.parameters
         if let output { try Collective.onRoot(comm) { try MTPFile.write(potential, to: output) } }
         let (_, groups) = try trainer.finalErrors(at: final.parameters)
-        let result = FitResult(potential: potential, state: final, groups: groups, wallSeconds: wall,
+        let validationGroups = try validation.map { try $0.errors(of: potential, options: options, communicator: comm) }
+        var result = FitResult(potential: potential, state: final, groups: groups, wallSeconds: wall,
                                totalWallSeconds: earlier + wall, conditionNumber: condition, timings: trainer.timings,
                                cacheBytes: trainer.cacheBytes, cachedConfigurations: trainer.cachedConfigurations,
                                configurations: data.totalConfigurations, atoms: data.totalAtoms, ranks: comm.size)
+        result.validationGroups = validationGroups
         log("")
         log(result.table)
+        if let validation, let validationGroups {
+            log("errors on the validation set \(validation.path) (\(validation.data.totalConfigurations) configurations):")
+            log(GroupErrors.text(validationGroups, title: "validation errors"))
+        }
         log(result.totals(output: output))
         log("time per pass on rank 0: " + result.timings.text
             + (trainer.cacheBudget == 0 ? "" : String(format: "; neighbourhood cache %.0f MB for %d of %d local configurations",
@@ -167,6 +186,9 @@ public struct FitResult: Sendable {
     public var configurations: Int
     public var atoms: Int
     public var ranks: Int
+
+    /// Errors per group on the validation set, when the fit had one.
+    public var validationGroups: [GroupErrorRow]? = nil
 
     public var table: String { GroupErrors.text(groups) }
     /// The row of all configurations (the only row when there is one group).
@@ -208,6 +230,8 @@ public struct TrainSummary: Codable, Sendable {
     public var cacheBytes: Int
     public var cachedConfigurations: Int
     public var groups: [GroupErrorRow]
+    /// Errors on the validation set (absent without one).
+    public var validationGroups: [GroupErrorRow]?
 
     public init(_ r: FitResult, potential: String, optimizer: String) {
         self.potential = potential
@@ -226,5 +250,6 @@ public struct TrainSummary: Codable, Sendable {
         cacheBytes = r.cacheBytes
         cachedConfigurations = r.cachedConfigurations
         groups = r.groups
+        validationGroups = r.validationGroups
     }
 }

@@ -74,8 +74,9 @@ enum GroupErrors {
     }
 
     /// The table as `mtp train` prints it.
-    static func text(_ rows: [GroupErrorRow]) -> String {
-        var text = "training errors      configs | energy meV/atom: RMSE      MAE      max | forces eV/A: RMSE     MAE     max | stress GPa: RMSE     MAE     max\n"
+    /// `title` heads the first column (`training errors` or `validation errors`).
+    static func text(_ rows: [GroupErrorRow], title: String = "training errors") -> String {
+        var text = title.padding(toLength: max(20, title.count), withPad: " ", startingAt: 0) + " configs | energy meV/atom: RMSE      MAE      max | forces eV/A: RMSE     MAE     max | stress GPa: RMSE     MAE     max\n"
         for r in rows {
             text += r.group.padding(toLength: max(20, r.group.count), withPad: " ", startingAt: 0)
             text += String(format: " %7d | %20.4f %8.4f %8.4f | %17.5f %7.5f %7.5f | %16.5f %7.5f %7.5f\n",

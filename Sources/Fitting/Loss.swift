@@ -7,6 +7,8 @@ import MTP
 ///                       + w_S ||W - W_ref||_F^2 / N_k ]
 ///
 /// with per-configuration weights from the data multiplying each term.
+/// That is MLIP's default `--weighting=vibrations`; `weighting` selects its
+/// other normalisations by the atom count N_k (`Weighting`).
 /// The engine works with residuals r such that L = sum r^2, so that
 /// Gauss-Newton sees the problem's structure.
 public struct LossSettings: Codable, Equatable, Sendable {
@@ -15,13 +17,66 @@ public struct LossSettings: Codable, Equatable, Sendable {
     public var stressWeight = 0.001
     /// Force scaling: w_F,i = w_F * eps / (|F_i,ref|^2 + eps); nil = off.
     public var forceScalingEpsilon: Double? = nil
+    /// How configurations of different sizes weigh against each other.
+    public var weighting = Weighting.vibrations
+
+    /// MLIP's `--weighting`: the powers of the atom count N that divide
+    /// each configuration's squared errors.
+    ///
+    /// | weighting | energy | forces (per atom) | virial |
+    /// |---|---|---|---|
+    /// | `vibrations` (MLIP's default) | 1/N | 1 | 1/N |
+    /// | `molecules` | 1 | 1 | 1 |
+    /// | `structures` | 1/N^2 | 1/N | 1/N^2 |
+    ///
+    /// `vibrations` suits sets of one material in different sizes (energy
+    /// errors of thermal vibrations grow like sqrt(N)); `molecules` counts
+    /// each configuration's total energy error fully; `structures` weighs
+    /// every configuration alike whatever its size (errors per atom).
+    public enum Weighting: String, Codable, Sendable, CaseIterable {
+        case vibrations, molecules, structures
+
+        /// The divisors (energy, force, virial) for a configuration of
+        /// normalisation count `n`.
+        public func divisors(atoms n: Double) -> (energy: Double, force: Double, virial: Double) {
+            switch self {
+            case .vibrations: return (n, 1, n)
+            case .molecules: return (1, 1, 1)
+            case .structures: return (n * n, n, n * n)
+            }
+        }
+    }
 
     public init(energyWeight: Double = 1, forceWeight: Double = 0.01, stressWeight: Double = 0.001,
-                forceScalingEpsilon: Double? = nil) {
+                forceScalingEpsilon: Double? = nil, weighting: Weighting = .vibrations) {
         self.energyWeight = energyWeight
         self.forceWeight = forceWeight
         self.stressWeight = stressWeight
         self.forceScalingEpsilon = forceScalingEpsilon
+        self.weighting = weighting
+    }
+
+    // `weighting` is written only when it is not the default, and may be
+    // absent, so that checkpoints and summaries of default fits stay as
+    // they were.
+    enum CodingKeys: String, CodingKey { case energyWeight, forceWeight, stressWeight, forceScalingEpsilon, weighting }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        energyWeight = try c.decode(Double.self, forKey: .energyWeight)
+        forceWeight = try c.decode(Double.self, forKey: .forceWeight)
+        stressWeight = try c.decode(Double.self, forKey: .stressWeight)
+        forceScalingEpsilon = try c.decodeIfPresent(Double.self, forKey: .forceScalingEpsilon)
+        weighting = try c.decodeIfPresent(Weighting.self, forKey: .weighting) ?? .vibrations
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(energyWeight, forKey: .energyWeight)
+        try c.encode(forceWeight, forKey: .forceWeight)
+        try c.encode(stressWeight, forKey: .stressWeight)
+        try c.encodeIfPresent(forceScalingEpsilon, forKey: .forceScalingEpsilon)
+        if weighting != .vibrations { try c.encode(weighting, forKey: .weighting) }
     }
 }
 
@@ -37,19 +92,20 @@ struct ResidualRows {
     }
 
     init(_ c: Configuration, settings s: LossSettings, totalConfigurations k: Int) {
-        let n = c.normalisationCount, kk = Double(k)
+        let kk = Double(k)
+        let per = s.weighting.divisors(atoms: c.normalisationCount)
         if c.energy != nil, s.energyWeight > 0, c.energyWeight > 0 {
-            energyScale = (s.energyWeight * c.energyWeight / (n * kk)).squareRoot()
+            energyScale = (s.energyWeight * c.energyWeight / (per.energy * kk)).squareRoot()
         }
         if let f = c.forces, s.forceWeight > 0, c.forceWeight > 0 {
             forceScales = f.map { fi in
-                var w = s.forceWeight * c.forceWeight / kk
+                var w = s.forceWeight * c.forceWeight / (per.force * kk)
                 if let eps = s.forceScalingEpsilon { w *= eps / (dot(fi, fi) + eps) }
                 return w.squareRoot()
             }
         }
         if c.virial != nil, s.stressWeight > 0, c.virialWeight > 0 {
-            let d = (s.stressWeight * c.virialWeight / (n * kk)).squareRoot()
+            let d = (s.stressWeight * c.virialWeight / (per.virial * kk)).squareRoot()
             virialScales = [d, d, d, d * 2.squareRoot(), d * 2.squareRoot(), d * 2.squareRoot()]
         }
     }

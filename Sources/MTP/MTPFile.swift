@@ -15,6 +15,10 @@ public enum MTPFile {
         return try parse(text, file: path)
     }
 
+    /// The radial-basis keys of motep's variant of the format, with MLIP's
+    /// names; either spelling is read.
+    static let motepKeys = [("min", "min_dist"), ("max", "max_dist"), ("size", "radial_basis_size")]
+
     public static func parse(_ text: String, file: String) throws -> Potential {
         var lines: [(Int, String)] = []
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -47,6 +51,11 @@ public enum MTPFile {
             if values[key] != nil { throw InputError(file: file, line: ln, "'\(key)' is given twice") }
             values[key] = (ln, value)
             idx += 1
+        }
+
+        // motep writes the radial basis's keys as `min`, `max` and `size`.
+        for (motep, mlip) in motepKeys where values[mlip] == nil {
+            if let v = values.removeValue(forKey: motep) { values[mlip] = v }
         }
 
         func required(_ key: String) throws -> (line: Int, value: String) {

@@ -287,7 +287,18 @@ final class HDF5File {
         guard status >= 0 else { throw fail("attribute \(name)", "cannot write") }
     }
 
-    func setAttribute(_ name: String, _ value: String) throws { try setAttribute(name, [value]) }
+    /// A scalar string attribute (h5py gives a `str`, `h5dump` one string).
+    func setAttribute(_ name: String, _ value: String) throws {
+        let type = HDF5File.stringType()
+        defer { H5Tclose(type) }
+        let space = H5Screate(H5S_SCALAR)
+        defer { H5Sclose(space) }
+        let a = H5Acreate2(id, name, type, space, mtp_h5p_default(), mtp_h5p_default())
+        guard a >= 0 else { throw fail("attribute \(name)", "cannot create") }
+        defer { H5Aclose(a) }
+        let status = withCStrings([value]) { H5Awrite(a, type, $0) }
+        guard status >= 0 else { throw fail("attribute \(name)", "cannot write") }
+    }
 
     func setAttribute<T: HDF5Scalar>(_ name: String, _ value: T) throws {
         let space = H5Screate(H5S_SCALAR)

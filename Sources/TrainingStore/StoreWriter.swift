@@ -75,6 +75,7 @@ public enum StoreWriter {
         try file.setAttribute(StoreLayout.costCutoffAttribute, costModel.cutoff)
         try file.setAttribute(StoreLayout.costAtomWeightAttribute, costModel.atomWeight)
         for (name, value) in StoreLayout.unitAttributes { try file.setAttribute(name, value) }
+        try file.setAttribute(StoreLayout.readmeAttribute, StoreLayout.readme(species: set.species, speciesCount: speciesCount))
 
         for g in [StoreLayout.configurations, StoreLayout.atoms, StoreLayout.groups, StoreLayout.features,
                   StoreLayout.atomProperties] {

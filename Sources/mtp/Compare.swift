@@ -7,9 +7,10 @@ struct CheckErrors: ParsableCommand {
         commandName: "check-errors",
         abstract: "Evaluate a potential on labelled configurations and report its errors.",
         discussion: """
-        Like MLIP's `mlp check-errors POT DATA`: energies per atom (meV/atom), force components (eV/A)
+        Like MLIP's `mlp check-errors POT DATA` (also run as `mtp calc-errors`, MLIP's other name): energies per atom (meV/atom), force components (eV/A)
         and stresses (GPa) of POT against the labels in DATA (any format `mtp convert` reads): RMSE, MAE and max.
-        """)
+        """,
+        aliases: ["calc-errors"])
     @Argument(help: "The trained potential (.mtp).") var potential: String
     @Argument(help: "Labelled configurations (.cfg, .extxyz, ...).") var data: String
     @Option(help: "Element symbols of species 0, 1, ... (for extended XYZ).") var species: String?

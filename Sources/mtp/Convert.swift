@@ -19,10 +19,20 @@ struct Convert: ParsableCommand {
         --group labels every imported configuration (mlearn records keep their own group otherwise).
         Writing .h5 computes each configuration's cost (neighbour pairs within --cost-cutoff) for
         balanced parallel reads; an existing .h5 OUT is an error unless --append or --overwrite.
-        """)
+
+        MLIP's form `mlp convert-cfg IN OUT` works too (`mtp convert-cfg IN OUT`: without -o, two
+        arguments are input and output); formats are recognised by name and content, so MLIP's --input-format
+        is not needed (see the message if given).
+        """,
+        aliases: ["convert-cfg"])
 
     @Argument(help: "Input files or VASP run directories.") var inputs: [String]
-    @Option(name: .shortAndLong, help: "Output file (.h5, .cfg, .extxyz).") var output: String
+    @Option(name: .shortAndLong, help: "Output file (.h5, .cfg, .extxyz); without it, MLIP's `convert-cfg IN OUT` (exactly two arguments).")
+    var output: String?
+    @Option(help: "MLIP's input format name (txt or vasp-outcar): accepted; the format is recognised by name and content.")
+    var inputFormat: String?
+    @Option(help: "MLIP's output format name: 'txt' (.cfg) only; other formats are chosen by OUT's extension.")
+    var outputFormat: String?
     @Option(help: "Group name for the imported configurations (e.g. RANDSPG, VOLMIN, TRIAX, RATTLE).")
     var group: String?
     @Option(help: "Element symbols of .cfg species 0, 1, ..., e.g. Cu,Ag,Au.") var species: String?
@@ -35,7 +45,17 @@ struct Convert: ParsableCommand {
     @Flag(help: "From VASP runs take only the last ionic step (default: every step).") var lastStepOnly = false
 
     func validate() throws {
-        guard !inputs.isEmpty else { throw ValidationError("give at least one input") }
+        // Without -o only MLIP's two-argument form: a forgotten -o after
+        // several inputs must not turn the last input into the output.
+        guard output != nil ? !inputs.isEmpty : inputs.count == 2 else {
+            throw ValidationError(output == nil ? "give the inputs and an output (-o OUT, or MLIP's IN OUT with one input)" : "give at least one input")
+        }
+        if let f = inputFormat, !["txt", "vasp-outcar"].contains(f) {
+            throw ValidationError("--input-format \(f): mtp reads .cfg (MLIP's txt), OUTCAR (vasp-outcar), vasprun.xml, .extxyz, mlearn .json and .h5, recognised by name and content; drop --input-format")
+        }
+        if let f = outputFormat, f != "txt" {
+            throw ValidationError("--output-format \(f): mtp writes .cfg (MLIP's txt), .extxyz and .h5, chosen by OUT's extension; for LAMMPS or POSCAR files convert the .extxyz with ASE")
+        }
         guard costCutoff > 0, costCutoff.isFinite else { throw ValidationError("--cost-cutoff must be positive") }
         if let o = mlearnStressOrder, MLearnJSON.StressOrder(o) == nil {
             throw ValidationError("--mlearn-stress-order must name xx,yy,zz,yz,xz,xy once each, e.g. xx,yy,zz,xy,yz,xz")
@@ -45,6 +65,11 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            let output = self.output ?? inputs.last!
+            let inputs = self.output == nil ? Array(inputs.dropLast()) : inputs
+            if outputFormat == "txt" && !output.lowercased().hasSuffix(".cfg") {
+                throw UserError("--output-format txt: name the output *.cfg (the format follows the extension)")
+            }
             var conversion = Conversion(inputs: inputs, output: output,
                                         options: FormatOptions(symbols: species.map { $0.split(separator: ",").map(String.init) },
                                                                mlearnStressOrder: mlearnStressOrder.flatMap(MLearnJSON.StressOrder.init),

@@ -7,7 +7,7 @@ struct Grade: ParsableCommand {
         commandName: "grade",
         abstract: "Extrapolation grades of configurations (MaxVol active learning), alone or under mpirun.",
         discussion: """
-        Like MLIP's `mlp calc-grade POT TRAIN IN OUT`: the active set of POT on TRAIN (the training rows of
+        Like MLIP's `mlp calc-grade POT TRAIN IN OUT` (also run as `mtp calc-grade`): the active set of POT on TRAIN (the training rows of
         largest volume in the space of parameter derivatives, chosen by MaxVol) measures how far each
         configuration of IN lies outside the training data: grade <= 1 interpolates, > 1 extrapolates
         (MLIP's usual thresholds: select above 1.001 to 2, stop MD above 5 to 10). OUT is IN with
@@ -17,7 +17,8 @@ struct Grade: ParsableCommand {
         POT, TRAIN and the options, and reused while they match. Under `mpirun -np N` the training rows
         and the grading are split over the ranks; the set and the grades do not depend on N.
         See docs/active-learning.md.
-        """)
+        """,
+        aliases: ["calc-grade"])
 
     @Argument(help: "The trained potential (.mtp).") var potential: String
     @Argument(help: "Its training set (.cfg, .extxyz, .h5).") var training: String

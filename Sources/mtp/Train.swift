@@ -13,34 +13,72 @@ struct Train: ParsableCommand {
         discussion: """
         Like MLIP's `mlp train POT DATA`: starts from POT (untrained template or trained potential),
         fits all its parameters to the energies, forces and stresses of DATA (any format `mtp convert`
-        reads) and writes the trained potential to --output. Under `mpirun -np N` the configurations are
+        reads) and writes the trained potential to --output (MLIP's --trained-pot-name; default
+        Trained.mtp_, MLIP's name). Under `mpirun -np N` the configurations are
         split into N contiguous shards of near-equal cost (a .h5 store is read shard by shard with MPI-IO;
         other formats are parsed once, by rank 0, which sends every rank its shard); the result does not
         depend on N. The default optimiser is Levenberg-Marquardt on all parameters with the linear
         least-squares part solved by distributed Householder QR; each iteration prints the loss and
-        training errors.
+        training errors. MLIP's options are accepted under MLIP's names (docs/mlip-users.md).
         """)
+
+    /// MLIP's default name of the trained potential.
+    static let mlipTrainedName = "Trained.mtp_"
 
     @Argument(help: "Initial potential (.mtp), untrained or trained.") var potential: String
     @Argument(help: "Training set (.h5, .cfg, .extxyz, mlearn .json, vasprun.xml, OUTCAR). A .h5 store is read in shards, one per rank.")
     var data: String
-    @Option(name: .shortAndLong, help: "Where to write the trained potential.") var output: String
+    @Option(name: [.customShort("o"), .customLong("output"), .customLong("trained-pot-name")],
+            help: "Where to write the trained potential (MLIP: --trained-pot-name).")
+    var output: String = Train.mlipTrainedName
     @OptionGroup var training: TrainingArguments
+    @Option(name: .customLong("valid-cfgs"), help: "A validation set (any format DATA may have): its errors per group are printed at the end and kept in the summary.")
+    var validCfgs: String?
+    @Option(name: .customLong("curr-pot-name"), help: "Save the potential of every iteration here (atomically; MLIP's current potential).")
+    var currPotName: String?
+    @Option(name: .customLong("init-params"), help: "Radial coefficients of an untrained POT: 'same' (every species pair alike; the default here) or 'random' (pairs perturbed apart, seeded; MLIP's default). A trained POT keeps its own.")
+    var initParams: String?
+    @Flag(name: .customLong("update-mindist"), help: "Set POT's min_dist to the shortest interatomic distance of DATA before fitting.")
+    var updateMindist = false
+    @Flag(name: .customLong("skip-preinit"), help: "Accepted for MLIP's scripts; changes nothing (there is no pre-training stage: see the message).")
+    var skipPreinit = false
     @Option(help: "Memory per rank (GB) for keeping radial basis values and monomials between evaluations (default 0: rebuilt per configuration from the kept neighbour lists, which measured as fast or faster).")
     var cacheMemory: Double = 0
     @Option(help: "Write a checkpoint every N iterations (0: never).") var checkpointEvery: Int = 5
     @Flag(help: "Continue from the checkpoint next to --output (OUTPUT.checkpoint.json).") var resume = false
     @Option(help: "Machine-readable summary (JSON); default OUTPUT.json.") var summary: String?
 
+    func validate() throws {
+        if let initParams, StartingPoint.Radial(rawValue: initParams) == nil {
+            throw ValidationError("--init-params must be \(StartingPoint.Radial.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+    }
+
     func run() throws {
         try runCollectively { comm, say in
-            let start = try Collective.together(comm) { try MTPFile.read(path: potential) }
-            let shard = try ShardSource(path: data, options: FormatOptions(symbols: training.symbols)).read(comm)
+            if skipPreinit {
+                say("note: --skip-preinit changes nothing here: mtp train has no pre-training stage (every Levenberg-Marquardt iteration solves the linear parameters exactly); use --max-iter to limit the work")
+            }
+            var start = try Collective.together(comm) { try MTPFile.read(path: potential) }
+            if let initParams, let radial = StartingPoint.Radial(rawValue: initParams) {
+                if start.radialCoeffs != nil { say("note: \(potential) has radial coefficients; it starts from them (--init-params applies to untrained potentials, as in MLIP)") }
+                start = StartingPoint.initialised(start, radial: radial)
+            }
+            let options = FormatOptions(symbols: training.symbols)
+            let shard = try ShardSource(path: data, options: options).read(comm)
+            if updateMindist {
+                start = try StartingPoint.updatingMinDist(start, data: shard, dataPath: data, communicator: comm)
+                say("min_dist set to the training set's shortest interatomic distance, \(start.minDist) A")
+            }
             let fit = try Fit(start: start, data: shard, dataPath: data, options: training.options, communicator: comm,
                               cacheBudget: Int(max(0, cacheMemory) * 1e9))
+            if let validCfgs {
+                try fit.validate(on: try ShardSource(path: validCfgs, options: options).read(comm), path: validCfgs)
+            }
             let result = try fit.run(output: output,
                                      checkpointing: Fit.Checkpointing(path: output + ".checkpoint.json", every: checkpointEvery,
-                                                                      resume: resume ? .required : .never),
+                                                                      resume: resume ? .required : .never,
+                                                                      currentPotential: currPotName),
                                      log: say)
             try Collective.onRoot(comm) {
                 try JSONFile.write(TrainSummary(result, potential: output, optimizer: training.optimizer), to: summary ?? (output + ".json"))

@@ -12,17 +12,24 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Scale force weights by eps/(|F|^2+eps) with this eps (A^2/eV^2... as MLIP's --scale-by-force).")
     var scaleByForce: Double?
     @Option(name: .customLong("max-iter"), help: "Maximum number of iterations.") var maxIterations: Int = defaults.maxIterations
-    @Option(name: .customLong("tolerance"), help: "Stop when an iteration lowers the loss by less than this fraction.")
+    @Option(name: [.customLong("tolerance"), .customLong("bfgs-conv-tol")],
+            help: "Stop when an iteration lowers the loss by less than this fraction (MLIP: --bfgs-conv-tol, there over 50 BFGS iterations).")
     var tolerance: Double = defaults.tolerance
     @Option(help: "Ridge penalty on species and moment coefficients.") var ridge: Double = defaults.ridge
     @Option(help: ArgumentHelp("The optimizer: " + Optimizers.registered.map { "\($0.name): \($0.summary)" }.joined(separator: "; ") + "."))
     var optimizer: String = defaults.optimizer
+    @Option(help: ArgumentHelp("How configurations of different sizes weigh (MLIP's --weighting): vibrations (energy and stress errors / N; MLIP's default), molecules (not divided by N), structures (energy and stress / N^2, forces / N).",
+                               valueName: "vibrations|molecules|structures"))
+    var weighting: String = defaults.loss.weighting.rawValue
     @Option(help: "Element symbols of species 0, 1, ... (for formats that store species indices, such as .cfg).")
     var species: String?
 
     func validate() throws {
         guard energyWeight >= 0, forceWeight >= 0, stressWeight >= 0 else { throw ValidationError("weights must be non-negative") }
         guard maxIterations >= 0 else { throw ValidationError("--max-iter must be non-negative") }
+        guard LossSettings.Weighting(rawValue: weighting) != nil else {
+            throw ValidationError("--weighting must be one of \(LossSettings.Weighting.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard Optimizers.named(optimizer) != nil else {
             throw ValidationError("--optimizer must be one of \(Optimizers.names.joined(separator: ", "))")
         }
@@ -32,7 +39,8 @@ struct TrainingArguments: ParsableArguments {
 
     var options: TrainingOptions {
         TrainingOptions(loss: LossSettings(energyWeight: energyWeight, forceWeight: forceWeight, stressWeight: stressWeight,
-                                           forceScalingEpsilon: scaleByForce),
+                                           forceScalingEpsilon: scaleByForce,
+                                           weighting: LossSettings.Weighting(rawValue: weighting) ?? .vibrations),
                         maxIterations: maxIterations, tolerance: tolerance, ridge: ridge, optimizer: optimizer)
     }
 }

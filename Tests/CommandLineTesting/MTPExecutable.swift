@@ -24,10 +24,11 @@ public enum MTPExecutable {
 
     /// Runs `mtp` with these arguments to completion. Both pipes are drained
     /// before waiting, so a chatty command cannot block on a full pipe.
-    public static func run(_ arguments: [String]) throws -> Run {
+    public static func run(_ arguments: [String], in directory: URL? = nil) throws -> Run {
         let p = Process()
         p.executableURL = url
         p.arguments = arguments
+        if let directory { p.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

@@ -2,8 +2,10 @@ import Foundation
 
 /// How `CFGFormat` writes numbers.
 public enum CFGStyle: Sendable {
-    /// MLIP's layout, every double in Swift's shortest round-trip form, so
-    /// that reading the file back gives exactly the same values.
+    /// MLIP's layout, every double with Swift's shortest round-trip digits,
+    /// so that reading the file back gives exactly the same values, always
+    /// in positional notation (`0.000008`, never `8e-06`), as MLIP's fixed
+    /// layout and the readers that follow it (motep's) expect.
     case full
     /// MLIP's fixed layout and digits (as `mlp calc-efs` writes): positions
     /// and cell with 6 decimals, forces 6, energy 12, PlusStress 5, extra
@@ -155,7 +157,7 @@ public enum CFGFormat {
         /// its field still stays a separate token.
         func num(_ x: Double, _ width: Int, _ decimals: Int) {
             if full {
-                NumberFormatting.appendShortest(x, width: width, to: &out)
+                NumberFormatting.appendPadded(PositionalDecimal.text(x), width: width, to: &out)
             } else {
                 NumberFormatting.appendFixed(x, width: width, decimals: decimals, separated: true, to: &out)
             }
