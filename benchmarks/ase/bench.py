@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""MD steps per second in ASE: this engine's calculator (mtp_engine) against
+motep's (its compiled `cext` engine), on a 6x6x6 hcp Mg supercell (432 atoms).
+
+    python3 bench.py --mtp MTP --out DIR [--levels 8 16 24] [--steps 20] [--no-motep]
+
+For each level, one potential (`mtp basis --species-count 1 --min-dist 2.0
+--max-dist 8.2` with deterministic coefficients from ../efs/fill_coeffs.py:
+the cost depends on the basis, not on the values) drives velocity-Verlet MD
+(1 fs, velocities drawn at 300 K with a fixed seed) in ASE with each
+calculator in turn, in this one process: 2 warm-up steps (not timed), then
+--steps timed steps. Every step is one energy+forces evaluation (neighbour
+list included) plus ASE's integrator. The same start is given to both
+engines; their energies, forces and stresses on it and their energies after
+the timed steps are compared.
+
+Writes DIR/../results.json and results.md (the table, also printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from ase.build import bulk
+from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+from ase.md.verlet import VelocityVerlet
+from ase import units
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "efs"))
+from fill_coeffs import fill  # noqa: E402
+
+from mtp_engine import MTPCalculator  # noqa: E402
+
+A, COVERA = 3.1842, 1.6282  # the lattice of Mg_mm.eam.fs
+REPEAT = (6, 6, 6)
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def start_atoms():
+    atoms = bulk("Mg", "hcp", a=A, c=A * COVERA).repeat(REPEAT)
+    rng = np.random.default_rng(7)
+    atoms.positions += 0.02 * rng.standard_normal(atoms.positions.shape)
+    MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=np.random.default_rng(11))
+    return atoms
+
+
+def potential(mtp: str, level: int, out: Path) -> Path:
+    raw, pot = out / f"mg-{level:02d}.basis.mtp", out / f"mg-{level:02d}.mtp"
+    subprocess.run([mtp, "basis", "--level", str(level), "--species-count", "1", "--min-dist", "2.0",
+                    "--max-dist", "8.2", "-o", str(raw)], check=True, capture_output=True)
+    pot.write_text(fill(raw.read_text(), seed=level))
+    return pot
+
+
+def motep_calculator(pot: Path):
+    from motep.calculator import MTP
+    from motep.io.mlip.mtp import read_mtp
+
+    data = read_mtp(str(pot))
+    data.species = np.array([12])
+    return MTP(data, engine="cext", mode="run")
+
+
+def run_md(atoms, calc, steps: int):
+    atoms = atoms.copy()
+    atoms.calc = calc
+    md = VelocityVerlet(atoms, 1.0 * units.fs)
+    md.run(2)  # warm-up: first neighbour lists, buffers, imports
+    t0 = time.perf_counter()
+    md.run(steps)
+    wall = time.perf_counter() - t0
+    return {"steps": steps, "wall_s": wall, "steps_per_s": steps / wall,
+            "final_energy": float(atoms.get_potential_energy())}
+
+
+def single_point(atoms, calc):
+    a = atoms.copy()
+    a.calc = calc
+    return a.get_potential_energy(), a.get_forces(), a.get_stress()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mtp", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--levels", type=int, nargs="+", default=[8, 16, 24])
+    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--no-motep", action="store_true")
+    a = p.parse_args()
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    load0 = os.getloadavg()
+    t_all = time.perf_counter()
+    atoms = start_atoms()
+    rows = []
+    for level in a.levels:
+        pot = potential(a.mtp, level, out)
+        row = {"level": level, "atoms": len(atoms)}
+        ours = MTPCalculator(pot)
+        log(f"[L{level}] mtp_engine, {a.steps} steps")
+        row["mtp_engine"] = run_md(atoms, ours, a.steps)
+        if not a.no_motep:
+            theirs = motep_calculator(pot)
+            log(f"[L{level}] motep (cext), {a.steps} steps")
+            row["motep"] = run_md(atoms, theirs, a.steps)
+            e1, f1, s1 = single_point(atoms, ours)
+            e2, f2, s2 = single_point(atoms, theirs)
+            row["start_max_dE_per_atom"] = abs(e1 - e2) / len(atoms)
+            row["start_max_dF"] = float(np.abs(f1 - f2).max())
+            row["start_max_dS_GPa"] = float(np.abs(s1 - s2).max() / units.GPa)
+            row["final_dE_per_atom"] = abs(row["mtp_engine"]["final_energy"] - row["motep"]["final_energy"]) / len(atoms)
+            row["speedup"] = row["mtp_engine"]["steps_per_s"] / row["motep"]["steps_per_s"]
+        rows.append(row)
+    try:
+        import motep
+        motep_version = getattr(motep, "__version__", "?")
+    except ImportError:
+        motep_version = None
+    meta = {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "machine": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+        "cpu_affinity": sorted(os.sched_getaffinity(0)), "python": platform.python_version(),
+        "motep": motep_version, "load_start": load0, "load_end": os.getloadavg(),
+        "whole_s": time.perf_counter() - t_all, "steps": a.steps,
+        "system": "hcp Mg 6x6x6 (432 atoms), a = 3.1842 A, c/a = 1.6282, cutoff 8.2 A (min 2.0)",
+        "md": "velocity Verlet, 1 fs, 300 K Maxwell-Boltzmann start (seed 11), 2 warm-up steps",
+    }
+    (HERE / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
+    lines = ["# MD steps per second in ASE: mtp_engine vs motep", "",
+             f"{meta['date']}; {meta['machine']}; {meta['cores']} cores, run on cores {meta['cpu_affinity']}; "
+             f"Python {meta['python']}; motep {motep_version}; load average at start / end: "
+             + " ".join(f"{x:.2f}" for x in meta["load_start"]) + " / " + " ".join(f"{x:.2f}" for x in meta["load_end"])
+             + f"; whole benchmark {meta['whole_s']:.1f} s", "",
+             f"{meta['system']}; {meta['md']}; {a.steps} timed steps per engine and level, one process. "
+             "A step = one energy+forces(+stress) call of the calculator, neighbour list included, plus ASE's integrator.", "",
+             "| level | mtp_engine steps/s | motep steps/s | speed-up | start: max dE (eV/atom) | max dF (eV/A) | max dS (GPa) | after the steps: dE (eV/atom) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        m = r.get("motep")
+        lines.append(f"| {r['level']} | {r['mtp_engine']['steps_per_s']:.2f} | "
+                     + (f"{m['steps_per_s']:.2f} | {r['speedup']:.2f}x | {r['start_max_dE_per_atom']:.1e} | "
+                        f"{r['start_max_dF']:.1e} | {r['start_max_dS_GPa']:.1e} | {r['final_dE_per_atom']:.1e} |"
+                        if m else "- | - | - | - | - | - |"))
+    text = "\n".join(lines) + "\n"
+    (HERE / "results.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
