@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 from ase import Atoms
@@ -26,10 +28,13 @@ def close(a, b, tol=1e-12):
 @pytest.mark.parametrize("name", sorted(SETS))
 def test_agrees_with_calc_efs(name, tmp_path):
     pot, cfg = FIXTURES / f"{name}.mtp", FIXTURES / f"{name}.cfg"
+    # MTP_TEST_CU_CFG: the whole shared Cu set (data/mlip-reference/cubic/training.cfg) for the Cu potentials.
+    if name.startswith("cubic") and os.environ.get("MTP_TEST_CU_CFG"):
+        cfg = os.environ["MTP_TEST_CU_CFG"]
     out = tmp_path / "efs.cfg"
     run_mtp("calc-efs", "--full-precision", pot, cfg, out)
     inputs, expected = read_cfg(cfg), read_cfg(out)
-    assert len(inputs) == len(expected) == 12
+    assert len(inputs) == len(expected) >= 12
     calc = MTPCalculator(pot, species=SETS[name])
     worst = 0.0
     for frame, ref in zip(inputs, expected):
@@ -43,7 +48,7 @@ def test_agrees_with_calc_efs(name, tmp_path):
         assert atoms.get_potential_energy(force_consistent=True) == e
         worst = max(worst, abs(e - ref["energy"]), np.abs(f - ref["forces"]).max(),
                     np.abs(w - ref["plus_stress"]).max())
-    print(f"{name}: largest difference from mtp calc-efs {worst:.3g}")
+    print(f"{name}: {len(inputs)} configurations, largest difference from mtp calc-efs {worst:.3g}")
 
 
 def distorted(name="cubic-16", index=3, seed=1):

@@ -31,7 +31,7 @@ def test_grades_through_library_match_mtp_grade(tmp_path):
     for a, g in zip(frames, grades):
         mine, per_atom = calc.get_grade(a)
         assert per_atom is None
-        assert abs(mine - g) <= 1e-9 * max(1, g), (mine, g)
+        assert abs(mine - g) <= 1e-8 * max(1, g), (mine, g)  # mtp grade prints 9 digits
 
 
 def test_train_wrapper(tmp_path):
