@@ -7,7 +7,8 @@ printing the extrapolation grade along the way (docs/python.md).
 1. `mtp assyst`: a small systematic training set for Mg labelled by the EAM
    potential Mg_mm.eam.fs (random crystals of a few space groups, relaxed,
    strained and rattled);
-2. `mtp basis` + `mtp train` (through mtp_engine.train): an MTP fitted to it;
+2. `mtp basis` + `mtp train` (through mtp_engine.train): an MTP of level 12
+   (cutoff 5.5 A) fitted to it;
 3. `mtp grade` (through mtp_engine.grade): the active set of the fit, saved
    beside it, and the grade of the starting structure;
 4. ASE Langevin MD (1 fs, 300 K, friction 0.01/fs) of a 4x4x3 hcp supercell
@@ -32,7 +33,10 @@ import numpy as np
 from ase import units
 from ase.build import bulk
 from ase.md.langevin import Langevin
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+try:
+    from ase.md.velocitydistribution import thermalize_momenta  # ASE >= 3.29
+except ImportError:
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as thermalize_momenta
 
 import mtp_engine
 from mtp_engine import MTPCalculator
@@ -55,8 +59,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workdir", default="mg-md")
     p.add_argument("--eam", default=str(ROOT / "Tests" / "ReferenceTests" / "Fixtures" / "Mg_mm.eam.fs"))
-    p.add_argument("--level", type=int, default=8)
-    p.add_argument("--max-iter", type=int, default=100)
+    p.add_argument("--level", type=int, default=12)
+    p.add_argument("--max-iter", type=int, default=500)
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--every", type=int, default=100)
     p.add_argument("--break-grade", type=float, default=10.0)
@@ -88,9 +92,8 @@ def main():
     calc = MTPCalculator(fitted, species=["Mg"], active_set=active_set)
     atoms.calc = calc
     rng = np.random.default_rng(a.seed)
-    MaxwellBoltzmannDistribution(atoms, temperature_K=300, rng=rng)
-    Stationary(atoms)
-    md = Langevin(atoms, 1.0 * units.fs, temperature_K=300, friction=0.01 / units.fs, rng=rng)
+    thermalize_momenta(atoms, temperature_K=300, rng=rng)
+    md = Langevin(atoms, 1.0 * units.fs, temperature_K=300, friction=0.01 / units.fs, fixcm=False, rng=rng)
     n = len(atoms)
     print(f"{'step':>6} {'T (K)':>8} {'Epot (eV/atom)':>15} {'Etot (eV/atom)':>15} {'grade':>8}")
     largest = 0.0
