@@ -2,13 +2,11 @@
 """MD steps per second in ASE: this engine's calculator (mtp_engine) against
 motep's (its compiled `cext` engine), on a 6x6x6 hcp Mg supercell (432 atoms).
 
-    python3 bench.py --mtp MTP --out DIR [--levels 8 16 24] [--steps 20] [--no-motep]
+    python3 bench.py [--levels 8 16 24] [--steps 50] [--no-motep]
 
-For each level, one potential (`mtp basis --species-count 1 --min-dist 2.0
---max-dist 8.2` with deterministic coefficients from ../efs/fill_coeffs.py:
-the cost depends on the basis, not on the values; the moment coefficients
-scaled so that no force on the start exceeds 0.5 eV/A, which keeps the
-trajectory near hcp) drives velocity-Verlet MD
+For each level, the potential potentials/mg-LL.mtp (levels 8, 16, 24, cutoff
+5.5 A, fitted by make_potentials.sh to an EAM-labelled `mtp assyst` set, so
+that the trajectory is physical hcp Mg at 300 K) drives velocity-Verlet MD
 (1 fs, velocities drawn at 300 K with a fixed seed) in ASE with each
 calculator in turn, in this one process: 2 warm-up steps (not timed), then
 --steps timed steps. Every step is one energy+forces evaluation (neighbour
@@ -16,7 +14,7 @@ list included) plus ASE's integrator. The same start is given to both
 engines; their energies, forces and stresses on it and their energies after
 the timed steps are compared.
 
-Writes DIR/../results.json and results.md (the table, also printed).
+Writes results.json and results.md (the table, also printed).
 """
 
 from __future__ import annotations
@@ -26,7 +24,6 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,8 +38,6 @@ from ase.md.verlet import VelocityVerlet
 from ase import units
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "efs"))
-from fill_coeffs import fill  # noqa: E402
 
 from mtp_engine import MTPCalculator  # noqa: E402
 
@@ -62,33 +57,10 @@ def start_atoms():
     return atoms
 
 
-FMAX = 0.5  # eV/A: largest force on the start structure
-
-
-def scaled_moments(text: str, factor: float) -> str:
-    out = []
-    for line in text.split("\n"):
-        if line.strip().startswith("moment_coeffs"):
-            values = [float(v) * factor for v in line.split("{", 1)[1].split("}", 1)[0].split(",")]
-            line = "moment_coeffs = {" + ", ".join(f"{v:.15e}" for v in values) + "}"
-        out.append(line)
-    return "\n".join(out)
-
-
-def potential(mtp: str, level: int, out: Path, atoms) -> Path:
-    """A potential of this level whose forces on the start structure are at
-    most FMAX: the moment coefficients from fill_coeffs.py scaled down (the
-    energy is linear in them), so that the MD stays near hcp at every level."""
-    raw, pot = out / f"mg-{level:02d}.basis.mtp", out / f"mg-{level:02d}.mtp"
-    subprocess.run([mtp, "basis", "--level", str(level), "--species-count", "1", "--min-dist", "2.0",
-                    "--max-dist", "8.2", "-o", str(raw)], check=True, capture_output=True)
-    text = fill(raw.read_text(), seed=level)
-    pot.write_text(text)
-    probe = atoms.copy()
-    probe.calc = MTPCalculator(pot)
-    fmax = float(np.abs(probe.get_forces()).max())
-    if fmax > FMAX:
-        pot.write_text(scaled_moments(text, FMAX / fmax))
+def potential(level: int) -> Path:
+    pot = HERE / "potentials" / f"mg-{level:02d}.mtp"
+    if not pot.is_file():
+        raise SystemExit(f"no potential {pot}; make it with benchmarks/ase/make_potentials.sh")
     return pot
 
 
@@ -121,20 +93,16 @@ def single_point(atoms, calc):
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--mtp", required=True)
-    p.add_argument("--out", required=True)
     p.add_argument("--levels", type=int, nargs="+", default=[8, 16, 24])
-    p.add_argument("--steps", type=int, default=20)
+    p.add_argument("--steps", type=int, default=50)
     p.add_argument("--no-motep", action="store_true")
     a = p.parse_args()
-    out = Path(a.out)
-    out.mkdir(parents=True, exist_ok=True)
     load0 = os.getloadavg()
     t_all = time.perf_counter()
     atoms = start_atoms()
     rows = []
     for level in a.levels:
-        pot = potential(a.mtp, level, out, atoms)
+        pot = potential(level)
         row = {"level": level, "atoms": len(atoms)}
         ours = MTPCalculator(pot)
         log(f"[L{level}] mtp_engine, {a.steps} steps")
@@ -163,8 +131,8 @@ def main() -> None:
         "cpu_affinity": sorted(os.sched_getaffinity(0)), "python": platform.python_version(),
         "motep": motep_version, "load_start": load0, "load_end": os.getloadavg(),
         "whole_s": time.perf_counter() - t_all, "steps": a.steps,
-        "system": "hcp Mg 6x6x6 (432 atoms, 0.02 A random displacements), a = 3.1842 A, c/a = 1.6282, cutoff 8.2 A (min 2.0), "
-                  "fill_coeffs.py potentials scaled to forces <= 0.5 eV/A at the start",
+        "system": "hcp Mg 6x6x6 (432 atoms, 0.02 A random displacements), a = 3.1842 A, c/a = 1.6282; "
+                  "potentials potentials/mg-LL.mtp (fitted to EAM-labelled data by make_potentials.sh, cutoff 5.5 A)",
         "md": "velocity Verlet, 1 fs, 300 K Maxwell-Boltzmann start (seed 11), 2 warm-up steps",
     }
     (HERE / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")

@@ -3,10 +3,10 @@
 # engine's ASE calculator (python/, mtp_engine) against motep's, in the same
 # run. See ../README.md ("ase/").
 #
-#   benchmarks/ase/run.sh [bench.py options]       e.g. --levels 16 --steps 50
+#   benchmarks/ase/run.sh [bench.py options]       e.g. --levels 16 --steps 100
 #
-# Builds `mtp` and libMTPC.so (release, .build-bench; SKIP_BUILD=1 to reuse;
-# BUILD_DIR=DIR to take both from another release build, e.g. .build/release),
+# Builds libMTPC.so (release, .build-bench; SKIP_BUILD=1 to reuse;
+# BUILD_DIR=DIR to take it from another release build, e.g. .build/release),
 # makes a venv (.build-python/bench-venv) with ASE, motep and the package,
 # and runs bench.py pinned to one core (taskset -c 0, single-threaded BLAS).
 set -euo pipefail
@@ -15,8 +15,7 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 BUILD="${BUILD_DIR:-$ROOT/.build-bench/release}"
 if [[ -z "${SKIP_BUILD:-}" && -z "${BUILD_DIR:-}" ]]; then
-  (cd "$ROOT" && swift build -c release --scratch-path .build-bench --product mtp >&2 \
-               && swift build -c release --scratch-path .build-bench --product MTPC >&2)
+  (cd "$ROOT" && swift build -c release --scratch-path .build-bench --product MTPC >&2)
 fi
 BUILD="$(cd "$BUILD" && pwd)"
 VENV="${MTP_BENCH_VENV:-$ROOT/.build-python/bench-venv}"
@@ -27,4 +26,4 @@ rm -rf "$ROOT/python/build" "$ROOT"/python/*.egg-info
 PIN=()
 command -v taskset >/dev/null && PIN=(taskset -c 0)
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
-exec "${PIN[@]}" "$VENV/bin/python" "$HERE/bench.py" --mtp "$BUILD/mtp" --out "$HERE/out" "$@"
+exec "${PIN[@]}" "$VENV/bin/python" "$HERE/bench.py" "$@"
