@@ -2,7 +2,7 @@
 """Langevin MD of hcp Mg at 300 K in ASE with a potential fitted by `mtp train`,
 printing the extrapolation grade along the way (docs/python.md).
 
-    python md_mg.py [--workdir mg-md] [--steps 1000] [--level 8] [--eam PATH]
+    python md_mg.py [--workdir mg-md] [--steps 1000] [--level 12] [--eam PATH]
 
 1. `mtp assyst`: a small systematic training set for Mg labelled by the EAM
    potential Mg_mm.eam.fs (random crystals of a few space groups, relaxed,
