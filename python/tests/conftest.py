@@ -1,18 +1,27 @@
-import os
 import subprocess
 from pathlib import Path
 
-import pytest
 from ase import Atoms
 
 from mtp_engine import mtp_executable
 
-from cfgfile import read_cfg
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The MLIP reference fixtures of the Swift tests (the motep project's data, MIT licence; see the
+# README there): per set and level, an MLIP-trained pot.mtp and 100 configurations.
+FIXTURES = Path(__file__).resolve().parents[2] / "Tests" / "MTPTests" / "Fixtures" / "mlip-reference"
 
-# fixture name -> element symbols of its types 0, 1, ...
+# set-level -> element symbols of the potential's types 0, 1, ...
 SETS = {"cubic-08": ["Cu"], "cubic-16": ["Cu"], "multi-10": ["Cu", "Ag", "Au"]}
+
+
+def pot_path(name):
+    family, level = name.split("-")
+    return FIXTURES / family / level / "pot.mtp"
+
+
+def cfg_path(name):
+    family, level = name.split("-")
+    return FIXTURES / family / level / "calc-efs.first100.cfg"
 
 
 def atoms_of(frame, symbols):
@@ -26,7 +35,3 @@ def run_mtp(*args):
     assert p.returncode == 0, p.stderr
     return p
 
-
-@pytest.fixture(scope="session")
-def fixtures():
-    return FIXTURES

@@ -7,14 +7,15 @@ import mtp_engine
 from mtp_engine import MTPCalculator
 
 from cfgfile import read_cfg
-from conftest import FIXTURES, SETS, atoms_of, run_mtp
+from conftest import SETS, cfg_path, pot_path, atoms_of, run_mtp
 
 
 def test_grades_through_library_match_mtp_grade(tmp_path):
     pot = tmp_path / "pot.mtp"
-    shutil.copy(FIXTURES / "cubic-08.mtp", pot)
-    train = FIXTURES / "cubic-08.cfg"
+    shutil.copy(pot_path("cubic-08"), pot)
+    train = cfg_path("cubic-08")
     frames = [atoms_of(f, ["Cu"]) for f in read_cfg(train)]
+    n = len(frames)
     # Configurations outside the training data too: strained and shaken copies.
     rng = np.random.default_rng(3)
     for a in frames[:4]:
@@ -25,8 +26,8 @@ def test_grades_through_library_match_mtp_grade(tmp_path):
     grades = mtp_engine.grade(pot, train, frames)
     assert (tmp_path / "pot.mtp.activeset").is_file()
     assert len(grades) == len(frames)
-    assert grades[:12].max() <= 1 + 1e-6  # the training set interpolates
-    assert grades[12:].max() > 1.001  # the strained copies extrapolate
+    assert grades[:n].max() <= 1 + 1e-6  # the training set interpolates
+    assert grades[n:].max() > 1.001  # the strained copies extrapolate
     calc = MTPCalculator(pot, active_set=tmp_path / "pot.mtp.activeset")
     for a, g in zip(frames, grades):
         mine, per_atom = calc.get_grade(a)
@@ -35,7 +36,7 @@ def test_grades_through_library_match_mtp_grade(tmp_path):
 
 
 def test_train_wrapper(tmp_path):
-    data = FIXTURES / "cubic-08.cfg"
+    data = cfg_path("cubic-08")
     run_mtp("basis", "--level", 6, "--species-count", 1, "--min-dist", 2.0, "--max-dist", 5.0, "-o", tmp_path / "init.mtp")
     out = mtp_engine.train(tmp_path / "init.mtp", data, tmp_path / "fit.mtp", max_iter=30)
     frames = read_cfg(data)
@@ -53,9 +54,9 @@ def test_train_wrapper(tmp_path):
 
 
 def test_wrappers_accept_atoms(tmp_path):
-    frames = [atoms_of(f, ["Cu"]) for f in read_cfg(FIXTURES / "cubic-08.cfg")]
+    frames = [atoms_of(f, ["Cu"]) for f in read_cfg(cfg_path("cubic-08"))]
     labelled = []
-    calc = MTPCalculator(FIXTURES / "cubic-08.mtp")
+    calc = MTPCalculator(pot_path("cubic-08"))
     for a in frames[:6]:
         a.calc = calc
         a.get_potential_energy()
@@ -65,6 +66,6 @@ def test_wrappers_accept_atoms(tmp_path):
         b.calc = SinglePointCalculator(b, energy=a.get_potential_energy(), forces=a.get_forces(), stress=a.get_stress())
         labelled.append(b)
     pot = tmp_path / "pot.mtp"
-    shutil.copy(FIXTURES / "cubic-08.mtp", pot)
+    shutil.copy(pot_path("cubic-08"), pot)
     grades = mtp_engine.grade(pot, labelled, labelled, species=["Cu"])
     assert grades.max() <= 1 + 1e-6
