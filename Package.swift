@@ -18,6 +18,8 @@ let package = Package(
         .executable(name: "mtp", targets: ["mtp"]),
         .library(name: "MTP", targets: ["MTP"]),
         .library(name: "Atomistic", targets: ["Atomistic"]),
+        // The evaluator as a C library (libMTPC.so) for Python and other languages: Sources/MTPC/mtpc.h.
+        .library(name: "MTPC", type: .dynamic, targets: ["MTPC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -67,6 +69,8 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // Sweeps over (level, cutoff): plan, schedule on rank groups, records, Pareto front.
         .target(name: "Sweep", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting"]),
+        // A small C interface (@_cdecl) of the evaluator and the active set: load, evaluate, grade.
+        .target(name: "MTPC", dependencies: ["MTP", "Atomistic", "ActiveLearning"], exclude: ["mtpc.h"]),
         // The command-line tool.
         .executableTarget(name: "mtp", dependencies: [
             "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting", "Fitting", "Sweep", "ActiveLearning",

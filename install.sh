@@ -7,9 +7,11 @@ cd "$(dirname "$0")"
 bash scripts/install-deps.sh
 [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
 swift build -c release --product mtp
+swift build -c release --product MTPC   # libMTPC.so, for the Python package: pip install ./python
 BIN="$(swift build -c release --show-bin-path)/mtp"
 mkdir -p out
 ln -sf "$BIN" out/mtp
+ln -sf "$(dirname "$BIN")/libMTPC.so" out/libMTPC.so
 echo
 echo "== $("$BIN" --version)"
 bash scripts/main-job.sh "$BIN"

@@ -11,6 +11,8 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 # The multi-host test (cluster/test-multihost.sh) makes its test hosts with
 # network namespaces (ip netns, veth, bridge) and unshare.
 $SUDO apt-get install -y -qq --no-install-recommends iproute2 util-linux >/dev/null
+# The Python package's tests (scripts/test-python.sh) make a venv.
+$SUDO apt-get install -y -qq --no-install-recommends python3 python3-venv >/dev/null
 if ! command -v swift >/dev/null 2>&1; then
     for d in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
         [ -x "$d/swift" ] && export PATH="$d:$PATH"

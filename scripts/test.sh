@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 swift build -c release -Xswiftc -enable-testing --build-tests --scratch-path .build-test
 swift test -c release -Xswiftc -enable-testing --skip-build --scratch-path .build-test "$@"
 bash scripts/test-mpi.sh .build-test/release/mtp
+bash scripts/test-python.sh .build-test/release
 bash cluster/test-multihost.sh .build-test/release/mtp
 bash cluster/check-jobs.sh .build-test/release/mtp
