@@ -22,7 +22,7 @@ final class PositionalDecimalTests: XCTestCase {
     /// positional text, which holds no exponent.
     func testRoundTripWithoutExponent() {
         var rng = SplitMix64(seed: 19)
-        var values: [Double] = [5e-324, .leastNormalMagnitude, 1e-300, 8e-06, 0.1, 1 / 3, 1e15, 1e16, 1.7976931348623157e308]
+        var values: [Double] = [Double.leastNonzeroMagnitude, .leastNormalMagnitude, 1e-300, 8e-06, 0.1, 1 / 3, 1e15, 1e16, 1.7976931348623157e308]
         for _ in 0..<20_000 {
             let x = Double(bitPattern: rng.next())
             if x.isFinite { values.append(x) }
