@@ -143,8 +143,8 @@ DYN=("$MTP" sweep "$WORK/t12.cfg" --levels 2,4,6 --cutoffs 4.0,5.0 --max-iter 3 
 once() { local log=$1; shift; for f in "$@"; do
     [ "$(grep -c "start $f " "$log")" -eq 1 ] || { echo "$f started $(grep -c "start $f " "$log") times in $log"; exit 1; }; done; }
 ALL6=(L02-c4.00 L02-c5.00 L04-c4.00 L04-c5.00 L06-c4.00 L06-c5.00)
-"${MPIRUN[@]}" -np 3 "${DYN[@]}" --schedule static --out "$WORK/static3" > "$WORK/static3.log"
 for n in 3 4; do
+    "${MPIRUN[@]}" -np $n "${DYN[@]}" --schedule static --out "$WORK/static$n" > "$WORK/static$n.log"
     "${MPIRUN[@]}" -np $n "${DYN[@]}" --out "$WORK/dyn$n" > "$WORK/dyn$n.log"
     grep -q "dynamic schedule" "$WORK/dyn$n.log" || { echo "-np $n: not the dynamic schedule"; exit 1; }
     [ "$(grep -c 'start L' "$WORK/dyn$n.log")" -eq 6 ] || { echo "-np $n: not 6 fits started"; cat "$WORK/dyn$n.log"; exit 1; }
@@ -155,8 +155,8 @@ for n in 3 4; do
     # A fit on as many ranks as under the static schedule: the same potential.
     same=0
     for f in "${ALL6[@]}"; do
-        rd=$(grep -m1 '"ranks"' "$WORK/dyn$n/fits/$f.json"); rs=$(grep -m1 '"ranks"' "$WORK/static3/fits/$f.json")
-        if [ "$rd" = "$rs" ]; then cmp "$WORK/dyn$n/fits/$f.mtp" "$WORK/static3/fits/$f.mtp"; same=$((same + 1)); fi
+        rd=$(grep -m1 '"ranks"' "$WORK/dyn$n/fits/$f.json"); rs=$(grep -m1 '"ranks"' "$WORK/static$n/fits/$f.json")
+        if [ "$rd" = "$rs" ]; then cmp "$WORK/dyn$n/fits/$f.mtp" "$WORK/static$n/fits/$f.mtp"; same=$((same + 1)); fi
     done
     [ "$same" -ge 1 ] || { echo "-np $n: no fit ran on as many ranks as under the static schedule"; exit 1; }
     echo "-np $n: $same fits ran on as many ranks as under the static schedule; their potentials are identical"
