@@ -55,3 +55,17 @@ final class DynamicScheduleTests: XCTestCase {
         XCTAssertTrue(DynamicSchedule.make(costs: [], ranks: 3).sizes.isEmpty)
     }
 }
+
+final class RankUsageTests: XCTestCase {
+    func testIdleShareIsTheRankTimeNotBusy() {
+        let groups = [RankUsage.Group(firstRank: 0, ranks: 1, fits: ["L08-c4.00", "L10-c4.00"], busySeconds: 10),
+                      RankUsage.Group(firstRank: 1, ranks: 2, fits: ["L16-c5.00"], busySeconds: 8)]
+        let u = RankUsage(schedule: .dynamic, groups: groups, wall: 10, busy: [10, 8, 8], cpu: [9, 7, 7],
+                          predictedIdleShare: 0.05)
+        XCTAssertEqual(u.ranks, 3)
+        XCTAssertEqual(u.fitsRun, 3)
+        XCTAssertEqual(u.idleShare, 1 - 26.0 / 30.0, accuracy: 1e-12)
+        XCTAssertTrue(u.summaryLine.contains("3 fits on 2 groups of 1+2 ranks"), u.summaryLine)
+        XCTAssertTrue(u.summaryLine.contains("idle 13.3% of rank time (predicted 5.0%)"), u.summaryLine)
+    }
+}
