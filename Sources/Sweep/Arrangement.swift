@@ -43,9 +43,11 @@ struct Arrangement {
 
     func group(ofRank rank: Int) -> Int? { ranks.firstIndex { $0.contains(rank) } }
 
-    func queue(group g: Int, counters: SharedCounters, totalCost: Double) -> FitQueue {
+    /// Group g's queue; `totalCost` is the sweep's (used with counters).
+    func queue(group g: Int, counters: SharedCounters?, plan: [PlannedFit], totalCost: Double) -> FitQueue {
         let order: FitQueue.Order = kind == .dynamic
             ? .shared(queue: fits[g], group: g, groupCount: ranks.count) : .fixed(fits[g])
-        return FitQueue(order: order, counters: counters, totalCost: totalCost)
+        let total = counters != nil ? totalCost : fits[g].reduce(0.0) { $0 + plan[$1].estimatedCost }
+        return FitQueue(order: order, counters: counters, totalCost: total)
     }
 }

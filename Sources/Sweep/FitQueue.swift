@@ -7,7 +7,9 @@ import Parallel
 /// keeps training while other groups take fits): the next position of the
 /// shared queue (dynamic schedule), and the estimated cost of the fits
 /// finished so far by every group (all schedules). Only a group's root
-/// touches them; it broadcasts what it got to its group.
+/// touches them; it broadcasts what it got to its group. Without them (no
+/// one-sided MPI on the transport) only fixed orders run, and the progress
+/// is the group's own.
 final class FitQueue {
     enum Order {
         /// The group's own fits, in this order (static and serial schedules).
@@ -18,17 +20,23 @@ final class FitQueue {
     }
 
     let order: Order
-    let counters: SharedCounters
+    let counters: SharedCounters?
     /// Estimated cost of the whole sweep's pending fits (counter 1 holds
-    /// thousandths of the same unit).
+    /// thousandths of the same unit), or of the group's own fits without counters.
     let totalCost: Double
     private var taken = 0
+    private var ownCost = 0.0
 
-    init(order: Order, counters: SharedCounters, totalCost: Double) {
+    init(order: Order, counters: SharedCounters?, totalCost: Double) {
+        precondition(counters != nil || { if case .fixed = order { return true } else { return false } }(),
+                     "a shared queue needs the counters")
         self.order = order
         self.counters = counters
         self.totalCost = totalCost
     }
+
+    /// Whether `finished` covers the whole sweep (else the group's fits).
+    var sweepWide: Bool { counters != nil }
 
     /// The next fit for the group of `comm`, the same on all its ranks
     /// (collective over `comm`); nil when there is none left.
@@ -40,7 +48,7 @@ final class FitQueue {
         case .shared(let queue, let group, let groupCount):
             var position = [0.0]
             if comm.isRoot {
-                position[0] = Double(taken == 0 ? group : groupCount + Int(counters.fetchAdd(0, 1)))
+                position[0] = Double(taken == 0 ? group : groupCount + Int(counters!.fetchAdd(0, 1)))
             }
             comm.broadcast(&position)
             let p = Int(position[0])
@@ -49,8 +57,11 @@ final class FitQueue {
     }
 
     /// Adds a finished fit's estimated cost; returns the estimated cost
-    /// finished by every group so far (call on the group's root only).
+    /// finished by every group so far (without counters: by this group)
+    /// (call on the group's root only).
     func finished(cost: Double) -> Double {
+        ownCost += cost
+        guard let counters else { return ownCost }
         let add = Int64((cost * 1000).rounded())
         return Double(counters.fetchAdd(1, add) + add) / 1000
     }

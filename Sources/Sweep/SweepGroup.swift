@@ -95,8 +95,9 @@ struct SweepGroup {
                 let total = queue.totalCost
                 if done > 0, done < total * (1 - 1e-12) {
                     let left = Date().timeIntervalSince(sweepStart) / done * (total - done)
-                    say(String(format: "%.0f%% of the sweep's estimated work done, about %.0f s left for the sweep",
-                               100 * done / total, left))
+                    let whose = queue.sweepWide ? "the sweep" : "this group"
+                    say(String(format: "%.0f%% of %@'s estimated work done, about %.0f s left for %@",
+                               100 * done / total, whose, left, whose))
                 }
             }
         }

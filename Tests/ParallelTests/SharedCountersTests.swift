@@ -4,9 +4,9 @@ import XCTest
 final class SharedCountersTests: XCTestCase {
     /// Counters start at zero, return their value before each addition, and
     /// are independent of each other; the quiet barrier returns.
-    func testFetchAddOnOneRank() {
+    func testFetchAddOnOneRank() throws {
         let comm = Communicator.start()
-        let c = SharedCounters(count: 2, holder: 0, comm: comm)
+        let c = try XCTUnwrap(SharedCounters.make(count: 2, holder: 0, comm: comm))
         XCTAssertEqual(c.fetchAdd(0, 1), 0)
         XCTAssertEqual(c.fetchAdd(0, 1), 1)
         XCTAssertEqual(c.fetchAdd(1, 2500), 0)
