@@ -16,7 +16,12 @@
 #     no result, a deleted record is redone alone, and a fit's energy RMSE
 #     equals that of `mtp basis` + `mtp train` run alone (10 digits);
 #  5. a sweep killed with SIGKILL mid-fit continues from the fit's
-#     checkpoint on the rerun and ends with the same potential.
+#     checkpoint on the rerun and ends with the same potential;
+#  6. the dynamic sweep driver under -np 3 and -np 4 starts every fit
+#     exactly once and records each; a fit that ran on as many ranks as under
+#     the static schedule has the same potential; a sweep whose ranks are all
+#     killed (SIGKILL) resumes on the rerun: finished fits are not run again,
+#     every other fit is, and all end with a record.
 # Usage: scripts/test-mpi.sh [path/to/mtp]. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -131,6 +136,54 @@ kill_at_iteration "$CK" $!
 grep -q "^resuming at iteration [3-9]" "$WORK/sw-killed/fits/L06-c5.00.log" || { echo "the rerun did not resume the fit"; exit 1; }
 [ -f "$CK" ] && { echo "the finished fit kept its checkpoint"; exit 1; }
 cmp "$WORK/sw-straight/fits/L06-c5.00.mtp" "$WORK/sw-killed/fits/L06-c5.00.mtp"
+
+echo "== mtp sweep --schedule dynamic: every fit once under -np 3 and -np 4, same potentials as static, resume after SIGKILL"
+DYN=("$MTP" sweep "$WORK/t12.cfg" --levels 2,4,6 --cutoffs 4.0,5.0 --max-iter 3 --min-dist 0.5)
+# once LOG NAMES...: each fit named started exactly once in LOG
+once() { local log=$1; shift; for f in "$@"; do
+    [ "$(grep -c "start $f " "$log")" -eq 1 ] || { echo "$f started $(grep -c "start $f " "$log") times in $log"; exit 1; }; done; }
+ALL6=(L02-c4.00 L02-c5.00 L04-c4.00 L04-c5.00 L06-c4.00 L06-c5.00)
+for n in 3 4; do
+    "${MPIRUN[@]}" -np $n "${DYN[@]}" --schedule static --out "$WORK/static$n" > "$WORK/static$n.log"
+    "${MPIRUN[@]}" -np $n "${DYN[@]}" --out "$WORK/dyn$n" > "$WORK/dyn$n.log"
+    grep -q "dynamic schedule" "$WORK/dyn$n.log" || { echo "-np $n: not the dynamic schedule"; exit 1; }
+    [ "$(grep -c 'start L' "$WORK/dyn$n.log")" -eq 6 ] || { echo "-np $n: not 6 fits started"; cat "$WORK/dyn$n.log"; exit 1; }
+    once "$WORK/dyn$n.log" "${ALL6[@]}"
+    [ "$(tail -n +2 "$WORK/dyn$n/summary.csv" | grep -c .)" -eq 6 ] || { echo "-np $n: summary.csv lacks fits"; exit 1; }
+    grep -q '"fitsRun" : 6' "$WORK/dyn$n/sweep.json" || { echo "-np $n: sweep.json does not count 6 fits"; exit 1; }
+    grep "schedule, 6 fits" "$WORK/dyn$n.log"
+    # A fit on as many ranks as under the static schedule: the same potential.
+    same=0
+    for f in "${ALL6[@]}"; do
+        rd=$(grep -m1 '"ranks"' "$WORK/dyn$n/fits/$f.json"); rs=$(grep -m1 '"ranks"' "$WORK/static$n/fits/$f.json")
+        if [ "$rd" = "$rs" ]; then cmp "$WORK/dyn$n/fits/$f.mtp" "$WORK/static$n/fits/$f.mtp"; same=$((same + 1)); fi
+    done
+    [ "$same" -ge 1 ] || { echo "-np $n: no fit ran on as many ranks as under the static schedule"; exit 1; }
+    echo "-np $n: $same fits ran on as many ranks as under the static schedule; their potentials are identical"
+done
+# Kill every rank once the first fit has its record, rerun, check.
+KD=("$MTP" sweep "$WORK/t12.cfg" --levels 2,4,6,8 --cutoffs 4.0,5.0 --max-iter 20 --tolerance 0 --min-dist 0.5
+    --checkpoint-every 1 --out "$WORK/dynkill")
+"${MPIRUN[@]}" -np 4 "${KD[@]}" > "$WORK/dynkill1.log" 2>&1 &
+RUN=$!
+for _ in $(seq 1 6000); do
+    ls "$WORK"/dynkill/fits/L0?-c?.??.json >/dev/null 2>&1 && break
+    sleep 0.01
+done
+pkill -9 -P "$RUN" || true
+wait "$RUN" 2>/dev/null || true
+finished=$(cd "$WORK/dynkill/fits" && ls L0?-c?.??.json 2>/dev/null | sed 's/.json$//' || true)
+nfin=$(echo "$finished" | grep -c . || true)
+echo "killed with $nfin of 8 fits finished"
+[ "$nfin" -ge 1 ] && [ "$nfin" -lt 8 ] || { echo "the kill did not land mid-sweep ($nfin finished)"; exit 1; }
+(cd "$WORK/dynkill/fits" && md5sum $(for f in $finished; do echo "$f.mtp"; done)) > "$WORK/dynkill.sums"
+"${MPIRUN[@]}" -np 4 "${KD[@]}" > "$WORK/dynkill2.log"
+grep -q "$nfin already finished, $((8 - nfin)) to run" "$WORK/dynkill2.log" || { echo "the rerun did not skip the finished fits"; head -3 "$WORK/dynkill2.log"; exit 1; }
+for f in $finished; do grep -q "start $f " "$WORK/dynkill2.log" && { echo "finished fit $f was run again"; exit 1; }; done
+once "$WORK/dynkill2.log" $(for f in L02 L04 L06 L08; do for c in 4.00 5.00; do echo "$f-c$c"; done; done | grep -vxF "$finished")
+(cd "$WORK/dynkill/fits" && md5sum -c --quiet "$WORK/dynkill.sums") || { echo "the rerun changed finished potentials"; exit 1; }
+[ "$(tail -n +2 "$WORK/dynkill/summary.csv" | grep -c .)" -eq 8 ] || { echo "the resumed sweep did not finish all 8 fits"; exit 1; }
+grep -c "^resuming at iteration" "$WORK"/dynkill/fits/*.log | grep -v ':0$' || echo "(no fit was mid-way at the kill)"
 
 echo "== mtp grade / select-add: the same active set, grades and selection under -np 1, 2, 3"
 # Training: 60 Cu configurations read from a .h5 store shard by shard; graded: the first

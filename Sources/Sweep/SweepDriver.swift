@@ -69,24 +69,65 @@ public struct SweepDriver {
 
         var failed = false
         if !pending.isEmpty {
-            let schedule = Schedule.make(costs: pending.map { plan[$0].estimatedCost }, ranks: world.size)
-            let total = pending.reduce(0.0) { $0 + plan[$1].estimatedCost }
-            for (g, group) in schedule.groups.enumerated() {
-                let names = group.fits.map { plan[pending[$0]].spec.name }.joined(separator: " ")
-                say(String(format: "  group %d: ranks %@ (%d): %@  [%.0f%% of the estimated work]",
-                           g, SweepGroup.rankText(group.ranks), group.ranks.count, names,
-                           100 * group.cost / max(total, 1e-300)))
-            }
-            let myGroup = schedule.group(ofRank: world.rank)!
-            let comm = world.split(color: myGroup, key: world.rank)!
-            let group = schedule.groups[myGroup]
-            let runner = SweepGroup(fits: group.fits.map { pending[$0] }, plan: plan, settings: settings, ranks: group.ranks,
-                                    source: source, options: options, layout: layout, report: report)
-            let failures = runner.run(comm)
-            comm.free()
-            failed = world.allReduceMax(Double(failures)) > 0
+            failed = try train(pending: pending, plan: plan, settings: settings, source: source, world: world)
         }
         if world.isRoot { try summarise(plan: plan, settings: settings, since: t0) }
+        return failed
+    }
+
+    /// Trains the pending fits on groups of `world`'s ranks; writes how the
+    /// ranks were used (`RankUsage`, rank 0); returns whether any fit failed.
+    func train(pending: [Int], plan: [PlannedFit], settings: [FitSettings], source: ShardSource,
+               world: Communicator) throws -> Bool {
+        func say(_ s: String) { if world.isRoot { report.info(s) } }
+        // The queue position and finished cost, one-sided on rank 0.
+        let counters = SharedCounters.make(count: 2, holder: 0, comm: world)
+        var kind = options.schedule
+        if counters == nil {
+            say("  one-sided MPI (MPI_Win_allocate) is not available between these ranks (Open MPI needs an osc component for the network); progress is per group" + (kind == .dynamic ? ", and the static schedule runs instead of the dynamic one" : ""))
+            if kind == .dynamic { kind = .static }
+        }
+        let arrangement = Arrangement.make(kind, pending: pending, plan: plan, ranks: world.size)
+        let total = pending.reduce(0.0) { $0 + plan[$1].estimatedCost }
+        say(String(format: "  %@ schedule: %d group%@, predicted idle share %.1f%% of rank time", kind.rawValue,
+                   arrangement.ranks.count, arrangement.ranks.count == 1 ? "" : "s", 100 * arrangement.predictedIdleShare))
+        for (g, ranks) in arrangement.ranks.enumerated() {
+            let fits = arrangement.predictedFits[g]
+            let names = fits.map { plan[$0].spec.name }.joined(separator: " ")
+            let cost = fits.reduce(0.0) { $0 + plan[$1].estimatedCost }
+            say(String(format: "  group %d: ranks %@ (%d): %@%@  [%.0f%% of the estimated work]",
+                       g, SweepGroup.rankText(ranks), ranks.count, kind == .dynamic ? "predicted " : "",
+                       names, 100 * cost / max(total, 1e-300)))
+        }
+        let myGroup = arrangement.group(ofRank: world.rank)!
+        let comm = world.split(color: myGroup, key: world.rank)!
+        let start = Date()
+        let cpu0 = ProcessTime.cpuSeconds()
+        let runner = SweepGroup(queue: arrangement.queue(group: myGroup, counters: counters, plan: plan, totalCost: total),
+                                largestCutoff: arrangement.largestCutoff[myGroup], sweepStart: start, plan: plan,
+                                settings: settings, ranks: arrangement.ranks[myGroup], source: source, options: options,
+                                layout: layout, report: report)
+        let outcome = runner.run(comm)
+        // Wait for the other groups without taking a core from them.
+        world.quietBarrier()
+        let wall = Date().timeIntervalSince(start)
+        let cpu = ProcessTime.cpuSeconds() - cpu0
+        counters?.free()
+        comm.free()
+        let failed = world.allReduceMax(Double(outcome.failures)) > 0
+        let times = world.allGatherOrdered([outcome.busySeconds, cpu])
+        let ran = try world.allGather(outcome.fits)
+        if world.isRoot {
+            let groups = arrangement.ranks.map { r in
+                RankUsage.Group(firstRank: r.lowerBound, ranks: r.count, fits: ran[r.lowerBound].map { plan[$0].spec.name },
+                                busySeconds: times[2 * r.lowerBound])
+            }
+            let usage = RankUsage(schedule: kind, groups: groups, wall: wall,
+                                  busy: (0..<world.size).map { times[2 * $0] }, cpu: (0..<world.size).map { times[2 * $0 + 1] },
+                                  predictedIdleShare: arrangement.predictedIdleShare)
+            try JSONFile.write(usage, to: (options.out as NSString).appendingPathComponent("sweep.json"))
+            report.info(usage.summaryLine)
+        }
         return failed
     }
 

@@ -6,10 +6,15 @@ import Parallel
 import TrainingStore
 
 /// One group of a sweep's ranks: loads its share of the data once, builds
-/// neighbour lists once at its largest cutoff, and runs its fits one after
-/// the other, each as `mtp train` would.
+/// neighbour lists once at the largest cutoff it may need, and runs the fits
+/// its queue gives it one after the other, each as `mtp train` would.
 struct SweepGroup {
-    var fits: [Int]
+    /// Where the group takes its fits (indices into `plan`).
+    var queue: FitQueue
+    /// The largest cutoff among the fits the queue may give this group.
+    var largestCutoff: Double
+    /// When the sweep's training began (for the time-left estimate).
+    var sweepStart: Date
     var plan: [PlannedFit]
     var settings: [FitSettings]
     var ranks: Range<Int>
@@ -27,9 +32,19 @@ struct SweepGroup {
         return f.string(from: Date())
     }
 
-    /// Runs the fits on the group's communicator; returns the number that
-    /// failed (each reported by the group's root).
-    func run(_ comm: Communicator) -> Int {
+    /// What a group did: fits run, how many failed (each reported by the
+    /// group's root), and the seconds its ranks were busy (loading data and
+    /// training, from the start of `run` to the end of its last fit).
+    struct Outcome {
+        var fits: [Int] = []
+        var failures = 0
+        var busySeconds = 0.0
+    }
+
+    /// Runs the group's fits on its communicator.
+    func run(_ comm: Communicator) -> Outcome {
+        let begin = Date()
+        var outcome = Outcome()
         func say(_ s: String) { if comm.isRoot { report.info("[\(SweepGroup.timestamp())] \(label): \(s)") } }
         let data: DataShard
         var lists: [NeighborList] = []
@@ -43,7 +58,7 @@ struct SweepGroup {
                 try Fit.check(data, file: source.path, speciesCount: settings[0].speciesCount)
                 // Neighbour lists once, at the group's largest cutoff; each
                 // fit takes the pairs inside its own cutoff from them.
-                let largest = fits.map { plan[$0].spec.cutoff }.max() ?? 0
+                let largest = largestCutoff
                 for (n, config) in data.configurations.enumerated() where largest > 0 {
                     do { lists.append(try NeighborList(config, cutoff: largest)) } catch {
                         throw data.located(error, in: source.path, local: n)
@@ -52,17 +67,16 @@ struct SweepGroup {
             }
         } catch {
             if comm.isRoot { report.error("\(label): \(error)") }
-            return fits.count
+            // The group takes no fit: other groups take the shared queue's
+            // (dynamic), and fits nobody ran are listed as not finished.
+            outcome.failures = 1
+            outcome.busySeconds = Date().timeIntervalSince(begin)
+            return outcome
         }
-        var failures = 0
-        // Time left: the seconds per unit of estimated cost measured so far
-        // in this group, times the estimated cost of the fits still to run.
-        let groupStart = Date()
-        var costDone = 0.0
-        let costTotal = fits.reduce(0.0) { $0 + plan[$1].estimatedCost }
-        for (n, f) in fits.enumerated() {
+        while let f = queue.next(comm) {
+            outcome.fits.append(f)
             let spec = plan[f].spec
-            say("start \(spec.name) (\(plan[f].parameterCount) parameters, \(data.totalConfigurations) configurations) [\(n + 1)/\(fits.count) of this group]")
+            say("start \(spec.name) (\(plan[f].parameterCount) parameters, \(data.totalConfigurations) configurations) [fit \(outcome.fits.count) of this group]")
             if comm.isRoot { try? AtomicFile.write("\(label)\nstarted \(SweepGroup.timestamp())\n", to: layout.path(spec, ".running")) }
             do {
                 let r = try fit(plan[f], settings: settings[f], data: data, neighbors: lists, comm: comm)
@@ -70,17 +84,25 @@ struct SweepGroup {
                            spec.name, r.overall?.energyRMSE ?? .nan, r.overall?.forceRMSE ?? .nan, r.iterations, r.wallSeconds))
             } catch {
                 if comm.isRoot { report.error("\(label): \(spec.name) failed: \(error)") }
-                failures += 1
+                outcome.failures += 1
             }
-            if comm.isRoot { try? FileManager.default.removeItem(atPath: layout.path(spec, ".running")) }
-            costDone += plan[f].estimatedCost
-            if n + 1 < fits.count, costDone > 0 {
-                let elapsed = Date().timeIntervalSince(groupStart)
-                let left = elapsed / costDone * (costTotal - costDone)
-                say(String(format: "%d of %d fits of this group done, about %.0f s left for this group", n + 1, fits.count, left))
+            // Time left for the whole sweep: the seconds per unit of
+            // estimated cost finished so far by all groups, times the
+            // estimated cost not yet finished.
+            if comm.isRoot {
+                try? FileManager.default.removeItem(atPath: layout.path(spec, ".running"))
+                let done = queue.finished(cost: plan[f].estimatedCost)
+                let total = queue.totalCost
+                if done > 0, done < total * (1 - 1e-12) {
+                    let left = Date().timeIntervalSince(sweepStart) / done * (total - done)
+                    let whose = queue.sweepWide ? "the sweep" : "this group"
+                    say(String(format: "%.0f%% of %@'s estimated work done, about %.0f s left for %@",
+                               100 * done / total, whose, left, whose))
+                }
             }
         }
-        return failures
+        outcome.busySeconds = Date().timeIntervalSince(begin)
+        return outcome
     }
 
     /// One fit on the group's ranks: the untrained potential exactly as

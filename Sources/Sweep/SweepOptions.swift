@@ -21,6 +21,8 @@ public struct SweepOptions: Sendable {
     public var training = TrainingOptions()
     /// Save each fit's progress every this many iterations.
     public var checkpointEvery = 5
+    /// How fits are handed to groups of ranks.
+    public var schedule = SweepScheduleKind.dynamic
     /// Plot format: svg or png.
     public var plotFormat = "svg"
 

@@ -11,6 +11,7 @@ MPI_Op mtp_mpi_min(void) { return MPI_MIN; }
 void *mtp_mpi_in_place(void) { return MPI_IN_PLACE; }
 int mtp_mpi_undefined(void) { return MPI_UNDEFINED; }
 MPI_Info mtp_mpi_info_null(void) { return MPI_INFO_NULL; }
+MPI_Errhandler mtp_mpi_errors_return(void) { return MPI_ERRORS_RETURN; }
 
 hid_t mtp_h5p_default(void) { return H5P_DEFAULT; }
 hid_t mtp_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }

@@ -11,8 +11,9 @@ struct SweepCommand: ParsableCommand {
         abstract: "Fit every (level, cutoff) of a grid side by side on groups of ranks; tabulate and plot error against cost.",
         discussion: """
         mpirun -np N mtp sweep DATA --levels 8:24:2 --cutoffs 5.2,6.5,8.2 --out DIR
-        Plans every fit, estimates its cost (parameters x cutoff^3), splits the N ranks into groups of
-        near-equal work (large fits get more ranks) and runs the groups side by side. Per fit, in
+        Plans every fit, estimates its cost (parameters x cutoff^3), splits the N ranks into groups and
+        runs the groups side by side; by default (--schedule dynamic) each group takes the next fit of one
+        queue, longest first, whenever it finishes one. DIR/sweep.json: busy time per rank, idle share. Per fit, in
         DIR/fits: NAME.mtp (trained), NAME.untrained.mtp (as `mtp basis` writes it), NAME.log, NAME.json
         (settings, errors per group, iterations, wall time, condition number, and the measured cost: best
         time per force call per atom on 6x6x6 hcp Mg, measured on rank 0 after all training, one fit at a time). Then DIR/summary.csv, DIR/summary.md and
@@ -30,6 +31,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Number of species (default: from the data).") var speciesCount: Int?
     @Option(help: "Number of Chebyshev polynomials in the radial basis.") var radialBasisSize: Int = 8
     @OptionGroup var training: TrainingArguments
+    @Option(help: "How fits go to groups of ranks: dynamic (one queue, longest first, a group takes the next fit when it finishes one), static (each group's fits fixed at the start) or serial (every fit on all ranks, one after the other).")
+    var schedule: String = SweepOptions(data: "", levels: [], cutoffs: [], out: "").schedule.rawValue
     @Option(help: "Plot format: svg or png.") var format: String = "svg"
     @Option(help: "Save each fit's progress every N iterations, to continue a killed sweep mid-fit.") var checkpointEvery: Int = 5
 
@@ -58,6 +61,10 @@ struct SweepCommand: ParsableCommand {
         o.training = training.options
         o.checkpointEvery = checkpointEvery
         o.plotFormat = format
+        guard let kind = SweepScheduleKind(rawValue: schedule) else {
+            throw ValidationError("--schedule '\(schedule)': expected one of \(SweepScheduleKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        o.schedule = kind
         return o
     }
 

@@ -17,6 +17,7 @@ MPI_Op mtp_mpi_min(void);
 void *mtp_mpi_in_place(void);
 int mtp_mpi_undefined(void);
 MPI_Info mtp_mpi_info_null(void);
+MPI_Errhandler mtp_mpi_errors_return(void);
 
 hid_t mtp_h5p_default(void);
 hid_t mtp_h5t_native_double(void);
