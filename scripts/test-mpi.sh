@@ -84,6 +84,14 @@ for opt in lm bfgs; do
     done
 done
 
+echo "== mtp train: level 16 on 25 configurations (blocks of 2 that straddle ranks), the same potential under -np 1-4"
+awk '/BEGIN_CFG/{n++} n<=25' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t25.cfg"
+for n in 1 2 3 4; do
+    "${MPIRUN[@]}" -np "$n" "$MTP" train $REF/cubic/16/pot.mtp "$WORK/t25.cfg" -o "$WORK/l16-np$n.mtp" \
+        --max-iter 2 --tolerance 0 --checkpoint-every 0 > /dev/null
+    [ "$n" = 1 ] || cmp "$WORK/l16-np1.mtp" "$WORK/l16-np$n.mtp" || { echo "level-16 potentials of -np 1 and -np $n differ"; exit 1; }
+done
+
 awk '/BEGIN_CFG/{n++} n<=100' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t100.cfg"
 echo "== mtp train: level 8 from cubic/08/initial.mtp, 30 iterations, the same potential under -np 1, 2, 3, 4"
 for n in 1 2 3 4; do

@@ -16,6 +16,7 @@ for path in sorted(glob.glob(os.path.join(out, "L*-np*.json"))):
         "derivatives": r["jacobian"]["compute"], "localQR": r["localQR"],
         "gatherComm": r["factorGather"]["communication"], "stackQR": r["combine"],
         "gathered": r.get("gatheredFactor"), "tree": r.get("treeFactor"), "blocks": r.get("treeBlocks"),
+        "atoms": r["atoms"], "loss": r["loss"]["compute"], "step": r["step"], "pair": r.get("pairCombine"),
         "gatheredBytesPerRank": 8 * n * n * r["ranks"] * 2,
         "treeBytesPerRank": 8 * n * n * (r.get("treeFactorsHeld") or 0),
     })
@@ -37,6 +38,64 @@ for x in rows:
 lines += ["", "Factor memory per rank (bytes): old p n x n received plus the stack, new at most levels + 2 factors:", ""]
 for x in rows:
     lines.append(f'- level {x["level"]}, {x["ranks"]} ranks: old {x["gatheredBytesPerRank"]:.3g}, new {x["treeBytesPerRank"]:.3g}')
+
+# The model (docs/performance-model.md), calibrated on the 1-rank points.
+import math
+ALPHA, BETA, K, RHO, ATOMS_PER_CONFIG = 2e-6, 10e9, 1.8, 3.22, 32   # InfiniBand-class; Cu set
+
+def constants(x):
+    a, rows, n = x["atoms"], x["rows"], x["n"]
+    return {"n": n, "cJ": x["derivatives"] / a, "cQR": x["localQR"] / (rows * n * n),
+            "cT": max(x["tree"] - x["derivatives"], 0) / (rows * n * n), "cE": x["loss"] / a,
+            "pair": x["pair"], "step": x["step"]}
+
+def old_time(c, p, C):
+    A = C * ATOMS_PER_CONFIG; Ap = max(A / p, A / C); n = c["n"]; L = math.ceil(math.log2(p)) if p > 1 else 0
+    jac = c["cJ"] * Ap + c["cQR"] * RHO * Ap * n * n
+    gather = L * ALPHA + (p - 1) * 8 * n * n / BETA
+    solve = (c["cQR"] * p * n ** 3 if p > 1 else 0) + c["step"]
+    loss = c["cE"] * Ap + L * ALPHA + (p - 1) * (48 * C / p) / BETA
+    return jac + gather + solve + K * loss
+
+def new_time(c, p, C):
+    A = C * ATOMS_PER_CONFIG; Ap = max(A / p, A / C); n = c["n"]; L = math.ceil(math.log2(p)) if p > 1 else 0
+    jac = c["cJ"] * Ap + c["cT"] * (RHO * Ap + (n if p > 1 else 0)) * n * n   # one block of n rows of imbalance
+    tree = L * (c["pair"] + 2 * (ALPHA + 8 * n * n / BETA))                  # levels, then the broadcast of R
+    loss = c["cE"] * Ap + 2 * L * (ALPHA + 96 / BETA)
+    return jac + tree + c["step"] + K * loss
+
+def memory(n, p, C):   # bytes of the factor work per rank
+    Ap = C * ATOMS_PER_CONFIG / p
+    blocks = max(1.0, RHO * Ap / n)
+    return 8 * n * n * (2 * p + 3), 8 * n * n * (math.log2(blocks) + 8)
+
+lines += ["", "## Model predictions (InfiniBand-class: alpha 2 us, beta 10 GB/s; k = 1.8 trial losses)", "",
+          "Constants from the 1-rank points of this run: c_J (derivatives per atom), c_QR (old stream, per row and n^2),",
+          "c_T (the tree's QR work per row and n^2), c_E (loss per atom), one pair combination, the damped step.", ""]
+ones = {x["level"]: constants(x) for x in rows if x["ranks"] == 1 and x["tree"]}
+for level, c in sorted(ones.items()):
+    lines.append(f'- level {level} (n = {c["n"]}): c_J {c["cJ"]*1e6:.1f} us/atom, c_QR {c["cQR"]*1e9:.3f} ns, c_T {c["cT"]*1e9:.3f} ns, '
+                 f'c_E {c["cE"]*1e6:.2f} us/atom, pair {c["pair"]*1e3:.2f} ms, step {c["step"]*1e3:.2f} ms')
+lines += ["", "| level, set | path | 1 | 16 | 64 | 128 | 256 | 512 | 1024 ranks |", "|---|---|---|---|---|---|---|---|---|"]
+model = []
+for level, C in [(16, 1000), (16, 100000), (24, 100000)]:
+    if level not in ones: continue
+    c = ones[level]
+    for name, f in [("old (gathered)", old_time), ("new (tree)", new_time)]:
+        t1 = f(c, 1, C)
+        cells = []
+        for p in [1, 16, 64, 128, 256, 512, 1024]:
+            t = f(c, p, C); e = t1 / (p * t)
+            cells.append(f"{t:.3g} s ({100*e:.0f} %)")
+            model.append({"level": level, "configurations": C, "path": name, "ranks": p, "seconds": t, "efficiency": e})
+        lines.append(f"| {level}, {C} configs | {name} | " + " | ".join(cells) + " |")
+lines += ["", "Per-rank memory of the factor work (1e5 configurations of 32 atoms):", ""]
+for n in [126, 914, 3000]:
+    for p in [16, 256, 1024]:
+        o, t = memory(n, p, 100000)
+        lines.append(f"- n = {n}, p = {p}: old {o/1e9:.3g} GB, tree {t/1e9:.3g} GB")
+with open(os.path.join(here, "model.json"), "w") as f:
+    json.dump(model, f, indent=1, sort_keys=True)
 with open(os.path.join(here, "results.md"), "w") as f:
     f.write("\n".join(lines) + "\n")
 print("\n".join(lines))
