@@ -8,9 +8,9 @@
 /// another rank arrives as a message. Each rank builds the nodes that start
 /// in its blocks, depth first, holding a partial result only where it owns
 /// both halves of a node (O(log of its own blocks) values, plus one
-/// received and one in flight), sends the largest ones to their parents'
-/// owners (O(log blocks) messages), and the root's owner broadcasts the
-/// result.
+/// received), sends the largest ones to their parents' owners (O(log
+/// blocks) messages, kept until received: a sender does not wait for its
+/// receiver), and the root's owner broadcasts the result.
 ///
 /// Leaves: the owner of block k calls `leaf(k, pieces)` with the payloads
 /// that the other holders of block k made with `head` (in rank order). A
@@ -66,7 +66,6 @@ public enum BlockTree {
             return guarded { try combine(left, right) }
         }
         var root: [Double] = []
-        var inFlight: PendingSend? = nil
         let owned = layout.ownedBlocks
         var position = owned.lowerBound
         while position < owned.upperBound {
@@ -76,11 +75,12 @@ public enum BlockTree {
             }
             let level = position.trailingZeroBitCount
             let value = node(level, position >> level)
-            inFlight?.wait()   // at most one node in flight: memory O(log blocks) values
-            inFlight = comm.sendStarted(value, to: layout.owner(of: position - (1 << level)), tag: nodeTag)
+            // Not waited for here: the parent's owner takes it when its own
+            // left half is done, and waiting would serialise the ranks.
+            sends.removeAll { $0.isDone }
+            sends.append(comm.sendStarted(value, to: layout.owner(of: position - (1 << level)), tag: nodeTag))
             position += 1 << level
         }
-        inFlight?.wait()
         for s in sends { s.wait() }
         // "" marks a rank that only saw a failure elsewhere: the failing rank reports it.
         let mine: String? = (failure?.isEmpty ?? true) ? nil : failure

@@ -49,6 +49,16 @@ public final class PendingSend {
         done = true
     }
 
+    /// Whether the message has left (MPI_Test; never blocks).
+    public var isDone: Bool {
+        if done { return true }
+        var flag: Int32 = 0
+        var status = MPI_Status()
+        MPI_Test(&request, &flag, &status)
+        if flag != 0 { done = true }
+        return done
+    }
+
     deinit {
         wait()
         buffer.deallocate()
