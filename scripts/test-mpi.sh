@@ -92,6 +92,15 @@ for n in 1 2 3 4; do
     [ "$n" = 1 ] || cmp "$WORK/l16-np1.mtp" "$WORK/l16-np$n.mtp" || { echo "level-16 potentials of -np 1 and -np $n differ"; exit 1; }
 done
 
+echo "== mtp train: 3 configurations on 5 ranks (empty ranks in the trees), the same potential as -np 1"
+awk '/BEGIN_CFG/{n++} n<=3' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t3.cfg"
+for pot in $POT $REF/cubic/16/pot.mtp; do
+    for n in 1 5; do
+        "${MPIRUN[@]}" -np "$n" "$MTP" train "$pot" "$WORK/t3.cfg" -o "$WORK/t3-np$n.mtp" --max-iter 2 --checkpoint-every 0 > /dev/null
+    done
+    cmp "$WORK/t3-np1.mtp" "$WORK/t3-np5.mtp" || { echo "$pot: -np 5 on 3 configurations differs from -np 1"; exit 1; }
+done
+
 awk '/BEGIN_CFG/{n++} n<=100' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t100.cfg"
 echo "== mtp train: level 8 from cubic/08/initial.mtp, 30 iterations, the same potential under -np 1, 2, 3, 4"
 for n in 1 2 3 4; do

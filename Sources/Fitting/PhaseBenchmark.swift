@@ -10,9 +10,13 @@ import TrainingStore
 /// (reading this rank's share as `mtp train` does, neighbour lists), the
 /// Jacobian pass (`Trainer.localFactor`: derivatives of every labelled
 /// quantity and the streaming QR of this rank's rows, timed apart), the
-/// linear solve (`Trainer.gathered`: allgather of the triangular factors;
-/// `Trainer.combine`: their TSQR combination; `Trainer.step`: the damped
-/// step), a loss evaluation and a loss+gradient evaluation (BFGS), and
+/// former linear solve (`Trainer.gathered`: allgather of the triangular
+/// factors; `Trainer.combine`: their TSQR combination; `Trainer.step`: the
+/// damped step) against the fixed block tree that training uses
+/// (`Trainer.treeFactor`, the whole factor both ways in the same run), a
+/// loss evaluation and a loss+gradient evaluation (BFGS; both now reduce
+/// their sums in a fixed tree, and the allgathers they are compared with
+/// are those of the former path, timed alone), and
 /// whole Levenberg-Marquardt iterations, as the check that the phases add up
 /// to what `mtp train` does. Communication is timed after a barrier, so that
 /// the wait for the slowest rank (imbalance) is reported on its own.
@@ -286,8 +290,8 @@ extension PhaseBenchmark.Record {
             "input: read \(f(read)) s, neighbour lists \(f(neighbourLists)) s",
             "Jacobian pass: compute \(f(jacobian.compute)) s (CPU share of the ranks \(cpuShare.map { String(format: "%.2f", $0) }.joined(separator: " ")))",
             "linear solve: local QR \(f(localQR)) s, wait \(f(factorGather.wait)) s, allgather of R (\(8 * n * n) B/rank) \(f(factorGather.communication)) s, combine \(f(combine)) s, step \(f(step)) s",
-            "loss evaluation: \(f(trainerLossEvaluation)) s (CPU \(f(lossCPU)) s), of which allgather (\(48 * configurations) B) \(f(loss.communication)) s",
-            "loss+gradient evaluation (BFGS): \(f(lossGradientWall)) s (CPU \(f(lossGradientCPU)) s), of which allgathers (\(48 * configurations) B + \(16 * parameters) B/rank) \(f(lossGradient.communication)) s",
+            "loss evaluation: \(f(trainerLossEvaluation)) s (CPU \(f(lossCPU)) s), former allgather of its terms (\(48 * configurations) B) alone \(f(loss.communication)) s",
+            "loss+gradient evaluation (BFGS): \(f(lossGradientWall)) s (CPU \(f(lossGradientCPU)) s), former allgathers (\(48 * configurations) B + \(16 * parameters) B/rank) alone \(f(lossGradient.communication)) s",
             "factor of [J|r]: gathered and combined on every rank \(f(gatheredFactor ?? .nan)) s, fixed block tree (\(treeBlocks ?? 0) blocks) \(f(treeFactor ?? .nan)) s, one pair combination \(f(pairCombine ?? .nan)) s",
             "trainer iteration \(f(trainerIteration)) s (CPU \(f(trainerIterationCPU)) s) with \(trainerLossEvaluations) loss evaluation\(trainerLossEvaluations == 1 ? "" : "s")",
         ]
