@@ -14,6 +14,8 @@
 #     from cubic/08/initial.mtp (30 iterations), under -np 1, 2, 3, 4: the
 #     losses and the Jacobian factor are reduced in fixed trees over fixed
 #     blocks of configurations (BlockTree), whatever the rank count;
+#  2c. `mtp bench step`: ScaLAPACK's damped step on every process grid of
+#     2 and 4 ranks equals the replicated LAPACK step to 1e-12;
 #  3. a training run killed with SIGKILL and resumed from its checkpoint
 #     ends with the same potential as an uninterrupted run;
 #  4. `mtp sweep` of 2 levels x 2 cutoffs under -np 2: 4 rows in
@@ -99,6 +101,14 @@ for pot in $POT $REF/cubic/16/pot.mtp; do
         "${MPIRUN[@]}" -np "$n" "$MTP" train "$pot" "$WORK/t3.cfg" -o "$WORK/t3-np$n.mtp" --max-iter 2 --checkpoint-every 0 > /dev/null
     done
     cmp "$WORK/t3-np1.mtp" "$WORK/t3-np5.mtp" || { echo "$pot: -np 5 on 3 configurations differs from -np 1"; exit 1; }
+done
+
+for n in 2 4; do
+    echo "== mtp bench step: the damped step on every ScaLAPACK process grid of $n ranks equals the replicated one (1e-12)"
+    "${MPIRUN[@]}" -np "$n" "$MTP" bench step --n 200 --repeats 1 | tee "$WORK/step.log"
+    [ "$(grep -c 'on grid' "$WORK/step.log")" -ge 2 ] || { echo "fewer than two grids"; exit 1; }
+    grep 'on grid' "$WORK/step.log" | awk '{ a = $(NF - 6); sub(",", "", a); if (a !~ /e/ || $NF !~ /e/) bad = 1; if (a + 0 > 1e-12 || $NF + 0 > 1e-12) bad = 1 } END { exit bad }' \
+        || { echo "the grids' steps differ beyond 1e-12"; exit 1; }
 done
 
 awk '/BEGIN_CFG/{n++} n<=100' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t100.cfg"

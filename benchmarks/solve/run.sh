@@ -13,6 +13,8 @@
 # (n = 126) and 24 (n = 914, an untrained `mtp basis` potential: the cost
 # of an iteration does not depend on the parameters' values), 1, 2 and 4
 # ranks; ranks beyond the machine's cores are oversubscribed and marked.
+# Then the damped step at n = 126, 914 and 2000: replicated LAPACK against
+# ScaLAPACK on every process grid (`mtp bench step`).
 # Writes out/*.json (the records), results.json and results.md.
 # Usage: benchmarks/solve/run.sh   (SKIP_BUILD=1, MTP=..., RANKS="1 2 4",
 #        C16=200, C24=40, REPEATS=2)
@@ -50,6 +52,12 @@ for level in 16 24; do
         echo "== level $level, $c configurations, $n ranks"
         "${MPIRUN[@]}" -np "$n" "$MTP" bench phases "$pot" "$OUT/c$c.h5" --repeats "$REPEATS" -o "$OUT/L$level-np$n.json" \
             | grep -E 'ranks?|factor of|linear solve'
+    done
+done
+for n in 126 914 2000; do
+    for r in $RANKS; do
+        echo "== damped step, n = $n, $r ranks: replicated against ScaLAPACK grids"
+        "${MPIRUN[@]}" -np "$r" "$MTP" bench step --n "$n" --repeats "$REPEATS" -o "$OUT/n$n-np$r.json"
     done
 done
 echo "== load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/load.txt"

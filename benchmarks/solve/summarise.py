@@ -98,6 +98,19 @@ for n in [126, 914, 3000]:
     for p in [16, 256, 1024]:
         o, t = memory(n, p, 100000)
         lines.append(f"- n = {n}, p = {p}: old {o/1e9:.3g} GB, tree {t/1e9:.3g} GB")
+steps = []
+for path in sorted(glob.glob(os.path.join(out, "n*-np*.json"))):
+    with open(path) as f:
+        steps.append(json.load(f))
+if steps:
+    steps.sort(key=lambda r: (r["n"], r["ranks"]))
+    lines += ["", "## The damped step: replicated LAPACK (dtpqrt) against ScaLAPACK (pdgels) on every grid", "",
+              "`mtp bench step`, seconds of the slowest rank (best of 2); difference: largest entry of the step's",
+              "difference, relative to its largest entry.", "",
+              "| n | ranks | replicated | grid: seconds (difference from replicated, from the first grid) |", "|---|---|---|---|"]
+    for r in steps:
+        grids = "; ".join(f'{g["grid"]}: {g["seconds"]:.4f} ({g["differenceFromReplicated"]:.1e}, {g["differenceFromFirstGrid"]:.1e})' for g in r["grids"])
+        lines.append(f'| {r["n"]} | {r["ranks"]}{" (oversubscribed)" if r["ranks"] > 2 else ""} | {r["replicated"]:.4f} | {grids} |')
 with open(os.path.join(here, "model.json"), "w") as f:
     json.dump(model, f, indent=1, sort_keys=True)
 with open(os.path.join(here, "results.md"), "w") as f:
