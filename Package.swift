@@ -52,7 +52,7 @@ let package = Package(
         // A small gnuplot driver for the commands that draw plots.
         .target(name: "Plotting", dependencies: ["Atomistic"]),
         // Fitting: loss, distributed least squares, optimiser.
-        .target(name: "Fitting", dependencies: ["MTP", "Atomistic", "Parallel", "TrainingStore", "COpenBLAS",
+        .target(name: "Fitting", dependencies: ["MTP", "Atomistic", "Parallel", "TrainingStore", "COpenBLAS", "CScaLAPACK",
                                           .product(name: "Logging", package: "swift-log")]),
         // Reference calculators (EAM, DFT hand-off) and the MTP as a calculator.
         .target(name: "Reference", dependencies: ["Atomistic", "MTP"]),

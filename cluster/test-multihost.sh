@@ -12,7 +12,7 @@
 #     (byte counts printed, and the hosts' interface counters);
 #  2. `mtp train` on 3 ranks, one per host, prints the same losses and
 #     writes the same potential (byte for byte) as `mpirun -np 3` on this
-#     machine alone;
+#     machine alone, and as one rank;
 #  3. a small `mtp sweep` (2 levels x 2 cutoffs) on 4 ranks over the 3 hosts
 #     writes the same potentials and the same records (timings aside) as
 #     `mpirun -np 4` alone.
@@ -99,6 +99,9 @@ paste -d'|' "$WORK/hosts.loss" "$WORK/local.loss" | sed 's/|/   <3 hosts | 1 mac
 cmp "$WORK/hosts.loss" "$WORK/local.loss" || { echo "losses differ between the multi-host and the single-host run"; exit 1; }
 cmp "$WORK/hosts.mtp" "$WORK/local.mtp" || { echo "trained potentials differ"; exit 1; }
 echo "identical losses and potential ($(md5sum < "$WORK/hosts.mtp" | cut -c1-12))"
+"$MTP" "${TRAIN[@]}" -o "$WORK/one.mtp" > /dev/null
+cmp "$WORK/hosts.mtp" "$WORK/one.mtp" || { echo "the 3-host potential differs from the 1-rank one"; exit 1; }
+echo "and the same potential as one rank alone (fixed-order trees)"
 
 echo "== 3. mtp sweep: 2 levels x 2 cutoffs, 4 ranks over 3 hosts against -np 4 on one machine"
 SWEEP=(sweep "$WORK/t12.cfg" --levels 2,4 --cutoffs 4.0,5.0 --max-iter 3 --min-dist 0.5)

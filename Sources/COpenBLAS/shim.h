@@ -2,6 +2,9 @@
 /* LAPACK (Fortran ABI, provided by OpenBLAS); Debian ships no lapacke with it. */
 void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau,
              double *work, const int *lwork, int *info);
+/* QR of a triangle stacked on a triangle (triangular-pentagonal QR): the fixed-tree combination of factors. */
+void dtpqrt_(const int *m, const int *n, const int *l, const int *nb, double *a, const int *lda,
+             double *b, const int *ldb, double *t, const int *ldt, double *work, int *info);
 void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n,
              double *a, const int *lda, double *s, double *u, const int *ldu,
              double *vt, const int *ldvt, double *work, const int *lwork, int *info);

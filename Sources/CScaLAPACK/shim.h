@@ -11,3 +11,8 @@ void pdgels_(const char *trans, const int *m, const int *n, const int *nrhs,
              double *a, const int *ia, const int *ja, const int *desca,
              double *b, const int *ib, const int *jb, const int *descb,
              double *work, const int *lwork, int *info);
+/* The BLACS context of an MPI communicator (Open MPI's MPI_Comm is a pointer). */
+int Csys2blacs_handle(void *comm);
+void Cfree_blacs_system_handle(int handle);
+void pdgeqrf_(const int *m, const int *n, double *a, const int *ia, const int *ja, const int *desca,
+              double *tau, double *work, const int *lwork, int *info);

@@ -108,7 +108,7 @@ extension Trainer {
                 GroupErrors.record(predicted: predicted, reference: config, into: &flat, at: c)
                 names.append(config.group ?? "all")
             }
-            return (reduce(local, theta: theta), GroupErrors.rows(flat, names: names, communicator: communicator))
+            return (try reduce(local, theta: theta), GroupErrors.rows(flat, names: names, communicator: communicator))
         }
     }
 }

@@ -1,5 +1,6 @@
 import Atomistic
 import MTP
+import Parallel
 
 extension Trainer {
     /// Loss, training errors and the gradient of the loss at `theta`,
@@ -7,10 +8,11 @@ extension Trainer {
     ///
     /// One evaluation per configuration gives the residuals; one directional
     /// derivative (`Evaluator.accumulateGradient`) turns them into the
-    /// gradient, without forming any Jacobian row. Per-configuration
-    /// gradients are summed in double-double arithmetic, first per rank in
-    /// configuration order, then over ranks in rank order, and rounded once:
-    /// the result does not depend on how the configurations are split.
+    /// gradient, without forming any Jacobian row. Each configuration's
+    /// statistics and gradient are one leaf of the fixed tree of
+    /// `FixedOrderSum` (double-double partial sums, rounded once): the result
+    /// is bitwise the same however the configurations are split over ranks,
+    /// and no rank gathers anything per configuration or per rank.
     public func lossAndGradient(at theta: [Double]) throws -> (TrainingErrors, [Double]) {
         try timings.measure(\.gradient) { try lossWithGradient(at: theta) }
     }
@@ -20,36 +22,33 @@ extension Trainer {
         pot.parameters = theta
         let ev = try Evaluator(pot)
         let P = theta.count
-        var local = [Double](repeating: 0, count: 6 * configs.count)
-        var hi = [Double](repeating: 0, count: P), lo = [Double](repeating: 0, count: P)
-        var one = [Double](repeating: 0, count: P)
-        for (c, config) in configs.enumerated() {
+        let layout = configurationLayout
+        let first = layout.localItems.lowerBound
+        var one = [Double](repeating: 0, count: 6 + P)
+        let total = try BlockTree.reduce(layout, communicator: communicator, head: { [0] }, leaf: { k, _ in
+            let c = k - first
+            let config = configs[c]
             let e = try evaluate(ev, c)
             let r = rows[c].residuals(model: e, reference: config)
-            statistics(model: e, reference: config, residuals: r, into: &local, at: c)
+            for x in one.indices { one[x] = 0 }
+            var stats = [Double](repeating: 0, count: 6)
+            statistics(model: e, reference: config, residuals: r, into: &stats, at: 0)
+            for x in 0..<6 { one[x] = stats[x] }
             let w = rows[c].weights(residuals: r)
-            for x in 0..<P { one[x] = 0 }
             let cache = try neighbourhood(ev, c)
             try one.withUnsafeMutableBufferPointer {
+                let g = $0.baseAddress! + 6
                 if let cache {
-                    try ev.accumulateGradient(config, cache: cache, weights: w, into: $0.baseAddress!, workspace: workspace)
+                    try ev.accumulateGradient(config, cache: cache, weights: w, into: g, workspace: workspace)
                 } else {
-                    try ev.accumulateGradient(config, neighbors: neighbors[c], weights: w, into: $0.baseAddress!, workspace: workspace)
+                    try ev.accumulateGradient(config, neighbors: neighbors[c], weights: w, into: g, workspace: workspace)
                 }
             }
-            for x in 0..<P { DoubleDouble.add(one[x], to: &hi[x], &lo[x]) }
-        }
-        let errors = reduce(local, theta: theta)
-        let gathered = communicator.allGatherOrdered(hi + lo)
-        var gHi = [Double](repeating: 0, count: P), gLo = [Double](repeating: 0, count: P)
-        for rank in 0..<(gathered.count / (2 * P)) {
-            let base = rank * 2 * P
-            for x in 0..<P {
-                DoubleDouble.add(gathered[base + x], to: &gHi[x], &gLo[x])
-                DoubleDouble.add(gathered[base + P + x], to: &gHi[x], &gLo[x])
-            }
-        }
-        var g = (0..<P).map { gHi[$0] + gLo[$0] }
+            return FixedOrderSum.leaf(one)
+        }, combine: { FixedOrderSum.combine($0, $1) })
+        let sums = FixedOrderSum.rounded(total, width: 6 + P)
+        let errors = finish(Array(sums[0..<6]), theta: theta)
+        var g = Array(sums[6...])
         if options.ridge > 0 {
             for p in potential.radialCoeffCount..<P { g[p] += 2 * options.ridge * theta[p] }
         }

@@ -10,9 +10,13 @@ import TrainingStore
 /// (reading this rank's share as `mtp train` does, neighbour lists), the
 /// Jacobian pass (`Trainer.localFactor`: derivatives of every labelled
 /// quantity and the streaming QR of this rank's rows, timed apart), the
-/// linear solve (`Trainer.gathered`: allgather of the triangular factors;
-/// `Trainer.combine`: their TSQR combination; `Trainer.step`: the damped
-/// step), a loss evaluation and a loss+gradient evaluation (BFGS), and
+/// former linear solve (`Trainer.gathered`: allgather of the triangular
+/// factors; `Trainer.combine`: their TSQR combination; `Trainer.step`: the
+/// damped step) against the fixed block tree that training uses
+/// (`Trainer.treeFactor`, the whole factor both ways in the same run), a
+/// loss evaluation and a loss+gradient evaluation (BFGS; both now reduce
+/// their sums in a fixed tree, and the allgathers they are compared with
+/// are those of the former path, timed alone), and
 /// whole Levenberg-Marquardt iterations, as the check that the phases add up
 /// to what `mtp train` does. Communication is timed after a barrier, so that
 /// the wait for the slowest rank (imbalance) is reported on its own.
@@ -78,6 +82,17 @@ public struct PhaseBenchmark {
         public var trainerJacobianCPU: Double
         /// CPU seconds of the busiest rank in the fastest loss evaluation.
         public var lossCPU: Double
+        /// The whole factor of [J | r] both ways, the slowest rank's wall
+        /// time (best of the repeats): the former path (local QR, allgather
+        /// of every rank's R, TSQR of the stack on every rank) and the fixed
+        /// block tree (`Trainer.treeFactor`), its block count and the
+        /// factors each rank holds at most (memory: that many n x n).
+        public var gatheredFactor: Double?
+        public var treeFactor: Double?
+        public var treeBlocks: Int?
+        public var treeFactorsHeld: Int?
+        /// One combination of two factors in the tree (`StreamingQR.combinePair`).
+        public var pairCombine: Double?
     }
 
     /// The record and its summary, one line per phase, as `mtp bench phases` prints it.
@@ -142,11 +157,17 @@ public struct PhaseBenchmark {
                     combine: Double.infinity, step: Double.infinity)
         var bestLocal = Double.infinity
         var share = 1.0
+        var gatheredTotal = Double.infinity, treeTotal = Double.infinity, pairTotal = Double.infinity
         for _ in 0..<repeats {
+            comm.barrier()
+            let tTree = try ProcessTime.wallSeconds { _ = try trainer.treeFactor(at: theta) }
+            treeTotal = min(treeTotal, maxOver(tTree))
             comm.barrier()
             let cpu0 = ProcessTime.cpuSeconds()
             var times = Trainer.LocalFactorTimes()
+            let tLocal0 = ContinuousClock.now
             let localR = try trainer.localFactor(at: theta, times: &times)
+            let tLocal = ProcessTime.seconds(ContinuousClock.now - tLocal0)
             if times.derivatives + times.qr < bestLocal {
                 bestLocal = times.derivatives + times.qr
                 share = min((ProcessTime.cpuSeconds() - cpu0) / max(bestLocal, 1e-9), 1)
@@ -163,6 +184,9 @@ public struct PhaseBenchmark {
             best.gather = min(best.gather, maxOver(tGather))
             best.combine = min(best.combine, maxOver(tCombine))
             best.step = min(best.step, maxOver(tStep))
+            gatheredTotal = min(gatheredTotal, maxOver(tLocal + tWait + tGather + tCombine))
+            let tPair = try ProcessTime.wallSeconds { _ = try StreamingQR.combinePair(localR, localR, columns: n) }
+            pairTotal = min(pairTotal, maxOver(tPair))
         }
 
         // A loss evaluation (with its neighbourhood caches, built by a
@@ -249,7 +273,9 @@ public struct PhaseBenchmark {
             trainerLossEvaluation: lossWall,
             residentDataBytes: column(mem, 0, 3), residentNeighbourBytes: column(mem, 1, 3), peakResidentBytes: column(mem, 2, 3),
             cpuShare: comm.allGatherOrdered([share]), cacheBytes: comm.allGatherOrdered([Double(trainer.cacheBytes)]),
-            trainerJacobianCPU: maxOver(trainer.timings.jacobian.cpuPerPass), lossCPU: lossCPU)
+            trainerJacobianCPU: maxOver(trainer.timings.jacobian.cpuPerPass), lossCPU: lossCPU,
+            gatheredFactor: gatheredTotal, treeFactor: treeTotal, treeBlocks: trainer.factorLayout.blockCount,
+            treeFactorsHeld: trainer.factorLayout.levels + 2, pairCombine: pairTotal)
         return Result(record: record, summary: record.summary(lossGradientWall: gradientWall))
     }
 }
@@ -264,8 +290,9 @@ extension PhaseBenchmark.Record {
             "input: read \(f(read)) s, neighbour lists \(f(neighbourLists)) s",
             "Jacobian pass: compute \(f(jacobian.compute)) s (CPU share of the ranks \(cpuShare.map { String(format: "%.2f", $0) }.joined(separator: " ")))",
             "linear solve: local QR \(f(localQR)) s, wait \(f(factorGather.wait)) s, allgather of R (\(8 * n * n) B/rank) \(f(factorGather.communication)) s, combine \(f(combine)) s, step \(f(step)) s",
-            "loss evaluation: \(f(trainerLossEvaluation)) s (CPU \(f(lossCPU)) s), of which allgather (\(48 * configurations) B) \(f(loss.communication)) s",
-            "loss+gradient evaluation (BFGS): \(f(lossGradientWall)) s (CPU \(f(lossGradientCPU)) s), of which allgathers (\(48 * configurations) B + \(16 * parameters) B/rank) \(f(lossGradient.communication)) s",
+            "loss evaluation: \(f(trainerLossEvaluation)) s (CPU \(f(lossCPU)) s), former allgather of its terms (\(48 * configurations) B) alone \(f(loss.communication)) s",
+            "loss+gradient evaluation (BFGS): \(f(lossGradientWall)) s (CPU \(f(lossGradientCPU)) s), former allgathers (\(48 * configurations) B + \(16 * parameters) B/rank) alone \(f(lossGradient.communication)) s",
+            "factor of [J|r]: gathered and combined on every rank \(f(gatheredFactor ?? .nan)) s, fixed block tree (\(treeBlocks ?? 0) blocks) \(f(treeFactor ?? .nan)) s, one pair combination \(f(pairCombine ?? .nan)) s",
             "trainer iteration \(f(trainerIteration)) s (CPU \(f(trainerIterationCPU)) s) with \(trainerLossEvaluations) loss evaluation\(trainerLossEvaluations == 1 ? "" : "s")",
         ]
     }

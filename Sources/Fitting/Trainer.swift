@@ -8,8 +8,10 @@ import Parallel
 /// The optimizers (`Optimizer`) move its parameters; `Fit` drives a whole
 /// fit from data to a trained potential.
 ///
-/// Losses are sums of per-configuration terms gathered in configuration
-/// order, so they do not depend on the number of ranks.
+/// Losses are sums of per-configuration terms in a fixed tree over
+/// configuration index (`FixedOrderSum`), and the Jacobian's factor is
+/// combined from fixed blocks of configurations in a fixed tree
+/// (`factor(at:)`), so neither depends on the number of ranks.
 public final class Trainer {
     public let communicator: Communicator
     public internal(set) var potential: Potential
@@ -154,7 +156,7 @@ public final class Trainer {
             let r = rows[c].residuals(model: e, reference: config)
             statistics(model: e, reference: config, residuals: r, into: &local, at: c)
         }
-        return reduce(local, theta: theta)
+        return try reduce(local, theta: theta)
     }
 
     /// Per configuration: loss, energy error^2 (eV/atom), force sq sum,
@@ -179,13 +181,17 @@ public final class Trainer {
         }
     }
 
-    /// The statistics of every rank, summed in configuration order.
-    func reduce(_ local: [Double], theta: [Double]) -> TrainingErrors {
-        let all = communicator.allGatherOrdered(local)
-        var t = [Double](repeating: 0, count: 6)
-        for c in 0..<(all.count / 6) {
-            for x in 0..<6 { t[x] += all[6 * c + x] }
-        }
+    /// The statistics of every rank (6 per configuration), summed in the
+    /// fixed order of `FixedOrderSum` (the same under any number of ranks).
+    func reduce(_ local: [Double], theta: [Double]) throws -> TrainingErrors {
+        finish(try FixedOrderSum.sum(local, width: 6, layout: configurationLayout, communicator: communicator), theta: theta)
+    }
+
+    /// One configuration per block, over the ranks (collective the first time).
+    lazy var configurationLayout = BlockLayout(localCount: configs.count, blockSize: 1, communicator: communicator)
+
+    /// Errors and loss from the six totals of the statistics.
+    func finish(_ t: [Double], theta: [Double]) -> TrainingErrors {
         var loss = t[0]
         if options.ridge > 0 {
             let r = potential.radialCoeffCount
@@ -203,9 +209,85 @@ public final class Trainer {
         return Int(communicator.allGatherOrdered(local).reduce(0, +))
     }()
 
-    /// R of [J | r] over all ranks' rows, columns in `order` then the residual.
+    /// R of [J | r] over all ranks' rows, columns in `order` then the
+    /// residual, identical on every rank and under any number of ranks: the
+    /// R of each fixed block of configurations (`factorLayout`), combined in
+    /// a fixed binary tree over block index (`BlockTree`), the ridge rows
+    /// added last (`combine`). Per rank: O(n^2 log blocks) memory, O(log
+    /// blocks) messages of n^2 doubles.
     func factor(at theta: [Double]) throws -> [Double] {
-        try timings.measure(\.jacobian) { try combine(gathered(try localFactor(at: theta)), theta: theta) }
+        try timings.measure(\.jacobian) { try combine([try treeFactor(at: theta)], theta: theta) }
+    }
+
+    /// The rows per block of the factor: about `factorBlockRows` x n on
+    /// average (whole configurations). With blocks of n rows, a block's QR
+    /// (n x n, 4/3 n^3 flops) and its combination with a neighbour (the
+    /// triangular-pentagonal QR of two triangles, 2/3 n^3) cost less than
+    /// folding the same n rows into a running R (a 2n x n QR, 10/3 n^3);
+    /// and a block's rows, sent whole to its owner when it straddles two
+    /// ranks, stay as small as a factor.
+    static let factorBlockRows = 1
+
+    /// Fixed blocks of configurations for the factor: the block size
+    /// depends only on the whole data set and n (collective the first time).
+    lazy var factorLayout: BlockLayout = {
+        var totals = [Double(rows.reduce(0) { $0 + $1.count })]
+        communicator.allReduceSum(&totals)   // a sum of integers: exact
+        let all = BlockLayout(localCount: configs.count, blockSize: 1, communicator: communicator)
+        let n = potential.parameterCount + 1
+        let perConfiguration = max(totals[0] / Double(max(all.itemCount, 1)), 1)
+        let size = Int((Double(Trainer.factorBlockRows * n) / perConfiguration).rounded(.up))
+        return BlockLayout(counts: (0..<all.rankCount).map { all.starts[$0 + 1] - all.starts[$0] },
+                           blockSize: min(max(size, 1), max(all.itemCount, 1)), rank: communicator.rank)
+    }()
+
+    /// R of [J | r] without the ridge rows, by the fixed block tree.
+    public func treeFactor(at theta: [Double]) throws -> [Double] {
+        var pot = potential
+        pot.parameters = theta
+        let ev = try Evaluator(pot)
+        let n = pot.parameterCount + 1
+        let layout = factorLayout
+        let first = layout.localItems.lowerBound
+        func local(_ items: Range<Int>) -> Range<Int> {
+            let r = items.clamped(to: layout.localItems)
+            return (r.lowerBound - first)..<(r.upperBound - first)
+        }
+        let r = try BlockTree.reduce(layout, communicator: communicator, head: {
+            // This rank's rows of a block owned by a lower rank: the row count, then the rows.
+            var out: [Double] = [0]
+            try forEachPermutedRow(ev, configurations: local(layout.headItems)) { row in
+                out.append(contentsOf: row)
+                out[0] += 1
+            }
+            return out
+        }, leaf: { k, pieces in
+            var qr = StreamingQR(columns: n)
+            try forEachPermutedRow(ev, configurations: local(layout.items(of: k))) { try qr.append($0) }
+            for piece in pieces {
+                for i in 0..<Int(piece[0]) { try qr.append(Array(piece[(1 + i * n)..<(1 + (i + 1) * n)])) }
+            }
+            try qr.flush()
+            return qr.r
+        }, combine: { try StreamingQR.combinePair($0, $1, columns: n) })
+        if r.isEmpty { return [Double](repeating: 0, count: n * n) }
+        return r
+    }
+
+    /// Every row [J | r] of the configurations (local indices), in order,
+    /// columns permuted to `order` then the residual.
+    func forEachPermutedRow(_ ev: Evaluator, configurations: Range<Int>,
+                            _ body: (UnsafeBufferPointer<Double>) throws -> Void) throws {
+        let p = potential.parameterCount
+        var permuted = [Double](repeating: 0, count: p + 1)
+        for c in configurations {
+            let (e, d) = try ev.derivatives(configs[c], neighbors: neighbors[c])
+            try rows[c].forEachRow(model: e, derivatives: d, reference: configs[c]) { row, residual in
+                for (col, src) in order.enumerated() { permuted[col] = row[src] }
+                permuted[p] = residual
+                try permuted.withUnsafeBufferPointer { try body($0) }
+            }
+        }
     }
 
     /// Seconds a local factor spent on the derivatives of the labelled
@@ -217,8 +299,9 @@ public final class Trainer {
     }
 
     /// R of this rank's rows [J | r] (streaming QR, column-major, n x n with
-    /// n = parameters + 1), the first of the Jacobian pass's three parts
-    /// (then `gathered`, `combine`).
+    /// n = parameters + 1), the first of the three parts of the former
+    /// Jacobian pass (then `gathered`, `combine`), kept to compare the
+    /// combinations (`PhaseBenchmark`, benchmarks/solve).
     public func localFactor(at theta: [Double]) throws -> [Double] {
         var times = LocalFactorTimes()
         return try localFactor(at: theta, times: &times)

@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the MPI transport and the phases of a training iteration (for the scaling study).",
-        subcommands: [BenchMPI.self, BenchPhases.self])
+        subcommands: [BenchMPI.self, BenchPhases.self, BenchStep.self])
 }
 
 /// `mtp bench mpi`: `TransportBenchmark` between the ranks, printed as it goes.
@@ -106,6 +106,31 @@ struct BenchPhases: ParsableCommand {
             let result = try bench.measure(comm)
             result.summary.forEach(say)
             if comm.isRoot, let output { try JSONFile.write(result.record, to: output) }
+        }
+    }
+}
+
+/// `mtp bench step`: `StepBenchmark` (replicated against ScaLAPACK grids), its summary printed.
+struct BenchStep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract: "Time the damped Levenberg-Marquardt step replicated and on every ScaLAPACK process grid.",
+        discussion: "mpirun -np N mtp bench step --n 914 [--repeats 3] [-o step.json]")
+
+    @Option(help: "Columns of the factor (parameters + 1).") var n: Int = 127
+    @Option(help: "Repetitions (the best counts).") var repeats: Int = 3
+    @Option(name: .shortAndLong, help: "Write the measurements as JSON.") var output: String?
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard n >= 2 && n <= 20000 else { throw ValidationError("--n must lie in 2...20000") }
+    }
+
+    func run() throws {
+        try runCollectively { comm, say in
+            let record = try StepBenchmark(n: n, repeats: repeats).measure(comm)
+            record.summary.forEach(say)
+            if comm.isRoot, let output { try JSONFile.write(record, to: output) }
         }
     }
 }

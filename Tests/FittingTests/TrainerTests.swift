@@ -92,6 +92,34 @@ final class TrainerTests: XCTestCase {
         for k in g.indices { XCTAssertEqual(g[k], h[k], accuracy: 1e-10 * scale, "entry \(k)") }
     }
 
+    /// The fixed block tree gives the factor of the whole set whatever the
+    /// blocks (one configuration per block, three, all four): the same R^T R
+    /// as one streaming QR of every row; and the same blocks give the same
+    /// bits every time.
+    func testBlockTreeFactorIsTheWholeFactor() throws {
+        let (pot, configs) = try data()
+        let trainer = try Trainer(potential: pot, configurations: configs, totalCount: configs.count,
+                                  options: TrainingOptions(), communicator: Communicator.start())
+        let theta = trainer.potential.parameters
+        let want = try trainer.localFactor(at: theta)
+        let n = theta.count + 1
+        func gram(_ r: [Double]) -> [Double] {
+            var g = [Double](repeating: 0, count: n * n)
+            for a in 0..<n { for b in 0..<n { for i in 0...min(a, b) { g[a * n + b] += r[a * n + i] * r[b * n + i] } } }
+            return g
+        }
+        let h = gram(want)
+        let scale = h.map(abs).max()!
+        XCTAssertGreaterThanOrEqual(trainer.factorLayout.blockSize, 1)
+        for size in [1, 3, 4] {
+            trainer.factorLayout = BlockLayout(counts: [configs.count], blockSize: size, rank: 0)
+            let got = try trainer.treeFactor(at: theta)
+            XCTAssertEqual(got, try trainer.treeFactor(at: theta))
+            let g = gram(got)
+            for k in g.indices { XCTAssertEqual(g[k], h[k], accuracy: 1e-10 * scale, "blocks of \(size), entry \(k)") }
+        }
+    }
+
     /// Keeping every configuration's rows between evaluations (a memory
     /// budget) and rebuilding them per configuration (no budget, or a budget
     /// that holds only some, or evaluating block by block as for very large
@@ -210,11 +238,15 @@ final class TrainerTests: XCTestCase {
         for r in rows[..<15] { try h1.append(r) }
         for r in rows[15...] { try h2.append(r) }
         try h1.flush(); try h2.flush()
-        let c = try StreamingQR.combine([h1.r, h2.r], columns: n)
-        for i in 0..<n { for j in 0..<n {
-            var x = 0.0, y = 0.0
-            for k in 0..<n { x += c[i * n + k] * c[j * n + k]; y += a.r[i * n + k] * a.r[j * n + k] }
-            XCTAssertEqual(x, y, accuracy: 1e-11)
-        }}
+        // Combining two halves gives the same Gram matrix, by the stacked QR
+        // and by the triangular-pentagonal QR of the tree (upper triangular).
+        for c in [try StreamingQR.combine([h1.r, h2.r], columns: n), try StreamingQR.combinePair(h1.r, h2.r, columns: n)] {
+            for i in 0..<n { for j in 0..<n {
+                var x = 0.0, y = 0.0
+                for k in 0..<n { x += c[i * n + k] * c[j * n + k]; y += a.r[i * n + k] * a.r[j * n + k] }
+                XCTAssertEqual(x, y, accuracy: 1e-11)
+                if j < i { XCTAssertEqual(c[j * n + i], 0) }
+            }}
+        }
     }
 }
