@@ -23,7 +23,8 @@ public final class Fit {
     /// trainer. `neighbors`, when given, are the shard's neighbour lists at
     /// a cutoff no smaller than the potential's.
     public init(start: Potential, data: DataShard, dataPath: String, options: TrainingOptions,
-                communicator comm: Communicator, neighbors: [NeighborList]? = nil, cacheBudget: Int = 0) throws {
+                communicator comm: Communicator, neighbors: [NeighborList]? = nil, cacheBudget: Int = 0,
+                potentialPath: String? = nil) throws {
         guard Optimizers.named(options.optimizer) != nil else { throw Optimizers.UnknownOptimizer(name: options.optimizer) }
         self.data = data
         self.dataPath = dataPath
@@ -31,6 +32,12 @@ public final class Fit {
         try Collective.together(comm) {
             guard data.totalConfigurations > 0 else { throw InputError(file: dataPath, "the training set is empty") }
             try Fit.check(data, file: dataPath, speciesCount: start.speciesCount)
+            // Both optimizers hold a P x P matrix (normal equations, inverse Hessian).
+            let p = Double(start.parameterCount)
+            guard 8 * p * p <= InputLimits.memoryBudget else {
+                throw InputError(file: potentialPath ?? dataPath,
+                                 "\(start.parameterCount) parameters (species_count \(start.speciesCount)): the optimizer's \(start.parameterCount) x \(start.parameterCount) matrix would take \(Int(8 * p * p / 1e9)) GB, more than the memory budget of \(Int(InputLimits.memoryBudget / 1e9)) GB")
+            }
         }
         trainer = try Collective.together(comm) {
             do {
@@ -181,10 +188,16 @@ extension IterationReport {
     public static let header = "  iter                loss  E-RMSE meV/atom   F-RMSE eV/A   S-RMSE GPa      lambda    cond(lin)    time s"
 
     /// The iteration's line under `header`.
+    /// Values an optimizer does not have (BFGS: no damping, no linear
+    /// system) show as "-", never as nan.
     public var line: String {
-        String(format: "%6d  %.12e  %12.4f  %12.5f  %11.5f  %10.2e  %11.3e  %8.2f",
-               state.iteration, errors.loss, errors.energyRMSE, errors.forceRMSE, errors.stressRMSE,
-               damping ?? .nan, conditionNumber, seconds)
+        func optional(_ x: Double?, _ format: String, _ width: Int) -> String {
+            guard let x, x.isFinite else { return String(repeating: " ", count: width - 1) + "-" }
+            return String(format: format, x)
+        }
+        return String(format: "%6d  %.12e  %12.4f  %12.5f  %11.5f  ",
+                      state.iteration, errors.loss, errors.energyRMSE, errors.forceRMSE, errors.stressRMSE)
+            + optional(damping, "%10.2e", 10) + "  " + optional(conditionNumber, "%11.3e", 11) + String(format: "  %8.2f", seconds)
     }
 }
 

@@ -37,7 +37,7 @@ struct Train: ParsableCommand {
             let start = try Collective.together(comm) { try MTPFile.read(path: potential) }
             let shard = try ShardSource(path: data, options: FormatOptions(symbols: training.symbols)).read(comm)
             let fit = try Fit(start: start, data: shard, dataPath: data, options: training.options, communicator: comm,
-                              cacheBudget: Int(max(0, cacheMemory) * 1e9))
+                              cacheBudget: Int(max(0, cacheMemory) * 1e9), potentialPath: potential)
             let result = try fit.run(output: output,
                                      checkpointing: Fit.Checkpointing(path: output + ".checkpoint.json", every: checkpointEvery,
                                                                       resume: resume ? .required : .never),
