@@ -160,4 +160,7 @@ for n in 2 3; do
     done
 done
 
+echo "== a bad configuration in one rank's shard: train, sweep, grade end together (-np 3)"
+bash scripts/test-mpi-failure.sh "$MTP" | grep -v "^--\|^$"
+
 echo "test-mpi: all checks passed"

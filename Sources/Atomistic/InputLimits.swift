@@ -21,6 +21,8 @@ public enum InputLimits {
     /// every larger number, or the sum of squares of a configuration, can
     /// overflow.
     public static let maxLabel = 1e100
+    /// A potential's cutoff (max_dist), in A: MTPs use 4-10 A.
+    public static let maxCutoff = 100.0
     /// Periodic images one atom's neighbour search may visit.
     public static let maxImages = 2_000_000
     /// Neighbours per atom a neighbour search may find (dense liquids at

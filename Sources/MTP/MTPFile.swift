@@ -121,6 +121,10 @@ public enum MTPFile {
         guard maxDist > minDist, minDist >= 0 else {
             throw InputError(file: file, line: values["max_dist"]?.line, "max_dist (\(maxDist)) must exceed min_dist (\(minDist)) >= 0")
         }
+        guard maxDist <= InputLimits.maxCutoff else {
+            throw InputError(file: file, line: values["max_dist"]?.line,
+                             "max_dist = \(maxDist) A is beyond the limit of \(InputLimits.maxCutoff) A (MTP cutoffs are 4-10 A): the neighbour search would not end")
+        }
         let rSize = try int("radial_basis_size", min: 2, limit: InputLimits.maxRadialBasisSize)
         let k = try int("radial_funcs_count", min: 1, limit: InputLimits.maxRadialBasisSize)
         // The radial coefficients: read (2+ characters each) or, untrained,

@@ -54,6 +54,11 @@ final class HDF5File {
             }
             id = H5Fopen(path, mtp_h5f_acc_rdonly(), fapl)
         case .create:
+            // The 1.8+ file format: its metadata (superblock, object
+            // headers, group indexes) carry checksums, so a damaged file is
+            // refused by HDF5 with an error instead of being followed into
+            // a crash inside the library.
+            H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110)
             id = H5Fcreate(path, mtp_h5f_acc_trunc(), mtp_h5p_default(), fapl)
         }
         guard id >= 0 else { throw InputError(file: path, "HDF5 cannot open the file") }
