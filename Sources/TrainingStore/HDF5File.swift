@@ -58,8 +58,12 @@ final class HDF5File {
             // headers, group indexes) carry checksums, so a damaged file is
             // refused by HDF5 with an error instead of being followed into
             // a crash inside the library.
+            // That format's object headers record times unless told not to
+            // (the root group too): reproducible bytes need them off.
             H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110)
-            id = H5Fcreate(path, mtp_h5f_acc_trunc(), mtp_h5p_default(), fapl)
+            let fcpl = HDF5File.untimed(mtp_h5p_file_create())
+            defer { H5Pclose(fcpl) }
+            id = H5Fcreate(path, mtp_h5f_acc_trunc(), fcpl, fapl)
         }
         guard id >= 0 else { throw InputError(file: path, "HDF5 cannot open the file") }
         if communicator != nil {

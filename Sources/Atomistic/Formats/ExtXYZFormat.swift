@@ -247,9 +247,9 @@ private struct XYZParser {
                 throw error(number, "expected the atom count of a frame, found '\(lines[number - 1].trimmingCharacters(in: .whitespaces))'")
             }
             guard n >= 1 else { throw error(number, "atom count must be at least 1, found \(n)") }
-            if let why = InputLimits.count(n, of: "atom count", limit: InputLimits.maxAtoms, room: lines.count - next - 1) {
-                throw error(number, "\(why): the file has \(lines.count - next - 1) more lines")
-            }
+            // Atom lines are read one by one (nothing is reserved from n),
+            // so a count beyond the file ends at its last line.
+            if let why = InputLimits.count(n, of: "atom count", limit: InputLimits.maxAtoms) { throw error(number, why) }
             guard next < lines.count else { throw error(number, "file ends before the comment line of the frame") }
             let commentNumber = next + 1
             let comment = lines[next]
