@@ -39,10 +39,16 @@ public final class Fit {
                                  "\(start.parameterCount) parameters (species_count \(start.speciesCount)): the optimizer's \(start.parameterCount) x \(start.parameterCount) matrix would take \(Int(8 * p * p / 1e9)) GB, more than the memory budget of \(Int(InputLimits.memoryBudget / 1e9)) GB")
             }
         }
+        // Neighbour lists here, where each failure can name its configuration.
+        let lists = try Collective.together(comm) {
+            try neighbors ?? data.configurations.enumerated().map { n, c in
+                do { return try NeighborList(c, cutoff: start.maxDist) } catch { throw data.located(error, in: dataPath, local: n) }
+            }
+        }
         trainer = try Collective.together(comm) {
             do {
                 return try Trainer(potential: start, configurations: data.configurations, totalCount: data.totalConfigurations,
-                                   options: options, communicator: comm, neighbors: neighbors, cacheBudget: cacheBudget)
+                                   options: options, communicator: comm, neighbors: lists, cacheBudget: cacheBudget)
             } catch {
                 throw InputError(file: dataPath, "\(error)")
             }
