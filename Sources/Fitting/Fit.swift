@@ -17,6 +17,8 @@ public final class Fit {
     public let data: DataShard
     public let dataPath: String
     public let communicator: Communicator
+    /// The starting potential's file, for errors (nil: unknown).
+    public let potentialPath: String?
 
     /// Checks the shard against the potential (every species known, every
     /// configuration labelled) on every rank together, then builds the
@@ -28,6 +30,7 @@ public final class Fit {
         guard Optimizers.named(options.optimizer) != nil else { throw Optimizers.UnknownOptimizer(name: options.optimizer) }
         self.data = data
         self.dataPath = dataPath
+        self.potentialPath = potentialPath
         communicator = comm
         try Collective.together(comm) {
             guard data.totalConfigurations > 0 else { throw InputError(file: dataPath, "the training set is empty") }
@@ -129,7 +132,9 @@ public final class Fit {
         let t0 = clock.now
         let earlier = resumed?.wallSeconds ?? 0
         var condition = Double.nan
-        let final = try trainer.run(from: resumed?.saved, progress: { r in
+        let final: TrainerState
+        do {
+        final = try trainer.run(from: resumed?.saved, progress: { r in
             condition = r.conditionNumber
             log(r.line)
         }, checkpoint: { saved in
@@ -137,11 +142,18 @@ public final class Fit {
             // costs a restart after a crash, never the fit.
             guard comm.isRoot, let path = checkpointing.path, checkpointing.every > 0,
                   saved.state.iteration % checkpointing.every == 0 || saved.state.converged
-                    || saved.state.iteration >= options.maxIterations else { return }
+                    || saved.state.iteration >= options.maxIterations, saved.state.loss.isFinite else { return }
             let c = Checkpoint(options: options, tag: checkpointing.tag, saved: saved,
                                wallSeconds: earlier + ProcessTime.seconds(clock.now - t0))
             try? JSONFile.write(c, to: path)
         })
+        } catch let e as CollectiveFailure { throw e } catch let e as InputError { throw e } catch {
+            throw InputError(file: potentialPath ?? dataPath, "training failed: \(error) (are the starting potential's coefficients and the data sane?)")
+        }
+        // A fit that overflowed writes nothing: no potential, summary or checkpoint holds inf or NaN.
+        guard final.loss.isFinite, final.parameters.allSatisfy(\.isFinite) else {
+            throw InputError(file: potentialPath ?? dataPath, "training diverged: the loss is \(final.loss) (are the starting potential's coefficients and the data sane?)")
+        }
         let wall = ProcessTime.seconds(clock.now - t0)
         var potential = trainer.potential
         potential.parameters = final.parameters

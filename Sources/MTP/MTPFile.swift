@@ -102,11 +102,13 @@ public enum MTPFile {
                 flush(bytes.count)
             }
             if let bad {
-                throw InputError(file: file, line: line, "'\(key)': cannot read '\(bad.prefix(40))' as a number")
+                throw InputError(file: file, line: line, "'\(key)': cannot read '\(bad.prefix(40))' as a number (finite, at most 1e20 in magnitude for coefficients)")
             }
             return out
         }
-        let finite: (Substring) -> Double? = { t in Double(t).flatMap { $0.isFinite ? $0 : nil } }
+        // Coefficients: finite and at most 1e20 in magnitude (trained
+        // potentials stay far below), so that evaluations cannot overflow.
+        let finite: (Substring) -> Double? = { t in Double(t).flatMap { $0.isFinite && abs($0) <= 1e20 ? $0 : nil } }
         let integer: (Substring) -> Int? = { Int($0) }
 
         if let v = values["version"], v.value != "1.1.0" {
