@@ -334,6 +334,8 @@ def main():
         with open(os.path.splitext(a.report)[0] + ".json", "w") as f:
             json.dump({"runs": a.runs, "seed": a.seed, "timeout": a.timeout, "seconds": round(elapsed, 1),
                        "summary": summary, "results": results}, f, indent=1, sort_keys=True)
+    if not bad and a.work is None:
+        shutil.rmtree(work)
     sys.exit(1 if bad else 0)
 
 
