@@ -114,10 +114,11 @@ def text(s):
         out.append(TIME_UNIT.sub(r"<t> \1", line))
     # Intended change (issue 14): BFGS has no damping; its iteration rows
     # printed Levenberg-Marquardt's unused initial lambda (1.00e-03) and now
-    # print nan. A table whose damping column is all one of these is BFGS's.
+    # print nan, and since issue 18 "-" (no nan in any output). A table whose
+    # damping column is all one of these is BFGS's.
     rows = [i for i, l in enumerate(out) if re.match(r"^\s*\d+\s+\d\.\d+e[+-]\d+\s", l) and len(l.split()) >= 7]
     damping = {out[i].split()[5] for i in rows}
-    if rows and (damping == {"nan"} or damping == {"1.00e-03"}):
+    if rows and (damping == {"nan"} or damping == {"-"} or damping == {"1.00e-03"}):
         for i in rows:
             f = out[i].split()
             f[5] = "<no damping>"

@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     pkg-config libopenmpi-dev openmpi-bin libopenblas-dev libscalapack-openmpi-dev \
-    libhdf5-openmpi-dev hdf5-tools libsymspg-dev gnuplot-nox >/dev/null
+    libhdf5-openmpi-dev hdf5-tools libsymspg-dev gnuplot-nox python3 >/dev/null
 # The multi-host test (cluster/test-multihost.sh) makes its test hosts with
 # network namespaces (ip netns, veth, bridge) and unshare.
 $SUDO apt-get install -y -qq --no-install-recommends iproute2 util-linux >/dev/null

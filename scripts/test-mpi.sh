@@ -281,4 +281,7 @@ diff <(vtable "$WORK/mlip-np1.log") <(vtable "$WORK/mlip-np2.log") || { echo "va
 grep "min_dist set to" "$WORK/mlip-np1.log"
 diff <(grep "min_dist set to" "$WORK/mlip-np1.log") <(grep "min_dist set to" "$WORK/mlip-np2.log") || { echo "--update-mindist differs"; exit 1; }
 
+echo "== a bad configuration in one rank's shard: train, sweep, grade end together (-np 3)"
+bash scripts/test-mpi-failure.sh "$MTP" | grep -v "^--\|^$"
+
 echo "test-mpi: all checks passed"

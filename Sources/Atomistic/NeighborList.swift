@@ -29,8 +29,12 @@ public struct NeighborList: Sendable {
         case singularCell(String)
         case overlappingAtoms(i: Int, j: Int, distance: Double)
         case notFinite(atom: Int)
+        /// The cell and cutoff ask for more images or neighbours than any
+        /// real structure has (a cell 1e-3 A wide, a cutoff of 1000 A).
+        case unreasonable(String)
         public var description: String {
             switch self {
+            case .unreasonable(let why): return why
             case .singularCell(let why): return "singular cell: \(why)"
             case let .overlappingAtoms(i, j, d):
                 return "atoms \(i + 1) and \(j + 1) overlap (distance \(d) A, including periodic images)"
@@ -60,7 +64,7 @@ public struct NeighborList: Sendable {
     }
 
     init(_ config: Configuration, cutoff: Double, method: Method) throws {
-        precondition(cutoff > 0, "cutoff must be positive")
+        guard cutoff > 0, cutoff.isFinite else { throw Failure.unreasonable("the cutoff \(cutoff) A is not a positive finite number") }
         self.cutoff = cutoff
         let n = config.atomCount
         atomCount = n
@@ -72,6 +76,7 @@ public struct NeighborList: Sendable {
         }
 
         let geometry = try Geometry(config, cutoff: cutoff)
+        try geometry.checkCost()
         let binned: Bool
         switch method {
         case .automatic: binned = !geometry.prefersImageLoop
@@ -280,6 +285,50 @@ private struct Geometry {
         x = c0; y = c1; z = c2
         for a in 0..<3 where pbc[a] { lo[a] = -r[a]; hi[a] = 1 + r[a] }
         lower = (lo.x, lo.y, lo.z); upper = (hi.x, hi.y, hi.z)
+    }
+
+    /// Whether the search is bounded: the periodic images one atom's search
+    /// visits, and the neighbours per atom and the pairs' memory estimated
+    /// from the density, against `InputLimits`. Checked before searching,
+    /// so that a cell far too thin or a cutoff far too long is an error that
+    /// says which, not a search that runs out of memory.
+    func checkCost() throws {
+        let rc = cutoffSquared.squareRoot()
+        let pbc = [periodic.0, periodic.1, periodic.2]
+        let r = [reach.0, reach.1, reach.2]
+        var images = 1.0
+        for a in 0..<3 where pbc[a] { images *= 2 * (r[a].rounded(.up) + 1) + 1 }
+        guard images.isFinite, images <= Double(InputLimits.maxImages) else {
+            let thin = (0..<3).filter { pbc[$0] }.max { r[$0] < r[$1] } ?? 0
+            throw NeighborList.Failure.unreasonable(
+                "cutoff \(rc) A against a cell whose lattice planes along axis \(thin + 1) are \(rc / max(r[thin], 1e-300)) A apart: "
+                + "the search would visit \(images) periodic images per atom (limit \(InputLimits.maxImages)); is the cell or the cutoff wrong?")
+        }
+        let n = Double(atomCount)
+        // Neighbours per atom: the density times the cutoff sphere; with
+        // fewer periodic axes an upper bound: the atoms of a column (two
+        // axes: a cylinder of radius rc through the slab) or of a stretch
+        // 2 rc long (one axis), and never more than n times the images.
+        let rows = (0..<3).map { Vec3(t[3 * $0], t[3 * $0 + 1], t[3 * $0 + 2]) }
+        let p = (0..<3).filter { pbc[$0] }
+        var perAtom: Double
+        switch p.count {
+        case 3: perAtom = n / (volume ?? abs(determinant(rows))) * 4 / 3 * Double.pi * rc * rc * rc
+        case 2: perAtom = min(n * images, n / norm(cross(rows[p[0]], rows[p[1]])) * Double.pi * rc * rc)
+        case 1: perAtom = min(n * images, n / norm(rows[p[0]]) * 2 * rc)
+        default: perAtom = 0  // no images: the pairs found are real ones
+        }
+        guard perAtom.isFinite, perAtom <= Double(InputLimits.maxNeighboursPerAtom) else {
+            throw NeighborList.Failure.unreasonable(
+                "\(atomCount) atoms in a cell of \(abs(determinant(rows))) A^3 with cutoff \(rc) A: about \(perAtom) neighbours per atom "
+                + "(limit \(InputLimits.maxNeighboursPerAtom)); is the cell or the cutoff wrong?")
+        }
+        let bytes = n * perAtom * 40
+        guard bytes <= InputLimits.memoryBudget else {
+            throw NeighborList.Failure.unreasonable(
+                "\(atomCount) atoms with about \(Int(perAtom)) neighbours each (cutoff \(rc) A): the pairs would take \(Int(bytes / 1e9)) GB, "
+                + "more than the memory budget of \(Int(InputLimits.memoryBudget / 1e9)) GB")
+        }
     }
 
     /// A first guess at the pair count: the density times the cutoff sphere,

@@ -20,25 +20,41 @@ public final class Fit {
     /// A second set whose errors are reported at the end (MLIP's
     /// `--valid-cfgs`); set with `validate(on:path:)`.
     public internal(set) var validation: FitValidation?
+    /// The starting potential's file, for errors (nil: unknown).
+    public let potentialPath: String?
 
     /// Checks the shard against the potential (every species known, every
     /// configuration labelled) on every rank together, then builds the
     /// trainer. `neighbors`, when given, are the shard's neighbour lists at
     /// a cutoff no smaller than the potential's.
     public init(start: Potential, data: DataShard, dataPath: String, options: TrainingOptions,
-                communicator comm: Communicator, neighbors: [NeighborList]? = nil, cacheBudget: Int = 0) throws {
+                communicator comm: Communicator, neighbors: [NeighborList]? = nil, cacheBudget: Int = 0,
+                potentialPath: String? = nil) throws {
         guard Optimizers.named(options.optimizer) != nil else { throw Optimizers.UnknownOptimizer(name: options.optimizer) }
         self.data = data
         self.dataPath = dataPath
+        self.potentialPath = potentialPath
         communicator = comm
         try Collective.together(comm) {
             guard data.totalConfigurations > 0 else { throw InputError(file: dataPath, "the training set is empty") }
             try Fit.check(data, file: dataPath, speciesCount: start.speciesCount)
+            // Both optimizers hold a P x P matrix (normal equations, inverse Hessian).
+            let p = Double(start.parameterCount)
+            guard 8 * p * p <= InputLimits.memoryBudget else {
+                throw InputError(file: potentialPath ?? dataPath,
+                                 "\(start.parameterCount) parameters (species_count \(start.speciesCount)): the optimizer's \(start.parameterCount) x \(start.parameterCount) matrix would take \(Int(8 * p * p / 1e9)) GB, more than the memory budget of \(Int(InputLimits.memoryBudget / 1e9)) GB")
+            }
+        }
+        // Neighbour lists here, where each failure can name its configuration.
+        let lists = try Collective.together(comm) {
+            try neighbors ?? data.configurations.enumerated().map { n, c in
+                do { return try NeighborList(c, cutoff: start.maxDist) } catch { throw data.located(error, in: dataPath, local: n) }
+            }
         }
         trainer = try Collective.together(comm) {
             do {
                 return try Trainer(potential: start, configurations: data.configurations, totalCount: data.totalConfigurations,
-                                   options: options, communicator: comm, neighbors: neighbors, cacheBudget: cacheBudget)
+                                   options: options, communicator: comm, neighbors: lists, cacheBudget: cacheBudget)
             } catch {
                 throw InputError(file: dataPath, "\(error)")
             }
@@ -124,7 +140,9 @@ public final class Fit {
         let t0 = clock.now
         let earlier = resumed?.wallSeconds ?? 0
         var condition = Double.nan
-        let final = try trainer.run(from: resumed?.saved, progress: { r in
+        let final: TrainerState
+        do {
+        final = try trainer.run(from: resumed?.saved, progress: { r in
             condition = r.conditionNumber
             log(r.line)
         }, checkpoint: { saved in
@@ -137,11 +155,18 @@ public final class Fit {
             // costs a restart after a crash, never the fit.
             guard comm.isRoot, let path = checkpointing.path, checkpointing.every > 0,
                   saved.state.iteration % checkpointing.every == 0 || saved.state.converged
-                    || saved.state.iteration >= options.maxIterations else { return }
+                    || saved.state.iteration >= options.maxIterations, saved.state.loss.isFinite else { return }
             let c = Checkpoint(options: options, tag: checkpointing.tag, saved: saved,
                                wallSeconds: earlier + ProcessTime.seconds(clock.now - t0))
             try? JSONFile.write(c, to: path)
         })
+        } catch let e as CollectiveFailure { throw e } catch let e as InputError { throw e } catch {
+            throw InputError(file: potentialPath ?? dataPath, "training failed: \(error) (are the starting potential's coefficients and the data sane?)")
+        }
+        // A fit that overflowed writes nothing: no potential, summary or checkpoint holds inf or NaN.
+        guard final.loss.isFinite, final.parameters.allSatisfy(\.isFinite) else {
+            throw InputError(file: potentialPath ?? dataPath, "training diverged: the loss is \(final.loss) (are the starting potential's coefficients and the data sane?)")
+        }
         let wall = ProcessTime.seconds(clock.now - t0)
         var potential = trainer.potential
         potential.parameters = final.parameters
@@ -203,10 +228,16 @@ extension IterationReport {
     public static let header = "  iter                loss  E-RMSE meV/atom   F-RMSE eV/A   S-RMSE GPa      lambda    cond(lin)    time s"
 
     /// The iteration's line under `header`.
+    /// Values an optimizer does not have (BFGS: no damping, no linear
+    /// system) show as "-", never as nan.
     public var line: String {
-        String(format: "%6d  %.12e  %12.4f  %12.5f  %11.5f  %10.2e  %11.3e  %8.2f",
-               state.iteration, errors.loss, errors.energyRMSE, errors.forceRMSE, errors.stressRMSE,
-               damping ?? .nan, conditionNumber, seconds)
+        func optional(_ x: Double?, _ format: String, _ width: Int) -> String {
+            guard let x, x.isFinite else { return String(repeating: " ", count: width - 1) + "-" }
+            return String(format: format, x)
+        }
+        return String(format: "%6d  %.12e  %12.4f  %12.5f  %11.5f  ",
+                      state.iteration, errors.loss, errors.energyRMSE, errors.forceRMSE, errors.stressRMSE)
+            + optional(damping, "%10.2e", 10) + "  " + optional(conditionNumber, "%11.3e", 11) + String(format: "  %8.2f", seconds)
     }
 }
 

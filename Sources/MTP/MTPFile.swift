@@ -21,7 +21,7 @@ public enum MTPFile {
 
     public static func parse(_ text: String, file: String) throws -> Potential {
         var lines: [(Int, String)] = []
-        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (n, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).enumerated() {
             let s = trimmed(raw)
             if !s.isEmpty { lines.append((n + 1, s)) }
         }
@@ -62,10 +62,17 @@ public enum MTPFile {
             guard let v = values[key] else { throw InputError(file: file, "missing '\(key)'") }
             return v
         }
-        func int(_ key: String, min lo: Int = 0) throws -> Int {
+        // Counts are checked against limits and against what the text can
+        // hold (each entry takes at least `bytes` characters) before any is
+        // used to allocate.
+        let length = text.utf8.count
+        func int(_ key: String, min lo: Int = 0, limit: Int = Int.max, bytes: Int = 0) throws -> Int {
             let v = try required(key)
             guard let n = Int(v.value), n >= lo else {
                 throw InputError(file: file, line: v.line, "'\(key)' must be an integer >= \(lo), found '\(v.value)'")
+            }
+            if let why = InputLimits.count(n, of: key, limit: limit, room: bytes > 0 ? length / bytes : nil) {
+                throw InputError(file: file, line: v.line, why)
             }
             return n
         }
@@ -104,11 +111,13 @@ public enum MTPFile {
                 flush(bytes.count)
             }
             if let bad {
-                throw InputError(file: file, line: line, "'\(key)': cannot read '\(bad.prefix(40))' as a number")
+                throw InputError(file: file, line: line, "'\(key)': cannot read '\(bad.prefix(40))' as a number (finite, at most 1e20 in magnitude for coefficients)")
             }
             return out
         }
-        let finite: (Substring) -> Double? = { t in Double(t).flatMap { $0.isFinite ? $0 : nil } }
+        // Coefficients: finite and at most 1e20 in magnitude (trained
+        // potentials stay far below), so that evaluations cannot overflow.
+        let finite: (Substring) -> Double? = { t in Double(t).flatMap { $0.isFinite && abs($0) <= 1e20 ? $0 : nil } }
         let integer: (Substring) -> Int? = { Int($0) }
 
         if let v = values["version"], v.value != "1.1.0" {
@@ -117,28 +126,39 @@ public enum MTPFile {
         if let v = values["radial_basis_type"], v.value != "RBChebyshev" {
             throw InputError(file: file, line: v.line, "unsupported radial_basis_type '\(v.value)' (only RBChebyshev)")
         }
-        let s = try int("species_count", min: 1)
+        let s = try int("species_count", min: 1, limit: InputLimits.maxSpecies)
         let minDist = try real("min_dist")
         let maxDist = try real("max_dist")
         guard maxDist > minDist, minDist >= 0 else {
             throw InputError(file: file, line: values["max_dist"]?.line, "max_dist (\(maxDist)) must exceed min_dist (\(minDist)) >= 0")
         }
-        let rSize = try int("radial_basis_size", min: 2)
-        let k = try int("radial_funcs_count", min: 1)
-        let momentsCount = try int("alpha_moments_count", min: 1)
-        let basicCount = try int("alpha_index_basic_count", min: 1)
+        guard maxDist <= InputLimits.maxCutoff else {
+            throw InputError(file: file, line: values["max_dist"]?.line,
+                             "max_dist = \(maxDist) A is beyond the limit of \(InputLimits.maxCutoff) A (MTP cutoffs are 4-10 A): the neighbour search would not end")
+        }
+        let rSize = try int("radial_basis_size", min: 2, limit: InputLimits.maxRadialBasisSize)
+        let k = try int("radial_funcs_count", min: 1, limit: InputLimits.maxRadialBasisSize)
+        // The radial coefficients: read (2+ characters each) or, untrained,
+        // allocated by the trainer.
+        let radialCount = s * s * k * rSize
+        if radialCount > (radialLine > 0 ? length / 2 : 100_000_000) {
+            throw InputError(file: file, line: values["radial_funcs_count"]?.line,
+                             "species_count \(s), radial_funcs_count \(k) and radial_basis_size \(rSize) make \(radialCount) radial coefficients, more than \(radialLine > 0 ? "the file holds" : "the limit 100000000")")
+        }
+        let momentsCount = try int("alpha_moments_count", min: 1, bytes: 2)
+        let basicCount = try int("alpha_index_basic_count", min: 1, bytes: 8)
         let basicFlat = try list("alpha_index_basic", integer)
         guard basicFlat.count == 4 * basicCount else {
             throw InputError(file: file, line: values["alpha_index_basic"]!.line,
                              "alpha_index_basic holds \(basicFlat.count / 4) entries, alpha_index_basic_count says \(basicCount)")
         }
-        let timesCount = try int("alpha_index_times_count")
+        let timesCount = try int("alpha_index_times_count", bytes: 8)
         let timesFlat = timesCount == 0 && values["alpha_index_times"] == nil ? [] : try list("alpha_index_times", integer)
         guard timesFlat.count == 4 * timesCount else {
             throw InputError(file: file, line: values["alpha_index_times"]?.line,
                              "alpha_index_times holds \(timesFlat.count / 4) entries, alpha_index_times_count says \(timesCount)")
         }
-        let scalarCount = try int("alpha_scalar_moments", min: 1)
+        let scalarCount = try int("alpha_scalar_moments", min: 1, bytes: 2)
         let mapping = try list("alpha_moment_mapping", integer)
         guard mapping.count == scalarCount else {
             throw InputError(file: file, line: values["alpha_moment_mapping"]!.line,

@@ -41,11 +41,17 @@ public struct MomentBasis: Equatable, Sendable {
     /// Checks the invariants every evaluator relies on: slots in range, each
     /// contraction's operands computed before its target, mu < K.
     /// Returns a description of the first violation, or nil.
+    /// The largest tensor rank a + b + c accepted from a file.
+    public static let maxPower = 32
+
     public func firstInconsistency() -> String? {
         if basic.count > momentsCount { return "alpha_index_basic_count \(basic.count) exceeds alpha_moments_count \(momentsCount)" }
         for (n, m) in basic.enumerated() {
             if m.mu < 0 || m.mu >= radialFuncsCount { return "basic moment \(n) has mu = \(m.mu), outside 0..<radial_funcs_count (\(radialFuncsCount))" }
             if m.a < 0 || m.b < 0 || m.c < 0 { return "basic moment \(n) has a negative power" }
+            if m.a > MomentBasis.maxPower || m.b > MomentBasis.maxPower || m.c > MomentBasis.maxPower || m.a + m.b + m.c > MomentBasis.maxPower {
+                return "basic moment \(n) has powers \(m.a), \(m.b), \(m.c): more than \(MomentBasis.maxPower) in all (level 28 needs 6)"
+            }
         }
         var ready = [Bool](repeating: false, count: momentsCount)
         for n in 0..<basic.count { ready[n] = true }

@@ -20,10 +20,23 @@ extension Evaluator {
                 out[c].energy = efs.energy
                 out[c].forces = efs.forces
                 out[c].virial = out[c].isPeriodic ? efs.virial : nil
+                out[c].dropSupersededLabels()
+                if let why = InputLimits.problem(in: out[c]) { throw PredictionError.notFinite("\(why)") }
             } catch {
                 throw ConfigurationFormats.located(error, in: file, configuration: c)
             }
         }
         return out
+    }
+}
+
+/// Predictions that are not finite numbers (a potential whose coefficients
+/// overflow on this configuration): never written to an output.
+public enum PredictionError: Error, CustomStringConvertible {
+    case notFinite(String)
+    public var description: String {
+        switch self {
+        case .notFinite(let why): return "the potential's prediction is unusable (\(why)); are its coefficients sane?"
+        }
     }
 }

@@ -45,14 +45,17 @@ public struct Conversion {
             throw InputError(file: output, "--append needs an existing .h5 output (\(exists ? "this is not .h5" : "it does not exist"))")
         }
         guard outFormat.writes else { throw InputError(file: output, "cannot write \(outFormat.name) files") }
+        var sources: [(path: String, range: Range<Int>)] = []
         for input in inputs {
             var data = try ConfigurationFormats.read(input, options: options)
             if let group { for k in data.configurations.indices { data.configurations[k].group = group } }
+            let first = set.configurations.count
             try set.append(data.configurations, symbols: data.symbols, source: input)
+            sources.append((input, first..<set.configurations.count))
             if let n = data.note { note("\(input): \(n)") }
         }
         if isStore {
-            try StoreWriter.write(set, to: output, costModel: costModel)
+            try StoreWriter.write(set, to: output, costModel: costModel, sources: sources)
         } else {
             try outFormat.write(ConfigurationData(configurations: set.configurations, symbols: set.species.isEmpty ? nil : set.species),
                                 to: output, options: options)

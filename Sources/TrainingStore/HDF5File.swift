@@ -54,7 +54,16 @@ final class HDF5File {
             }
             id = H5Fopen(path, mtp_h5f_acc_rdonly(), fapl)
         case .create:
-            id = H5Fcreate(path, mtp_h5f_acc_trunc(), mtp_h5p_default(), fapl)
+            // The 1.8+ file format: its metadata (superblock, object
+            // headers, group indexes) carry checksums, so a damaged file is
+            // refused by HDF5 with an error instead of being followed into
+            // a crash inside the library.
+            // That format's object headers record times unless told not to
+            // (the root group too): reproducible bytes need them off.
+            H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_V110)
+            let fcpl = HDF5File.untimed(mtp_h5p_file_create())
+            defer { H5Pclose(fcpl) }
+            id = H5Fcreate(path, mtp_h5f_acc_trunc(), fcpl, fapl)
         }
         guard id >= 0 else { throw InputError(file: path, "HDF5 cannot open the file") }
         if communicator != nil {
@@ -75,6 +84,25 @@ final class HDF5File {
 
     func fail(_ object: String, _ message: String) -> InputError {
         InputError(file: path, "\(object): \(message)")
+    }
+
+    /// The file's length in bytes (0 if unknown).
+    private(set) lazy var byteLength: Int = {
+        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+    }()
+
+    /// A read of `elements` rows of `per` values of `bytes` each, checked
+    /// before allocating: dimensions come from the file's own metadata, so a
+    /// damaged header could ask for any size. The store writes contiguous,
+    /// uncompressed datasets, so their data cannot exceed the file; a margin
+    /// allows compressed files written by other tools.
+    func checkAllocation(_ name: String, elements: Int, per: Int, bytes: Int) throws {
+        let (values, o1) = elements.multipliedReportingOverflow(by: max(per, 1))
+        let (total, o2) = values.multipliedReportingOverflow(by: bytes)
+        let room = min(Double(max(byteLength, 1 << 20)) * 64, InputLimits.memoryBudget)
+        guard !o1, !o2, Double(total) <= room else {
+            throw fail(name, "\(elements) rows of \(max(per, 1)) values: more than a file of \(byteLength) bytes can hold (damaged dimensions?)")
+        }
     }
 
     // MARK: Structure
@@ -170,6 +198,7 @@ final class HDF5File {
             throw fail(name, "rows \(range) out of range: dataset has \(total) rows")
         }
         let per = rowShape.reduce(1, *)
+        try checkAllocation(name, elements: range.count, per: per, bytes: MemoryLayout<T>.stride)
         // An empty dataset has no storage to read from; every rank knows the
         // size, so skipping the (collective) read here is consistent.
         if total == 0 || per == 0 { return [] }
@@ -253,6 +282,7 @@ final class HDF5File {
             var count = [hsize_t(range.count)]
             H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
         }
+        try checkAllocation(name, elements: range.count, per: 1, bytes: 16)
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: max(range.count, 1))
         // Variable-length data is read independently: collective transfer of
         // vlen data is not supported by every HDF5 1.10 build.
@@ -326,6 +356,7 @@ final class HDF5File {
             throw fail("attribute \(name)", "expected variable-length strings")
         }
         if n == 0 { return [] }
+        try checkAllocation("attribute \(name)", elements: n, per: 1, bytes: 16)
         let type = HDF5File.stringType()
         defer { H5Tclose(type) }
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)

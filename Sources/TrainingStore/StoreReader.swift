@@ -47,6 +47,7 @@ public final class StoreReader {
         species = try file.stringsAttribute(StoreLayout.speciesAttribute)
         speciesCount = Int(try file.scalarAttribute(StoreLayout.speciesCountAttribute, as: Int64.self))
         guard speciesCount >= species.count else { throw fail("species_count \(speciesCount) is smaller than the species table") }
+        if let why = InputLimits.count(speciesCount, of: "species_count", limit: InputLimits.maxSpecies) { throw fail(why) }
         costModel = CostModel(cutoff: try file.scalarAttribute(StoreLayout.costCutoffAttribute),
                               atomWeight: try file.scalarAttribute(StoreLayout.costAtomWeightAttribute))
         groups = try file.readStrings(StoreLayout.groupNames)
@@ -59,12 +60,13 @@ public final class StoreReader {
         // Consistency of the index: offsets are the running sums of counts,
         // and every per-configuration / per-atom dataset has matching rows.
         let C = atomCount.count
+        guard C > 0 else { throw fail("the store holds no configurations") }
         guard atomOffset.count == C, cost.count == C, groupIndex.count == C else {
             throw fail("per-configuration datasets disagree in length (atom_count has \(C) rows)")
         }
         var running: Int64 = 0
         for k in 0..<C {
-            guard atomCount[k] >= 0, atomOffset[k] == running else {
+            guard atomCount[k] >= 0, atomCount[k] <= InputLimits.maxAtoms, atomOffset[k] == running else {
                 throw fail("configuration \(k + 1): atom_offset \(atomOffset[k]) / atom_count \(atomCount[k]) do not follow the previous configuration")
             }
             guard cost[k].isFinite, cost[k] >= 0 else { throw fail("configuration \(k + 1): cost \(cost[k]) is not a finite non-negative number") }
@@ -188,6 +190,7 @@ public final class StoreReader {
                 guard j >= 0 && j < P else { throw fail("atom property index \(j) outside the \(P) names") }
                 c.atomProperties.append(AtomProperty(name: propertyNames[j], values: (0..<n).map { propertyValues[(a0 + $0) * P + j] }))
             }
+            if let problem = InputLimits.problem(in: c) { throw fail("\(problem)") }
             out.append(c)
         }
         return out

@@ -12,7 +12,10 @@ public enum StoreWriter {
     /// configuration when a value cannot be stored faithfully (non-finite
     /// labels, inconsistent lengths, unknown species) — NaN is the layout's
     /// marker for "missing" and must not appear in present values.
-    public static func write(_ set: TrainingSet, to path: String, costModel: CostModel = CostModel()) throws {
+    /// `sources` (the input file of each range of configurations, as
+    /// `mtp convert` read them) lets an error name the input, not the output.
+    public static func write(_ set: TrainingSet, to path: String, costModel: CostModel = CostModel(),
+                             sources: [(path: String, range: Range<Int>)] = []) throws {
         let configs = set.configurations
         let speciesCount = set.speciesCount
         var pairs = [Int64](repeating: 0, count: configs.count)
@@ -21,6 +24,9 @@ public enum StoreWriter {
             do {
                 pairs[k] = Int64(try costModel.neighborCount(c))
             } catch {
+                if let source = sources.first(where: { $0.range.contains(k) }) {
+                    throw ConfigurationFormats.located(error, in: source.path, configuration: k - source.range.lowerBound)
+                }
                 throw InputError(file: path, "configuration \(k + 1): cannot count neighbours for the cost estimate: \(error)")
             }
         }

@@ -23,6 +23,7 @@ hid_t mtp_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 hid_t mtp_h5p_dataset_xfer(void) { return H5P_DATASET_XFER; }
 hid_t mtp_h5p_group_create(void) { return H5P_GROUP_CREATE; }
 hid_t mtp_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+hid_t mtp_h5p_file_create(void) { return H5P_FILE_CREATE; }
 hid_t mtp_h5s_all(void) { return H5S_ALL; }
 unsigned mtp_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 unsigned mtp_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }

@@ -71,7 +71,7 @@ struct Train: ParsableCommand {
                 say("min_dist set to the training set's shortest interatomic distance, \(start.minDist) A")
             }
             let fit = try Fit(start: start, data: shard, dataPath: data, options: training.options, communicator: comm,
-                              cacheBudget: Int(max(0, cacheMemory) * 1e9))
+                              cacheBudget: Int(max(0, cacheMemory) * 1e9), potentialPath: potential)
             if let validCfgs {
                 try fit.validate(on: try ShardSource(path: validCfgs, options: options).read(comm), path: validCfgs)
             }

@@ -500,6 +500,10 @@ private struct CFGParser {
                 let (token, at) = try scalar(after: line, what: "Size")
                 let n = try integer(token, line: at, what: "Size")
                 guard n >= 1 else { throw error(at, "Size must be at least 1, found \(n)") }
+                // An atom line takes at least 8 bytes ("0 0 0 0" and its end).
+                if let why = InputLimits.count(n, of: "Size", limit: InputLimits.maxAtoms, room: (bytes.count - position) / 8) {
+                    throw error(at, why)
+                }
                 size = n
                 sizeLine = at
             case "Supercell":

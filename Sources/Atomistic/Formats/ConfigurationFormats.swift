@@ -155,7 +155,18 @@ public enum ConfigurationFormats {
     /// Every configuration of `path` (a file or a VASP run directory).
     public static func read(_ path: String, options: FormatOptions = FormatOptions()) throws -> ConfigurationData {
         let file = try resolve(path)
-        return try format(of: file).read(file, options: options)
+        let data = try format(of: file).read(file, options: options)
+        try validate(data.configurations, in: file)
+        return data
+    }
+
+    /// What every reader's result must satisfy: at least one configuration,
+    /// none with an `InputLimits.problem` (reported at its line).
+    public static func validate(_ configurations: [Configuration], in path: String) throws {
+        guard !configurations.isEmpty else { throw InputError(file: path, "the file holds no configurations") }
+        for (k, c) in configurations.enumerated() {
+            if let problem = InputLimits.problem(in: c) { throw located(problem, in: path, configuration: k) }
+        }
     }
 
     /// Writes `data` to `path` in the format its name gives.
@@ -180,7 +191,7 @@ extension NeighborList.Failure: AtomLocatedError {
         switch self {
         case let .overlappingAtoms(i, _, _): return i
         case let .notFinite(a): return a
-        case .singularCell: return nil
+        case .singularCell, .unreasonable: return nil
         }
     }
 }

@@ -96,6 +96,8 @@ public enum ExtXYZFormat {
         "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og",
     ]
 
+    static let knownSymbols = Set(elementSymbols)
+
     // MARK: - Writing
 
     /// Keys the reader interprets; features may not use them.
@@ -245,6 +247,9 @@ private struct XYZParser {
                 throw error(number, "expected the atom count of a frame, found '\(lines[number - 1].trimmingCharacters(in: .whitespaces))'")
             }
             guard n >= 1 else { throw error(number, "atom count must be at least 1, found \(n)") }
+            // Atom lines are read one by one (nothing is reserved from n),
+            // so a count beyond the file ends at its last line.
+            if let why = InputLimits.count(n, of: "atom count", limit: InputLimits.maxAtoms) { throw error(number, why) }
             guard next < lines.count else { throw error(number, "file ends before the comment line of the frame") }
             let commentNumber = next + 1
             let comment = lines[next]
@@ -479,6 +484,8 @@ private struct XYZParser {
             } else { symbol = "" }
             if let i = index[symbol] {
                 species.append(i)
+            } else if !ExtXYZFormat.knownSymbols.contains(symbol) {
+                throw error(number, "'\(symbol.prefix(20))' is not a chemical element symbol")
             } else if fixedTable {
                 throw error(number, "species '\(symbol)' is not in the species table [\(table.joined(separator: ", "))]")
             } else {

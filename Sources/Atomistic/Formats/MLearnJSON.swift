@@ -68,6 +68,10 @@ public enum MLearnJSON {
         do {
             records = try JSONDecoder().decode([Record].self, from: data)
         } catch let DecodingError.dataCorrupted(context) {
+            if data.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { throw InputError(file: path, "the file holds no configurations (it is empty)") }
+            if let p = JSONSyntax.firstProblem(in: [UInt8](data)) {
+                throw InputError(file: path, line: p.line, "column \(p.column): not valid JSON: \(p.message)")
+            }
             throw InputError(file: path, "not valid JSON: \(context.debugDescription) \(location(context.codingPath))")
         } catch let DecodingError.keyNotFound(key, context) {
             throw InputError(file: path, "missing '\(key.stringValue)' \(location(context.codingPath))")

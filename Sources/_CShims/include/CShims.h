@@ -29,6 +29,7 @@ hid_t mtp_h5p_file_access(void);
 hid_t mtp_h5p_dataset_xfer(void);
 hid_t mtp_h5p_group_create(void);
 hid_t mtp_h5p_dataset_create(void);
+hid_t mtp_h5p_file_create(void);
 hid_t mtp_h5s_all(void);
 unsigned mtp_h5f_acc_rdonly(void);
 unsigned mtp_h5f_acc_rdwr(void);
