@@ -27,7 +27,7 @@ public enum InputLimits {
     public static let maxImages = 2_000_000
     /// Neighbours per atom a neighbour search may find (dense liquids at
     /// 10 A hold a few hundred).
-    public static let maxNeighboursPerAtom = 100_000
+    public static let maxNeighborsPerAtom = 100_000
     /// Bytes the pairs of one neighbour list may take: half the memory.
     public static var memoryBudget: Double { Double(ProcessInfo.processInfo.physicalMemory) / 2 }
 

@@ -318,10 +318,10 @@ private struct Geometry {
         case 1: perAtom = min(n * images, n / norm(rows[p[0]]) * 2 * rc)
         default: perAtom = 0  // no images: the pairs found are real ones
         }
-        guard perAtom.isFinite, perAtom <= Double(InputLimits.maxNeighboursPerAtom) else {
+        guard perAtom.isFinite, perAtom <= Double(InputLimits.maxNeighborsPerAtom) else {
             throw NeighborList.Failure.unreasonable(
                 "\(atomCount) atoms in a cell of \(abs(determinant(rows))) A^3 with cutoff \(rc) A: about \(perAtom) neighbours per atom "
-                + "(limit \(InputLimits.maxNeighboursPerAtom)); is the cell or the cutoff wrong?")
+                + "(limit \(InputLimits.maxNeighborsPerAtom)); is the cell or the cutoff wrong?")
         }
         let bytes = n * perAtom * 40
         guard bytes <= InputLimits.memoryBudget else {

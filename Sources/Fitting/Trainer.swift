@@ -33,8 +33,8 @@ public final class Trainer {
     /// rows instead streams them from memory, and measured no faster
     /// (docs/training.md).
     public let cacheBudget: Int
-    private var caches: [NeighbourhoodCache?]? = nil
-    private var transient: NeighbourhoodCache? = nil
+    private var caches: [NeighborhoodCache?]? = nil
+    private var transient: NeighborhoodCache? = nil
     /// Where this rank's time went (wall and CPU seconds per kind of pass).
     public internal(set) var timings = PassTimings()
     /// Bytes held by neighbourhood caches and how many configurations have one.
@@ -94,14 +94,14 @@ public final class Trainer {
 
     /// What does not depend on the parameters, computed at the first
     /// evaluation for as many configurations (in order) as the budget holds.
-    func neighbourhoodCaches(_ ev: Evaluator) throws -> [NeighbourhoodCache?] {
+    func neighbourhoodCaches(_ ev: Evaluator) throws -> [NeighborhoodCache?] {
         if let caches { return caches }
-        var out: [NeighbourhoodCache?] = []
+        var out: [NeighborhoodCache?] = []
         var used = 0
         for (c, config) in configs.enumerated() {
-            let bytes = NeighbourhoodCache.bytes(for: ev, config: config, neighbors: neighbors[c])
+            let bytes = NeighborhoodCache.bytes(for: ev, config: config, neighbors: neighbors[c])
             if used + bytes <= cacheBudget {
-                out.append(try NeighbourhoodCache(ev, config: config, neighbors: neighbors[c]))
+                out.append(try NeighborhoodCache(ev, config: config, neighbors: neighbors[c]))
                 used += bytes
                 cachedConfigurations += 1
             } else {
@@ -123,14 +123,14 @@ public final class Trainer {
     /// transient cache refilled for it (once per configuration and
     /// evaluation, read by every pass over that configuration); nil for a
     /// configuration too large for either.
-    func neighbourhood(_ ev: Evaluator, _ c: Int) throws -> NeighbourhoodCache? {
+    func neighbourhood(_ ev: Evaluator, _ c: Int) throws -> NeighborhoodCache? {
         if let cache = try neighbourhoodCaches(ev)[c] { return cache }
         if configs[c].atomCount > largestRebuilt { return nil }
         if let t = transient {
             if t.tag != c { try t.refill(ev, config: configs[c], neighbors: neighbors[c], tag: c) }
             return t
         }
-        let t = try NeighbourhoodCache(ev, config: configs[c], neighbors: neighbors[c], tag: c)
+        let t = try NeighborhoodCache(ev, config: configs[c], neighbors: neighbors[c], tag: c)
         transient = t
         return t
     }

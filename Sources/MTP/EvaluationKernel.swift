@@ -32,13 +32,13 @@ extension Evaluator {
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")
         let ws = workspace ?? EvaluationWorkspace()
-        let rows = ws.rows(for: self, maxNeighbours: nl.maxNeighbours(within: rCut))
+        let rows = ws.rows(for: self, maxNeighbors: nl.maxNeighbors(within: rCut))
         return evaluate(config, rows: rows, nl: nl, energyGradient: energyGradient, workspace: ws)
     }
 
     /// Energy, forces and virial (and dE/dtheta on request) from rows kept
     /// between evaluations, which only need their radial functions redone.
-    public func evaluate(_ config: Configuration, cache: NeighbourhoodCache,
+    public func evaluate(_ config: Configuration, cache: NeighborhoodCache,
                          energyGradient: UnsafeMutablePointer<Double>? = nil,
                          workspace: EvaluationWorkspace) throws -> EFS {
         try checkSpecies(config)

@@ -27,11 +27,11 @@ public final class EvaluationWorkspace {
         return t
     }
 
-    func rows(for ev: Evaluator, maxNeighbours: Int) -> RowScratch {
-        if let s = scratch, s.fits(ev, maxNeighbours) { s.ev = ev; return s }
+    func rows(for ev: Evaluator, maxNeighbors: Int) -> RowScratch {
+        if let s = scratch, s.fits(ev, maxNeighbors) { s.ev = ev; return s }
         scratch?.release()
         // Grow with headroom so that a slightly larger configuration does not reallocate.
-        let s = RowScratch(evaluator: ev, maxNeighbours: max(maxNeighbours, (scratch?.mp ?? 0)) + 8)
+        let s = RowScratch(evaluator: ev, maxNeighbors: max(maxNeighbors, (scratch?.mp ?? 0)) + 8)
         scratch = s
         return s
     }

@@ -35,7 +35,7 @@ extension Evaluator {
         var w = [Double](repeating: 0, count: 9)
         var energy = 0.0
 
-        let maxM = nl.maxNeighbours(within: rCut)
+        let maxM = nl.maxNeighbors(within: rCut)
         let np = maxNu + 2
         let D = 3 * maxM
         let scratch = Scratch(count: maxM * (2 * r + 2 * k + 3 * np) + T * (2 + D + 2 * L) + 3 * (L + A) + 5 * k

@@ -40,12 +40,12 @@ extension Evaluator {
         try checkSpecies(config)
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")
-        let rows = workspace.rows(for: self, maxNeighbours: nl.maxNeighbours(within: rCut))
+        let rows = workspace.rows(for: self, maxNeighbors: nl.maxNeighbors(within: rCut))
         accumulateGradient(config, rows: rows, nl: nl, weights: weights, into: gradient, workspace: workspace)
     }
 
     /// The same from rows kept between evaluations.
-    public func accumulateGradient(_ config: Configuration, cache: NeighbourhoodCache,
+    public func accumulateGradient(_ config: Configuration, cache: NeighborhoodCache,
                                    weights: ResidualWeights, into gradient: UnsafeMutablePointer<Double>,
                                    workspace: EvaluationWorkspace) throws {
         try checkSpecies(config)

@@ -39,7 +39,7 @@ final class RowScratch {
         var atom: UnsafeMutablePointer<Int>      // [mp] neighbour atom
     }
 
-    init(evaluator: Evaluator, maxNeighbours: Int, slots: Int = laneCount) {
+    init(evaluator: Evaluator, maxNeighbors: Int, slots: Int = laneCount) {
         ev = evaluator
         self.slots = slots
         counts = [Int](repeating: 0, count: slots)
@@ -51,7 +51,7 @@ final class RowScratch {
         }
         bMu = copy(evaluator.bMu); bMono = copy(evaluator.bMono); bA = copy(evaluator.bA); bB = copy(evaluator.bB)
         bC = copy(evaluator.bC); bLowX = copy(evaluator.bLowX); bLowY = copy(evaluator.bLowY); bLowZ = copy(evaluator.bLowZ)
-        let mp = max(4, (maxNeighbours + 3) & ~3)
+        let mp = max(4, (maxNeighbors + 3) & ~3)
         self.mp = mp
         monos = evaluator.monoParent.count
         nuCount = evaluator.maxNu + 1
@@ -77,8 +77,8 @@ final class RowScratch {
 
     /// Whether these buffers are large enough for this potential's shape and
     /// neighbour count (the coefficients themselves come from `ev`, set per call).
-    func fits(_ other: Evaluator, _ maxNeighbours: Int) -> Bool {
-        guard maxNeighbours <= mp && other.k == ev.k && other.r == ev.r && other.s == ev.s
+    func fits(_ other: Evaluator, _ maxNeighbors: Int) -> Bool {
+        guard maxNeighbors <= mp && other.k == ev.k && other.r == ev.r && other.s == ev.s
             && other.monoParent.count == monos && other.maxNu + 1 == nuCount
             && other.bMu.count == basicCount else { return false }
         for b in 0..<basicCount where other.bMu[b] != bMu[b] || other.bA[b] != bA[b]

@@ -20,9 +20,9 @@ extension Evaluator {
         let radialCount = s * s * k * r
         out.initialize(repeating: 0, count: n * P)
 
-        let maxM = nl.maxNeighbours(within: rCut)
+        let maxM = nl.maxNeighbors(within: rCut)
         let ws = workspace ?? EvaluationWorkspace()
-        let rows = ws.rows(for: self, maxNeighbours: maxM)
+        let rows = ws.rows(for: self, maxNeighbors: maxM)
         let T = momentsCount
         let mB = ws.moments(T), adjB = ws.adjoints(T)
         // The backward pass also accumulates forces and the virial; they are not needed here.

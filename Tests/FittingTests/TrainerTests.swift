@@ -130,7 +130,7 @@ final class TrainerTests: XCTestCase {
         for p in theta.indices { theta[p] *= 1 + 0.02 * Double(p % 3 - 1) }
         let ev = try Evaluator(pot)
         let partial = try configs.prefix(2).reduce(0) {
-            $0 + NeighbourhoodCache.bytes(for: ev, config: $1, neighbors: try NeighborList($1, cutoff: ev.cutoff))
+            $0 + NeighborhoodCache.bytes(for: ev, config: $1, neighbors: try NeighborList($1, cutoff: ev.cutoff))
         }
         var results: [(TrainingErrors, [Double])] = []
         for (budget, blockwise) in [(0, false), (1 << 30, false), (partial, false), (0, true)] {

@@ -164,14 +164,14 @@ final class DerivativeTests: XCTestCase {
 
     /// Rows kept between evaluations give the same numbers as rows gathered
     /// afresh, also after the radial coefficients change.
-    func testNeighbourhoodCacheMatchesFreshRows() throws {
+    func testNeighborhoodCacheMatchesFreshRows() throws {
         for (set, level) in [("cubic", "08"), ("multi", "06")] {
             var pot = try potential(set, level)
             var ev = try Evaluator(pot)
             let workspace = EvaluationWorkspace()
             for c in cells(speciesCount: pot.speciesCount) {
                 let nl = try NeighborList(c, cutoff: ev.cutoff)
-                let cache = try NeighbourhoodCache(ev, config: c, neighbors: nl)
+                let cache = try NeighborhoodCache(ev, config: c, neighbors: nl)
                 for step in 0..<2 {
                     if step == 1 {
                         pot.radialCoeffs = pot.radialCoeffs!.enumerated().map { $0.element * (1 + 0.1 * Double($0.offset % 3 - 1)) }
@@ -194,7 +194,7 @@ final class DerivativeTests: XCTestCase {
     /// One cache refilled for configuration after configuration (small,
     /// larger, small again: its memory grows and is reused) gives the same
     /// numbers as rows gathered afresh.
-    func testRefilledNeighbourhoodCacheMatchesFreshRows() throws {
+    func testRefilledNeighborhoodCacheMatchesFreshRows() throws {
         for (set, level) in [("cubic", "08"), ("multi", "06")] {
             let pot = try potential(set, level)
             let ev = try Evaluator(pot)
@@ -202,7 +202,7 @@ final class DerivativeTests: XCTestCase {
             let cs = cells(speciesCount: pot.speciesCount)
             let sequence = [cs[0], cs[1], cs[0], cs[1]]
             let first = try NeighborList(sequence[0], cutoff: ev.cutoff)
-            let cache = try NeighbourhoodCache(ev, config: sequence[0], neighbors: first)
+            let cache = try NeighborhoodCache(ev, config: sequence[0], neighbors: first)
             for (n, c) in sequence.enumerated() {
                 let nl = try NeighborList(c, cutoff: ev.cutoff)
                 try cache.refill(ev, config: c, neighbors: nl, tag: n)

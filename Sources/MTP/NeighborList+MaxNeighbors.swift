@@ -2,7 +2,7 @@ import Atomistic
 
 extension NeighborList {
     /// The largest number of neighbours of one atom closer than `cutoff`.
-    func maxNeighbours(within cutoff: Double) -> Int {
+    func maxNeighbors(within cutoff: Double) -> Int {
         var maxM = 0
         for i in 0..<atomCount {
             var c = 0

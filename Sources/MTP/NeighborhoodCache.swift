@@ -6,7 +6,7 @@ import Atomistic
 /// Positions never change during a fit, so every later evaluation only
 /// recomputes the radial functions from the current coefficients: for
 /// small and medium levels that was about a third of an evaluation.
-public final class NeighbourhoodCache {
+public final class NeighborhoodCache {
     private(set) var rows: RowScratch
     private var radialInUse: [Double] = []
     private var scalingInUse = Double.nan
@@ -15,7 +15,7 @@ public final class NeighbourhoodCache {
 
     /// Bytes a cache of this configuration would hold.
     public static func bytes(for ev: Evaluator, config: Configuration, neighbors nl: NeighborList) -> Int {
-        let mp = max(4, (nl.maxNeighbours(within: ev.rCut) + 3) & ~3)
+        let mp = max(4, (nl.maxNeighbors(within: ev.rCut) + 3) & ~3)
         let perAtom = mp * (ev.monoParent.count + 2 * ev.k + 2 * ev.r + 5) * 8 + 2 * mp * 8
         return config.atomCount * perAtom
     }
@@ -25,7 +25,7 @@ public final class NeighbourhoodCache {
         try ev.checkSpecies(config)
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= ev.rCut, "neighbour list cutoff below the potential's")
-        rows = RowScratch(evaluator: ev, maxNeighbours: nl.maxNeighbours(within: ev.rCut), slots: max(1, config.atomCount))
+        rows = RowScratch(evaluator: ev, maxNeighbors: nl.maxNeighbors(within: ev.rCut), slots: max(1, config.atomCount))
         for i in 0..<config.atomCount { rows.gatherGeometry(atom: i, slot: i, config: config, nl: nl) }
     }
 
@@ -41,9 +41,9 @@ public final class NeighbourhoodCache {
         try ev.checkSpecies(config)
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= ev.rCut, "neighbour list cutoff below the potential's")
-        let maxM = nl.maxNeighbours(within: ev.rCut)
+        let maxM = nl.maxNeighbors(within: ev.rCut)
         if !(rows.fits(ev, maxM) && rows.slots >= config.atomCount && ev.rCut == rows.ev.rCut && ev.rMin == rows.ev.rMin) {
-            let grown = RowScratch(evaluator: ev, maxNeighbours: max(maxM + 8, rows.mp),
+            let grown = RowScratch(evaluator: ev, maxNeighbors: max(maxM + 8, rows.mp),
                                    slots: max(config.atomCount, rows.slots))
             rows.release()
             rows = grown
