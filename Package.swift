@@ -67,6 +67,8 @@ let package = Package(
         // Active learning: MaxVol active sets, extrapolation grades, selection of new configurations.
         .target(name: "ActiveLearning", dependencies: ["MTP", "Atomistic", "Parallel", "TrainingStore", "COpenBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        // Labelling data files with a reference calculator (`mtp label`): threads, MPI ranks, journal, resume.
+        .target(name: "Labelling", dependencies: ["Atomistic", "Reference", "TrainingStore", "Parallel"]),
         // Sweeps over (level, cutoff): plan, schedule on rank groups, records, Pareto front.
         .target(name: "Sweep", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting"]),
         // A small C interface (@_cdecl) of the evaluator and the active set: load, evaluate, grade.
@@ -75,7 +77,7 @@ let package = Package(
         .executableTarget(name: "mtp", dependencies: [
             "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting", "Fitting", "Sweep", "ActiveLearning",
             "Reference", "Validation",
-            "Assyst",
+            "Assyst", "Labelling",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -100,6 +102,7 @@ let package = Package(
         .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Structures", "Relaxation", "Atomistic"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RelaxationTests", dependencies: ["Relaxation", "Reference", "Structures", "Atomistic"]),
+        .testTarget(name: "LabellingTests", dependencies: ["CommandLineTesting", "Labelling", "Reference", "TrainingStore", "Atomistic", "mtp"]),
         .testTarget(name: "ValidationTests", dependencies: ["CommandLineTesting", "Validation", "Reference", "Relaxation", "Structures", "Atomistic", "mtp"]),
     ],
     swiftLanguageModes: [.v5]

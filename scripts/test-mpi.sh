@@ -29,6 +29,8 @@
 #     the static schedule has the same potential; a sweep whose ranks are all
 #     killed (SIGKILL) resumes on the rerun: finished fits are not run again,
 #     every other fit is, and all end with a record.
+
+#  6. `mtp label` with ASE's EMT gives the same labels under -np 1 and 2.
 # Usage: scripts/test-mpi.sh [path/to/mtp]. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -283,5 +285,32 @@ diff <(grep "min_dist set to" "$WORK/mlip-np1.log") <(grep "min_dist set to" "$W
 
 echo "== a bad configuration in one rank's shard: train, sweep, grade end together (-np 3)"
 bash scripts/test-mpi-failure.sh "$MTP" | grep -v "^--\|^$"
+
+# 6. mtp label with ASE's EMT (when the project's Python has ASE; CI installs
+#    it with scripts/python-env.sh): the same labels under -np 1 and -np 2 x 2
+#    threads, and every structure labelled once in the journals.
+PY="${MTP_PYTHON:-$( [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3 )}"
+if "$PY" -c 'import ase' 2>/dev/null; then
+    echo "== mtp label (ase:EMT): the same labels under -np 1 and -np 2 x 2 threads"
+    printf 'from ase.calculators.emt import EMT\ndef calculator():\n    return EMT()\n' > "$WORK/emt.py"
+    awk '/BEGIN_CFG/{n++} n<=30' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/l30.cfg"
+    "$MTP" label "$WORK/l30.cfg" --species Cu --calculator "ase:$WORK/emt.py" -o "$WORK/label-np1.h5" --quiet | tail -1
+    "${MPIRUN[@]}" -np 2 "$MTP" label "$WORK/l30.cfg" --species Cu --calculator "ase:$WORK/emt.py" -o "$WORK/label-np2.h5" --threads 2 --quiet | head -1
+    "$MTP" convert "$WORK/label-np1.h5" -o "$WORK/label-np1.extxyz" >/dev/null
+    "$MTP" convert "$WORK/label-np2.h5" -o "$WORK/label-np2.extxyz" >/dev/null
+    # EMT's neighbour list depends on the structures a worker saw before, so
+    # sums may differ in the last bits: numbers agree to 1e-10 (relative, absolute below 1).
+    paste -d' ' <(tr -s ' "=' '\n' < "$WORK/label-np1.extxyz") <(tr -s ' "=' '\n' < "$WORK/label-np2.extxyz") | awk '
+        $1 == $2 { next }
+        ($1 + 0 == $1) && ($2 + 0 == $2) { d = $1 - $2; d = d < 0 ? -d : d; m = ($1 < 0 ? -$1 : $1) + 1; if (d / m < 1e-10) next }
+        { bad++; print "differ: " $1 " " $2 } END { exit bad > 0 }' | head -5
+    [ "${PIPESTATUS[2]}" = 0 ] || { echo "mtp label: -np 2 labels differ from -np 1"; exit 1; }
+    [ "$(grep -c BEGIN_CFG "$WORK/l30.cfg")" = "$(cat "$WORK"/label-np2.h5.journal/rank-*.jsonl | wc -l)" ] \
+        || { echo "mtp label: the journals do not hold one record per structure"; exit 1; }
+    [ -s "$WORK/label-np2.h5.journal/rank-1.jsonl" ] || { echo "mtp label: rank 1 labelled nothing"; exit 1; }
+else
+    echo "== mtp label under MPI: skipped ($PY has no ASE; run scripts/python-env.sh)"
+    [ "${CI:-}" != true ] || { echo "CI must have ASE"; exit 1; }
+fi
 
 echo "test-mpi: all checks passed"

@@ -18,8 +18,8 @@ public struct AssystJobError: Error, CustomStringConvertible {
 public struct AssystJob {
     /// Where the labels and relaxations come from.
     public enum Reference: Equatable, Sendable {
-        /// A calculator spec for `makeCalculator(spec:)` (eam:FILE, mtp:FILE),
-        /// run here on `options.threads` threads.
+        /// A calculator spec for `makeCalculator(spec:)` (eam:FILE, mtp:FILE,
+        /// ase:FILE.py), run here on `options.threads` threads.
         case local(spec: String)
         /// VASP on the user's cluster through `VASPHandoff` in this directory.
         case vaspHandoff(directory: String)
@@ -57,6 +57,8 @@ public struct AssystJob {
     public var kpointsTemplate: String?
     public var kSpacing = 0.15
     public var potcar: String?
+    /// Seconds one calculation may take with an ase: calculator (nil: no limit).
+    public var timeout: Double?
 
     /// A job writing `output`, its report and plots beside it (the output
     /// path without extension as prefix).
@@ -86,10 +88,11 @@ public struct AssystJob {
             throw AssystJobError("\(output) exists: pass --overwrite to replace it")
         }
         // Fail on a bad spec before any work.
-        let name = try makeCalculator(spec: spec).name
+        let context = CalculatorContext(species: [options.element], timeout: timeout)
+        let name = try makeCalculator(spec: spec, context: context).name
         let o = options
         let start = Date()
-        let result = try AssystPipeline.run(o, makeCalculator: { try makeCalculator(spec: spec) }, progress: progress)
+        let result = try AssystPipeline.run(o, makeCalculator: { try makeCalculator(spec: spec, context: context) }, progress: progress)
         let elapsed = Date().timeIntervalSince(start)
         try StoreWriter.write(result.set, to: output)
         let header = """

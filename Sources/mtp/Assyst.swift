@@ -17,7 +17,8 @@ struct AssystCommand: ParsableCommand {
         --rattle-displacement plus strain up to --rattle-strain) copies. Every structure is labelled by the
         calculator; structures whose relaxation fails are discarded and counted. The same seed gives the same set.
 
-        --calculator eam:FILE or mtp:FILE labels and relaxes locally on --threads threads. With
+        --calculator eam:FILE, mtp:FILE or ase:FILE.py (any ASE calculator, e.g. GPAW; one Python worker per
+        thread) labels and relaxes locally on --threads threads. With
         --calculator vasp-handoff:DIR the command runs one stage per call: it exports DIR/STAGE/NNNNN/
         (POSCAR, INCAR from --incar with the stage's ISIF/IBRION/NSW, KPOINTS from --kpoints) and stops;
         after VASP has run in every directory, the same command imports the vasprun.xml files into OUT
@@ -41,7 +42,8 @@ struct AssystCommand: ParsableCommand {
     @Option(help: "Largest cell aspect ratio (longest vector / smallest height of the reduced cell).") var maxAspectRatio: Double = 4
     @Option(help: "Attempts per random crystal.") var attempts: Int = 200
     @Option(help: "spglib tolerance for the space group of a structure (A).") var symprec: Double = 1e-3
-    @Option(help: "Reference: eam:FILE, mtp:FILE, or vasp-handoff:DIR.") var calculator: String
+    @Option(help: "Reference: eam:FILE, mtp:FILE, ase:FILE.py or vasp-handoff:DIR.") var calculator: String
+    @Option(help: "Seconds one calculation may take (ase: calculators); past it the structure fails.") var timeout: Double?
     @Option(name: .shortAndLong, help: "Training store to write (.h5).") var output: String
     @Flag(help: "Replace an existing OUT (local calculators).") var overwrite = false
     @Option(help: "Last stage: RANDSPG, VOLMIN, CELLMIN, INTMIN or a perturbation stage (all three come together).")
@@ -86,6 +88,7 @@ struct AssystCommand: ParsableCommand {
         if let t = threads { guard t >= 1 else { throw ValidationError("--threads must be at least 1") } }
         guard ["svg", "png"].contains(format) else { throw ValidationError("--format is svg or png") }
         guard kSpacing > 0 else { throw ValidationError("--k-spacing must be positive") }
+        if let t = timeout { guard t > 0 else { throw ValidationError("--timeout must be positive") } }
     }
 
     /// The pipeline options the flags set.
@@ -123,6 +126,7 @@ struct AssystCommand: ParsableCommand {
             job.kpointsTemplate = kpoints
             job.kSpacing = kSpacing
             job.potcar = potcar
+            job.timeout = timeout
             let bar = quiet ? nil : ProgressBar(label: "crystals")
             guard let result = try job.run(progress: bar?.update, message: { print($0) }) else { return }
             print(result.text, terminator: "")

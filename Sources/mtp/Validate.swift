@@ -11,7 +11,8 @@ struct Validate: ParsableCommand {
         commandName: "validate",
         abstract: "Validate potentials against a reference calculator on structures never seen in training.",
         discussion: """
-        Computes, with every potential and with the reference (eam:FILE or mtp:FILE): lattice parameters;
+        Computes, with every potential and with the reference (eam:FILE, mtp:FILE, or ase:FILE.py for any ASE
+        calculator such as GPAW DFT; --properties picks the costly ones): lattice parameters;
         energy-volume curves of hcp, fcc, dhcp and bcc over +-10% and +-80% of the reference's equilibrium
         volume and fcc/dhcp relative to hcp; +-60% uniaxial strains and shears of hcp; vacancy formation
         energies in 3x3x3 supercells (atoms and volume relaxed by each calculator); surface energies of hcp
@@ -25,7 +26,10 @@ struct Validate: ParsableCommand {
         """)
 
     @Argument(help: "Potentials to validate: .mtp files (or mtp:FILE / eam:FILE).") var potentials: [String]
-    @Option(help: "Reference calculator: eam:FILE or mtp:FILE.") var reference: String
+    @Option(help: "Reference calculator: eam:FILE, mtp:FILE or ase:FILE.py (needs --element).") var reference: String
+    @Option(help: "Properties to compute, comma-separated (default: all): ev, strain, vacancy, surface, phonon, elastic, md.")
+    var properties: String?
+    @Option(help: "Seconds one calculation may take (ase: references).") var timeout: Double?
     @Option(help: "Element symbol (for the mass); default: the reference EAM file's first element.") var element: String?
     @Option(help: "Start of the reference's hcp relaxation, hcp:a,c/a (e.g. hcp:3.18,1.62); default: scanned.") var lattice: String?
     @Option(help: "Output directory.") var out: String
@@ -39,6 +43,7 @@ struct Validate: ParsableCommand {
         guard !potentials.isEmpty else { throw ValidationError("give at least one potential") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard ["png", "svg"].contains(format) else { throw ValidationError("--format is png or svg") }
+        if let t = timeout, !(t > 0) { throw ValidationError("--timeout must be positive") }
         if let d = mdDuration, !(d > 0) { throw ValidationError("--md-duration must be positive") }
         if let t = mdTemperatures, Self.numbers(t)?.allSatisfy({ $0 > 0 }) != true {
             throw ValidationError("--md-temperatures must be positive numbers separated by commas, e.g. 300,800")
@@ -63,7 +68,7 @@ struct Validate: ParsableCommand {
     /// A potential argument as a calculator spec: a bare path is an MTP file.
     static func spec(_ argument: String) -> String {
         let lower = argument.lowercased()
-        return lower.hasPrefix("eam:") || lower.hasPrefix("mtp:") ? argument : "mtp:" + argument
+        return ["eam:", "mtp:", "ase:"].contains { lower.hasPrefix($0) } ? argument : "mtp:" + argument
     }
 
     func run() throws {
@@ -76,7 +81,12 @@ struct Validate: ParsableCommand {
 
             // Every calculator is built once here, so bad files fail before any work.
             let referenceSpec = reference
-            let referenceCalculator = try makeCalculator(spec: referenceSpec)
+            let selected = try properties.map(PropertySelection.properties)
+            if isPythonCalculator(spec: referenceSpec), element == nil {
+                throw UserError("--reference \(referenceSpec) needs --element (the atoms' element)")
+            }
+            let context = CalculatorContext(species: element.map { [$0] } ?? [], timeout: timeout)
+            let referenceCalculator = try makeCalculator(spec: referenceSpec, context: context)
             let symbol: String
             if let element {
                 symbol = element
@@ -88,13 +98,13 @@ struct Validate: ParsableCommand {
             guard let mass = Elements.mass(of: symbol) else {
                 throw UserError("--element '\(symbol)': unknown element symbol")
             }
-            let referenceSource = CalculatorSource(name: referenceCalculator.name, make: { try makeCalculator(spec: referenceSpec) },
+            let referenceSource = CalculatorSource(name: referenceCalculator.name, make: { try makeCalculator(spec: referenceSpec, context: context) },
                                                   gradeNote: "grade: not applicable to the reference")
             var sources: [CalculatorSource] = []
             for argument in potentials {
                 let s = Self.spec(argument)
-                let calc = try makeCalculator(spec: s)
-                var source = CalculatorSource(name: argument, make: { try makeCalculator(spec: s) })
+                let calc = try makeCalculator(spec: s, context: context)
+                var source = CalculatorSource(name: argument, make: { try makeCalculator(spec: s, context: context) })
                 if s.lowercased().hasPrefix("mtp:") {
                     let file = String(s.dropFirst(4))
                     let setPath = ActiveSet.defaultPath(potential: file)
@@ -114,7 +124,8 @@ struct Validate: ParsableCommand {
 
             print("validating \(potentials.count) potential\(potentials.count == 1 ? "" : "s") against \(referenceCalculator.name) (\(symbol), \(mass) amu), \(threads) thread\(threads == 1 ? "" : "s")\(quick ? ", quick settings" : "")")
             fflush(stdout)
-            let validator = Validator(reference: referenceSource, potentials: sources, mass: mass, startLattice: start, settings: settings)
+            var validator = Validator(reference: referenceSource, potentials: sources, mass: mass, startLattice: start, settings: settings)
+            if let selected { validator.properties = selected }
             let report = try validator.run(progress: { print($0); fflush(stdout) })
             let files = try report.write(to: out, title: "Validation against \(referenceCalculator.name)", format: format)
             print("")
