@@ -39,7 +39,7 @@ public struct PythonLaunch: Sendable {
     /// worker that imports an MPI-enabled code such as GPAW must start as its
     /// own singleton, not as a stray rank of our job), with root allowed to
     /// run such a singleton, and one BLAS/OpenMP thread unless the user chose.
-    static func workerEnvironment(_ env: [String: String]) -> [String: String] {
+    public static func workerEnvironment(_ env: [String: String]) -> [String: String] {
         var e = env.filter { key, _ in
             !(key.hasPrefix("OMPI_") || key.hasPrefix("PMIX_") || key.hasPrefix("PMI_") || key.hasPrefix("HYDRA_")
               || key.hasPrefix("MPI_LOCALRANKID") || key.hasPrefix("PRTE_") || key.hasPrefix("OPAL_"))

@@ -14,6 +14,10 @@ enum PythonTesting {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [python, "-c", code] + arguments
+        // The worker's environment: this test process may have started MPI,
+        // and a child that inherits its launcher variables (GPAW's MPI, say)
+        // would try to join it.
+        p.environment = PythonLaunch.workerEnvironment(ProcessInfo.processInfo.environment)
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
