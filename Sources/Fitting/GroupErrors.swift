@@ -93,22 +93,15 @@ extension Trainer {
     /// pass; nothing is rebuilt).
     public func finalErrors(at theta: [Double]) throws -> (errors: TrainingErrors, groups: [GroupErrorRow]) {
         try timings.measure(\.loss) {
-            var pot = potential
-            pot.parameters = theta
-            let ev = try Evaluator(pot)
-            var local = [Double](repeating: 0, count: 6 * configs.count)
             var flat = [Double](repeating: 0, count: GroupErrors.width * configs.count)
             var names: [String] = []
-            for (c, config) in configs.enumerated() {
-                let e = try evaluate(ev, c)
-                statistics(model: e, reference: config, residuals: rows[c].residuals(model: e, reference: config),
-                           into: &local, at: c)
-                var predicted = config
+            let errors = try lossOnly(at: theta) { c, e in
+                var predicted = configs[c]
                 predicted.energy = e.energy; predicted.forces = e.forces; predicted.virial = e.virial
-                GroupErrors.record(predicted: predicted, reference: config, into: &flat, at: c)
-                names.append(config.group ?? "all")
+                GroupErrors.record(predicted: predicted, reference: configs[c], into: &flat, at: c)
+                names.append(configs[c].group ?? "all")
             }
-            return (try reduce(local, theta: theta), GroupErrors.rows(flat, names: names, communicator: communicator))
+            return (errors, GroupErrors.rows(flat, names: names, communicator: communicator))
         }
     }
 }

@@ -146,7 +146,9 @@ public final class Trainer {
         try timings.measure(\.loss) { try lossOnly(at: theta) }
     }
 
-    func lossOnly(at theta: [Double]) throws -> TrainingErrors {
+    /// One loss pass at `theta`; `each` sees every configuration's model
+    /// values (the final evaluation collects its per-group errors there).
+    func lossOnly(at theta: [Double], each: (Int, EFS) -> Void = { _, _ in }) throws -> TrainingErrors {
         var pot = potential
         pot.parameters = theta
         let ev = try Evaluator(pot)
@@ -155,6 +157,7 @@ public final class Trainer {
             let e = try evaluate(ev, c)
             let r = rows[c].residuals(model: e, reference: config)
             statistics(model: e, reference: config, residuals: r, into: &local, at: c)
+            each(c, e)
         }
         return try reduce(local, theta: theta)
     }

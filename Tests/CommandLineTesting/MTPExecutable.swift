@@ -25,8 +25,13 @@ public enum MTPExecutable {
     /// Runs `mtp` with these arguments to completion. Both pipes are drained
     /// before waiting, so a chatty command cannot block on a full pipe.
     public static func run(_ arguments: [String], in directory: URL? = nil) throws -> Run {
+        try run(url, arguments, in: directory)
+    }
+
+    /// Runs any executable (a peer tool, say) the same way.
+    public static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> Run {
         let p = Process()
-        p.executableURL = url
+        p.executableURL = executable
         p.arguments = arguments
         if let directory { p.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()

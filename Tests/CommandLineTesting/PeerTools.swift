@@ -19,17 +19,6 @@ public enum PeerTools {
     /// stdout and stderr.
     public static func run(script: String, _ arguments: [String]) throws -> MTPExecutable.Run {
         guard let python else { throw CocoaError(.fileNoSuchFile) }
-        let p = Process()
-        p.executableURL = python
-        p.arguments = [root.appendingPathComponent("scripts/peers/\(script)").path] + arguments
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return MTPExecutable.Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self),
-                                 err: String(decoding: e, as: UTF8.self))
+        return try MTPExecutable.run(python, [root.appendingPathComponent("scripts/peers/\(script)").path] + arguments)
     }
 }

@@ -177,12 +177,8 @@ public enum ConfigurationFormats {
     /// An error found in configuration `index` (0-based) of `path` after
     /// reading, located at the configuration's (or the offending atom's) line.
     public static func located(_ error: Error, in path: String, configuration index: Int) -> InputError {
-        let atom = (error as? AtomLocatedError)?.atom
-        var line: Int? = nil
-        if let f = try? format(of: path), let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            line = f.line(in: text, configuration: index, atom: atom)
-        }
-        return InputError(file: path, line: line, "configuration \(index + 1): \(error)")
+        InputError(file: path, line: SourceLines.line(in: path, configuration: index, atom: (error as? AtomLocatedError)?.atom),
+                   "configuration \(index + 1): \(error)")
     }
 }
 
