@@ -2,8 +2,12 @@ import Atomistic
 import COpenBLAS
 
 extension Evaluator {
-    /// Energy, forces and virial together with their derivatives with respect
-    /// to every parameter (radial, species, moment coefficients).
+    /// Energy, forces and virial with their parameter derivatives by forward
+    /// tangents through the whole contraction graph: the first kernel, kept as
+    /// the reference the fast one (`derivatives`, JacobianKernel.swift) is
+    /// tested and benchmarked against. Its cost per atom is (contractions) x
+    /// (3 x neighbours + 3 x radial coefficients), which grows much faster
+    /// than the parameter count at high levels.
     ///
     /// One walk over each atom's neighbours gathers the basic moments, their
     /// gradients with respect to the neighbour positions and their
@@ -12,7 +16,7 @@ extension Evaluator {
     /// radial coefficients) and the tangent of the backward sweep with
     /// respect to the radial coefficients, which gives the mixed second
     /// derivatives that force derivatives need.
-    public func derivatives(_ config: Configuration, neighbors nl: NeighborList) throws -> (EFS, EFSDerivatives) {
+    public func derivativesByTangents(_ config: Configuration, neighbors nl: NeighborList) throws -> (EFS, EFSDerivatives) {
         try checkSpecies(config)
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")

@@ -1,0 +1,208 @@
+import Foundation
+
+/// The sparse structure of a basis's contraction graph that the Jacobian
+/// kernel (`JacobianKernel.swift`) walks: which basic moments every moment
+/// depends on, the index lists of the sparse forward tangent and of the
+/// Hessian of the site energy, and the dense blocks of dB/dm.
+///
+/// Why: every basis function B_a is a polynomial of a few moment tensors, so
+/// its derivative with respect to the basic moments, J_a = dB_a/dm, is sparse
+/// (level 24: 29 of 581 entries on average) and the Hessian of the site
+/// energy V = sum_a xi_a B_a is too (19k of 169k pairs). With them the force
+/// rows of the Jacobian are dense matrix products, J times the gradients of
+/// the basic moments, instead of tangents carried through all 27,610
+/// contractions for every neighbour coordinate. The structure depends on the
+/// basis only, so it is built once per basis (`shared(for:)`) and read by
+/// every evaluator and thread.
+final class DerivativePlan: @unchecked Sendable {
+    let basicCount: Int
+    let momentsCount: Int
+    /// Support of dm_t/dm_basic: entries jStart[t]..<jStart[t + 1] of the
+    /// tangent storage belong to moment t and stand for basic moments
+    /// jBasic[...] (ascending). A basic moment's support is itself.
+    let jStart: UnsafeMutablePointer<Int32>
+    let jBasic: UnsafeMutablePointer<Int32>
+    let jCount: Int
+    /// Forward tangent updates of contraction c (m_k += mult m_i m_j):
+    /// entries fStart[c]..<fMid[c] add mult m_j J[src] to J[dst] (from i),
+    /// entries fMid[c]..<fStart[c + 1] add mult m_i J[src] (from j).
+    let fStart: UnsafeMutablePointer<Int32>, fMid: UnsafeMutablePointer<Int32>
+    let fSrc: UnsafeMutablePointer<Int32>, fDst: UnsafeMutablePointer<Int32>
+    /// The Hessian of V with respect to the basic moments, symmetric, stored
+    /// once per pair: entry h is H[hRow[h]][hCol[h]] (hRow <= hCol).
+    let hRow: UnsafeMutablePointer<Int32>, hCol: UnsafeMutablePointer<Int32>
+    let hCount: Int
+    /// Outer-product updates of contraction c: H[hDst[e]] += adj_k mult
+    /// J[hSrcI[e]] J[hSrcJ[e]] for e in hStart[c]..<hStart[c + 1]. With
+    /// d2V = sum_c adj_k mult (J_i^T J_j + J_j^T J_i), a pair off the
+    /// diagonal gets one update and a diagonal pair two (listed twice).
+    let hStart: UnsafeMutablePointer<Int32>
+    let hSrcI: UnsafeMutablePointer<Int32>, hSrcJ: UnsafeMutablePointer<Int32>, hDst: UnsafeMutablePointer<Int32>
+    let hUpdates: Int
+    let contractionCount: Int
+
+    /// Basic moments of one radial function and one rank: the columns of
+    /// one dense block of dB/dm, whose rows are the basis functions that use
+    /// the tensor.
+    struct Group {
+        /// Basic moment indices (columns).
+        var basic: [Int32]
+        /// Basis function numbers a (rows).
+        var rows: [Int32]
+        /// Tangent storage index of J[row][column], row-major, or -1 where
+        /// the basis function does not depend on that component.
+        var source: [Int32]
+    }
+    let groups: [Group]
+    /// Per basic moment: its group and its column in the group.
+    let groupOf: [Int32], columnOf: [Int32]
+    /// First row of each group in the stacked (group, atom, column) order
+    /// of a block of `atoms` atoms is `atoms * groupOffset[g]`.
+    let groupOffset: [Int]
+    /// First entry of each group's block of dB/dm in a block of `atoms`
+    /// atoms is `atoms * blockOffset[g]` (blocks |rows| x atoms * |columns|).
+    let blockOffset: [Int]
+
+    init(_ basis: MomentBasis) {
+        let nb = basis.basic.count
+        let T = basis.momentsCount
+        basicCount = nb
+        momentsCount = T
+        let contractions = basis.contractions
+        contractionCount = contractions.count
+
+        // Supports, as sorted lists: the union over the contractions into a
+        // moment, in the order the forward pass runs them.
+        var sets = [Set<Int32>](repeating: [], count: T)
+        for b in 0..<nb { sets[b] = [Int32(b)] }
+        for c in contractions {
+            sets[c.k].formUnion(sets[c.i])
+            sets[c.k].formUnion(sets[c.j])
+        }
+        let support = sets.map { $0.sorted() }
+        var starts = [Int32](repeating: 0, count: T + 1)
+        for t in 0..<T { starts[t + 1] = starts[t] + Int32(support[t].count) }
+        jCount = Int(starts[T])
+        jStart = .allocate(capacity: T + 1)
+        jStart.initialize(from: starts, count: T + 1)
+        jBasic = .allocate(capacity: max(1, jCount))
+        for t in 0..<T { (jBasic + Int(starts[t])).initialize(from: support[t], count: support[t].count) }
+
+        // Position of a basic moment in a moment's support (dense lookup row).
+        var position = [Int32](repeating: -1, count: nb)
+        func positions(_ t: Int, _ body: () -> Void) {
+            for (p, b) in support[t].enumerated() { position[Int(b)] = Int32(p) }
+            body()
+            for b in support[t] { position[Int(b)] = -1 }
+        }
+
+        var fs = [Int32](), fm = [Int32](), src = [Int32](), dst = [Int32]()
+        fs.reserveCapacity(contractions.count + 1)
+        var hs = [Int32](), hi = [Int32](), hj = [Int32](), hd = [Int32]()
+        var pairIndex = [Int: Int32]()
+        var rowsH = [Int32](), colsH = [Int32]()
+        for c in contractions {
+            fs.append(Int32(src.count))
+            positions(c.k) {
+                let base = starts[c.k]
+                for (p, b) in support[c.i].enumerated() {
+                    src.append(starts[c.i] + Int32(p)); dst.append(base + position[Int(b)])
+                }
+                fm.append(Int32(src.count))
+                for (p, b) in support[c.j].enumerated() {
+                    src.append(starts[c.j] + Int32(p)); dst.append(base + position[Int(b)])
+                }
+            }
+            hs.append(Int32(hi.count))
+            for (p, x) in support[c.i].enumerated() {
+                for (q, y) in support[c.j].enumerated() {
+                    let lo = min(x, y), hiB = max(x, y)
+                    let key = Int(lo) * nb + Int(hiB)
+                    let h: Int32
+                    if let known = pairIndex[key] { h = known } else {
+                        h = Int32(rowsH.count); pairIndex[key] = h; rowsH.append(lo); colsH.append(hiB)
+                    }
+                    let times = x == y ? 2 : 1
+                    for _ in 0..<times {
+                        hi.append(starts[c.i] + Int32(p)); hj.append(starts[c.j] + Int32(q)); hd.append(h)
+                    }
+                }
+            }
+        }
+        fs.append(Int32(src.count))
+        hs.append(Int32(hi.count))
+        func copy(_ a: [Int32]) -> UnsafeMutablePointer<Int32> {
+            let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, a.count))
+            p.initialize(from: a, count: a.count)
+            return p
+        }
+        fStart = copy(fs); fMid = copy(fm); fSrc = copy(src); fDst = copy(dst)
+        hStart = copy(hs); hSrcI = copy(hi); hSrcJ = copy(hj); hDst = copy(hd)
+        hRow = copy(rowsH); hCol = copy(colsH)
+        hCount = rowsH.count
+        hUpdates = hi.count
+
+        // Groups of basic moments by (mu, rank), in order of first appearance.
+        var key = [SIMD2<Int32>: Int]()
+        var members = [[Int32]]()
+        var gOf = [Int32](repeating: 0, count: nb), cOf = [Int32](repeating: 0, count: nb)
+        for (b, m) in basis.basic.enumerated() {
+            let kk = SIMD2(Int32(m.mu), Int32(m.nu))
+            let g: Int
+            if let known = key[kk] { g = known } else { g = members.count; key[kk] = g; members.append([]) }
+            gOf[b] = Int32(g); cOf[b] = Int32(members[g].count)
+            members[g].append(Int32(b))
+        }
+        var groups = [Group]()
+        var offsets = [Int]()
+        var offset = 0
+        var blocks = [Int](), entries = 0
+        for cols in members {
+            var rows = [Int32](), source = [Int32]()
+            let inGroup = Set(cols)
+            for (a, slot) in basis.scalarSlots.enumerated() where support[slot].contains(where: inGroup.contains) {
+                rows.append(Int32(a))
+                positions(slot) {
+                    for b in cols {
+                        let p = position[Int(b)]
+                        source.append(p < 0 ? -1 : starts[slot] + p)
+                    }
+                }
+            }
+            groups.append(Group(basic: cols, rows: rows, source: source))
+            blocks.append(entries)
+            entries += rows.count * cols.count
+            offsets.append(offset)
+            offset += cols.count
+        }
+        self.groups = groups
+        groupOffset = offsets
+        blockOffset = blocks
+        blockEntries = entries
+        groupOf = gOf; columnOf = cOf
+    }
+
+    deinit {
+        for p in [jStart, jBasic, fStart, fMid, fSrc, fDst, hStart, hSrcI, hSrcJ, hDst, hRow, hCol] { p.deallocate() }
+    }
+
+    /// Entries of dB/dm held in the dense blocks (the product's size).
+    let blockEntries: Int
+
+    // MARK: - One plan per basis
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cache: [(MomentBasis, DerivativePlan)] = []
+
+    /// The plan of `basis`, built on first use and kept (the few most recent
+    /// bases: a sweep moves through levels one after another).
+    static func shared(for basis: MomentBasis) -> DerivativePlan {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = cache.first(where: { $0.0 == basis }) { return hit.1 }
+        let plan = DerivativePlan(basis)
+        cache.append((basis, plan))
+        if cache.count > 4 { cache.removeFirst() }
+        return plan
+    }
+}

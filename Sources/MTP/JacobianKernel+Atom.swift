@@ -1,0 +1,220 @@
+import Atomistic
+import COpenBLAS
+
+extension JacobianPass {
+    /// One atom's share of a block's stacked matrices: its rows of G (the
+    /// gradients of its basic moments, scattered into force and virial
+    /// columns), of dadj/dc = H S, of the adjoint and of dB/dm; its direct
+    /// radial term (adj dG/dc) straight into the radial output; its dE/dc.
+    func atomRows(atom i: Int, position p: Int, lane: Int, blockAtoms na: Int, rows: RowScratch, column: [Int],
+                  columnCount u: Int, mB: UnsafeMutablePointer<Lanes>, adjB: UnsafeMutablePointer<Lanes>,
+                  Jl: UnsafeMutablePointer<Lanes>, Hl: UnsafeMutablePointer<Lanes>,
+                  G: UnsafeMutablePointer<Double>, D: UnsafeMutablePointer<Double>,
+                  adjS: UnsafeMutablePointer<Double>, Jb: UnsafeMutablePointer<Double>,
+                  outRad: UnsafeMutablePointer<Double>, dE: inout [Double]) {
+        let ln = rows.lane(lane)
+        let M = rows.counts[lane]
+        let mp = rows.mp
+        let nuCount = ev.maxNu + 1
+        let zi = config.species[i]
+        let nc = 3 * u + 9
+        let selfCol = 3 * column[i]
+        let vir = 3 * u
+        let sr = s * r
+        // Work rows over neighbours.
+        let work = ws.buffer(.rowsWork, mp * (k * nuCount + k + 6 + 3 + s * r + 5 * k))
+        let fr = work, rp = fr + k * mp, dRow = rp + k * nuCount * mp, gRow = dRow + 3 * mp
+        let rad = gRow + 3 * mp, phiZ = rad + 3 * mp
+        let aMu = phiZ + s * r * mp, bMu = aMu + k * mp, gMu = bMu + k * mp
+        var colq = [Int](repeating: 0, count: M)
+        for q in 0..<M { colq[q] = 3 * column[ln.atom[q]] }
+        for mu in 0..<k {
+            for q in 0..<mp { fr[mu * mp + q] = ln.f[mu * mp + q] * ln.invR[q] }
+            for nu in 0..<nuCount {
+                let row = rp + (mu * nuCount + nu) * mp
+                for q in 0..<mp { row[q] = ln.fp[mu * mp + q] - Double(nu) * fr[mu * mp + q] }
+            }
+        }
+        for c in 0..<3 { for q in 0..<mp { dRow[c * mp + q] = ln.e[c * mp + q] * ln.dist[q] } }
+        if s == 1 {
+            (phiZ).update(from: ln.phi, count: r * mp)
+        } else {
+            phiZ.initialize(repeating: 0, count: s * r * mp)
+            for q in 0..<M {
+                let zj = config.species[ln.atom[q]]
+                for kk in 0..<r { phiZ[(zj * r + kk) * mp + q] = ln.phi[kk * mp + q] }
+            }
+        }
+        let St = ws.buffer(.sTilde, nb * sr)
+        aMu.initialize(repeating: 0, count: 5 * k * mp)
+        for b in 0..<nb {
+            let g = Int(plan.groupOf[b])
+            let row = na * plan.groupOffset[g] + p * plan.groups[g].basic.count + Int(plan.columnOf[b])
+            let mu = Int(rows.bMu[b])
+            let pw = SIMD3<Int>(Int(rows.bA[b]), Int(rows.bB[b]), Int(rows.bC[b]))
+            let nu = pw[0] + pw[1] + pw[2]
+            let uRow = ln.u + Int(rows.bMono[b]) * mp
+            mulRows(rad, uRow, rp + (mu * nuCount + nu) * mp, mp)
+            let R = G + row * nc
+            for c in 0..<3 {
+                let gc = gRow + c * mp
+                mulRows(gc, rad, ln.e + c * mp, mp)
+                if pw[c] > 0 {
+                    let low = ln.u + Int(lowMonomial(rows, c, b)) * mp
+                    let scale = Double(pw[c])
+                    for q in 0..<mp { gc[q] += scale * fr[mu * mp + q] * low[q] }
+                }
+                var sum = 0.0
+                for q in 0..<M { sum += gc[q]; R[colq[q] + c] -= gc[q] }
+                R[selfCol + c] += sum
+                for cb in 0..<3 { R[vir + c * 3 + cb] -= dotRows(gc, dRow + cb * mp, mp) }
+            }
+            let wb = adjB[b][lane]
+            adjS[row] = wb
+            // S = dm_b/dc per neighbour species, and dE/dc.
+            let st = St + b * sr
+            for z in 0..<s {
+                for kk in 0..<r {
+                    let value = ev.scaling * dotRows(phiZ + (z * r + kk) * mp, uRow, mp)
+                    st[z * r + kk] = value
+                    dE[zi * L + (z * k + mu) * r + kk] += wb * value
+                }
+            }
+            // Adjoint-weighted monomials for the direct radial term.
+            if wb != 0 {
+                axpyRow(aMu + mu * mp, wb, uRow, mp)
+                if nu > 0 { axpyRow(bMu + mu * mp, wb * Double(nu), uRow, mp) }
+                for c in 0..<3 where pw[c] > 0 {
+                    axpyRow(gMu + (c * k + mu) * mp, wb * Double(pw[c]), ln.u + Int(lowMonomial(rows, c, b)) * mp, mp)
+                }
+            }
+        }
+        // d adj/dc = H S into D (rows as G, L columns).
+        for h in 0..<plan.hCount {
+            let hv = Hl[h][lane]
+            if hv == 0 { continue }
+            let x = Int(plan.hRow[h]), y = Int(plan.hCol[h])
+            addHS(D, na: na, p: p, target: x, source: y, value: hv, St: St)
+            if x != y { addHS(D, na: na, p: p, target: y, source: x, value: hv, St: St) }
+        }
+        // dB/dm blocks.
+        for (g, group) in plan.groups.enumerated() {
+            let cols = group.basic.count
+            let ld = na * cols
+            let base = Jb + na * plan.blockOffset[g] + p * cols
+            group.source.withUnsafeBufferPointer { src in
+                for ri in 0..<group.rows.count {
+                    let out = base + ri * ld
+                    for c in 0..<cols {
+                        let e = Int(src[ri * cols + c])
+                        out[c] = e < 0 ? 0 : Jl[e][lane]
+                    }
+                }
+            }
+        }
+        // Direct radial term: adj dG/dc per neighbour.
+        for q in 0..<M {
+            let zj = config.species[ln.atom[q]]
+            let cq = colq[q]
+            let inv = ln.invR[q]
+            let ev3 = SIMD3<Double>(ln.e[q], ln.e[mp + q], ln.e[2 * mp + q])
+            let d3 = SIMD3<Double>(dRow[q], dRow[mp + q], dRow[2 * mp + q])
+            for mu in 0..<k {
+                let am = aMu[mu * mp + q], bm = bMu[mu * mp + q]
+                for kk in 0..<r {
+                    let ph = ln.phi[kk * mp + q], dph = ln.dphi[kk * mp + q]
+                    let R = outRad + (zi * L + (zj * k + mu) * r + kk) * nc
+                    for c in 0..<3 {
+                        let val = ev.scaling * (dph * am * ev3[c] + ph * inv * (gMu[(c * k + mu) * mp + q] - bm * ev3[c]))
+                        R[selfCol + c] += val
+                        R[cq + c] -= val
+                        for cb in 0..<3 { R[vir + c * 3 + cb] -= val * d3[cb] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The monomial one power lower along axis c of basic moment b.
+    @inline(__always)
+    func lowMonomial(_ rows: RowScratch, _ c: Int, _ b: Int) -> Int32 {
+        c == 0 ? rows.bLowX[b] : (c == 1 ? rows.bLowY[b] : rows.bLowZ[b])
+    }
+
+    /// D[row(target)][(z, mu(source), :)] += value * S[source][z, :].
+    @inline(__always)
+    func addHS(_ D: UnsafeMutablePointer<Double>, na: Int, p: Int, target: Int, source: Int, value: Double,
+               St: UnsafeMutablePointer<Double>) {
+        let g = Int(plan.groupOf[target])
+        let row = na * plan.groupOffset[g] + p * plan.groups[g].basic.count + Int(plan.columnOf[target])
+        let mu = Int(ev.bMu[source])
+        let out = D + row * L
+        let st = St + source * s * r
+        for z in 0..<s {
+            let o = out + (z * k + mu) * r, si = st + z * r
+            for kk in 0..<r { o[kk] += value * si[kk] }
+        }
+    }
+
+    /// The block's products, scattered into the configuration's totals.
+    func products(atoms: [Int], columnAtoms: [Int], G: UnsafeMutablePointer<Double>, D: UnsafeMutablePointer<Double>,
+                  adjS: UnsafeMutablePointer<Double>, Jb: UnsafeMutablePointer<Double>,
+                  outRad: UnsafeMutablePointer<Double>, totals: inout Totals) {
+        let na = atoms.count, u = columnAtoms.count, nc = 3 * u + 9
+        let K = na * nb
+        let y = ws.buffer(.columnValues, nc)
+        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(K), Int32(nc), 1, G, Int32(nc), adjS, 1, 0, y, 1)
+        let outXi = ws.buffer(.outXi, A * nc)
+        outXi.initialize(repeating: 0, count: A * nc)
+        let maxRows = plan.groups.map(\.rows.count).max() ?? 0
+        let tmp = ws.buffer(.product, maxRows * nc)
+        for (g, group) in plan.groups.enumerated() where !group.rows.isEmpty {
+            let cols = group.basic.count
+            let Kg = na * cols
+            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(group.rows.count), Int32(nc), Int32(Kg),
+                        1, Jb + na * plan.blockOffset[g], Int32(Kg), G + na * plan.groupOffset[g] * nc, Int32(nc),
+                        0, tmp, Int32(nc))
+            for (ri, a) in group.rows.enumerated() { axpyRow(outXi + Int(a) * nc, 1, tmp + ri * nc, nc & ~3); tailAdd(outXi + Int(a) * nc, tmp + ri * nc, nc) }
+        }
+        // Radial: per run of one central species, per group.
+        var p0 = 0
+        while p0 < na {
+            let zi = config.species[atoms[p0]]
+            var p1 = p0
+            while p1 < na && config.species[atoms[p1]] == zi { p1 += 1 }
+            for (g, group) in plan.groups.enumerated() {
+                let cols = group.basic.count
+                let rowStart = na * plan.groupOffset[g] + p0 * cols
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(nc), Int32((p1 - p0) * cols),
+                            1, D + rowStart * L, Int32(L), G + rowStart * nc, Int32(nc), 1, outRad + zi * L * nc, Int32(nc))
+            }
+            p0 = p1
+        }
+        // Scatter columns into rows of the configuration's Jacobian.
+        let xiBase = radialCount + s
+        totals.dF.withUnsafeMutableBufferPointer { dF in
+            for (cj, j) in columnAtoms.enumerated() {
+                for c in 0..<3 {
+                    let col = 3 * cj + c
+                    let row = (3 * j + c) * P
+                    totals.forces[3 * j + c] += y[col]
+                    for a in 0..<A { dF[row + xiBase + a] += outXi[a * nc + col] }
+                    for x in 0..<(s * L) { dF[row + x] += outRad[x * nc + col] }
+                }
+            }
+        }
+        for v in 0..<9 {
+            let col = 3 * u + v
+            totals.w[v] += y[col]
+            for a in 0..<A { totals.dW9[v * P + xiBase + a] += outXi[a * nc + col] }
+            for x in 0..<(s * L) { totals.dW9[v * P + x] += outRad[x * nc + col] }
+        }
+    }
+
+    /// y[x] += x[x] for the last count % 4 entries (axpyRow works in fours).
+    @inline(__always)
+    func tailAdd(_ y: UnsafeMutablePointer<Double>, _ x: UnsafeMutablePointer<Double>, _ count: Int) {
+        var q = count & ~3
+        while q < count { y[q] += x[q]; q += 1 }
+    }
+}

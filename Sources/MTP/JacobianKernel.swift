@@ -1,0 +1,185 @@
+import Atomistic
+import COpenBLAS
+
+extension Evaluator {
+    /// Energy, forces and virial together with their derivatives with respect
+    /// to every parameter (radial, species, moment coefficients).
+    public func derivatives(_ config: Configuration, neighbors nl: NeighborList) throws -> (EFS, EFSDerivatives) {
+        try derivatives(config, neighbors: nl, workspace: JacobianWorkspace())
+    }
+
+    /// The same, reusing the buffers of `workspace` (one per thread).
+    ///
+    /// Per atom i, with m the basic moments and G_b(q) = dm_b/dr_q:
+    ///   dF/dxi_a    from  J_a G,            J = dB/dm (sparse, `DerivativePlan`)
+    ///   dF/dc_x     from  (H S)_x G + adj dG/dc_x,  H = d2V/dm2, S = dm/dc
+    /// The contraction graph is walked once per block of atoms (one atom per
+    /// SIMD lane) for m, adj = dV/dm, J and H; everything proportional to
+    /// (parameters x force rows) is then one dense product per group of basic
+    /// moments over all atoms of a block, with the gradients G stacked per
+    /// atom and scattered into force columns (`AtomBlocks`), so BLAS-3 does
+    /// the bulk of the work.
+    public func derivatives(_ config: Configuration, neighbors nl: NeighborList,
+                            workspace ws: JacobianWorkspace) throws -> (EFS, EFSDerivatives) {
+        try checkSpecies(config)
+        precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
+        precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")
+        BLASThreads.useOne()
+        let pass = JacobianPass(evaluator: self, plan: DerivativePlan.shared(for: potential.basis),
+                                config: config, nl: nl, workspace: ws)
+        return pass.run()
+    }
+}
+
+/// One configuration's Jacobian (see `Evaluator.derivatives`).
+struct JacobianPass {
+    let ev: Evaluator
+    let plan: DerivativePlan
+    let config: Configuration
+    let nl: NeighborList
+    let ws: JacobianWorkspace
+    let n: Int, P: Int, L: Int, radialCount: Int, A: Int, nb: Int, T: Int
+    let s: Int, k: Int, r: Int
+
+    init(evaluator: Evaluator, plan: DerivativePlan, config: Configuration, nl: NeighborList, workspace: JacobianWorkspace) {
+        ev = evaluator; self.plan = plan; self.config = config; self.nl = nl; ws = workspace
+        n = config.atomCount; P = evaluator.parameterCount
+        s = evaluator.s; k = evaluator.k; r = evaluator.r
+        L = s * k * r; radialCount = s * L
+        A = evaluator.slots.count; nb = evaluator.basicCount; T = evaluator.momentsCount
+    }
+
+    /// Outputs accumulated over blocks.
+    struct Totals {
+        var dE: [Double], dF: [Double], dW9: [Double]
+        var forces: [Double], site: [Double], w = [Double](repeating: 0, count: 9), energy = 0.0
+    }
+
+    func run() -> (EFS, EFSDerivatives) {
+        var totals = Totals(dE: [Double](repeating: 0, count: P), dF: [Double](repeating: 0, count: 3 * n * P),
+                            dW9: [Double](repeating: 0, count: 9 * P),
+                            forces: [Double](repeating: 0, count: 3 * n), site: [Double](repeating: 0, count: n))
+        let maxM = nl.maxNeighbors(within: ev.rCut)
+        let rows = RowScratch(evaluator: ev, maxNeighbors: maxM)
+        defer { rows.release() }
+        let blocks = AtomBlocks(config, nl, cutoff: ev.rCut, basicCount: nb, budgetBytes: JacobianWorkspace.blockBudgetBytes)
+        var column = [Int](repeating: -1, count: n)
+        for atoms in blocks.blocks {
+            // Columns: the block's atoms and their neighbours, in order of appearance.
+            var columnAtoms: [Int] = []
+            func addColumn(_ j: Int) { if column[j] < 0 { column[j] = columnAtoms.count; columnAtoms.append(j) } }
+            for i in atoms {
+                addColumn(i)
+                for p in nl.offsets[i]..<nl.offsets[i + 1] where nl.distance[p] < ev.rCut { addColumn(Int(nl.neighbor[p])) }
+            }
+            block(atoms: atoms, column: column, columnAtoms: columnAtoms, rows: rows, totals: &totals)
+            for j in columnAtoms { column[j] = -1 }
+        }
+        // Symmetrise the virial into Voigt order xx yy zz yz xz xy.
+        var dW = [Double](repeating: 0, count: 6 * P)
+        let pairs = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)]
+        for (v, (a, b)) in pairs.enumerated() {
+            for x in 0..<P { dW[v * P + x] = 0.5 * (totals.dW9[(a * 3 + b) * P + x] + totals.dW9[(b * 3 + a) * P + x]) }
+        }
+        let f = totals.forces, w = totals.w
+        let efs = EFS(energy: totals.energy,
+                      forces: (0..<n).map { Vec3(f[3 * $0], f[3 * $0 + 1], f[3 * $0 + 2]) },
+                      virial: Virial(xx: w[0], yy: w[4], zz: w[8],
+                                     yz: 0.5 * (w[5] + w[7]), xz: 0.5 * (w[2] + w[6]), xy: 0.5 * (w[1] + w[3])),
+                      siteEnergies: totals.site)
+        return (efs, EFSDerivatives(parameterCount: P, energy: totals.dE, forces: totals.dF, virial: dW))
+    }
+
+    /// One block of atoms: graph walks per lane, then the products.
+    func block(atoms: [Int], column: [Int], columnAtoms: [Int], rows: RowScratch, totals: inout Totals) {
+        let na = atoms.count
+        let u = columnAtoms.count
+        let nc = 3 * u + 9                       // force columns, then the 9 virial components
+        let K = na * nb                          // stacked (group, atom, component) rows
+        let G = ws.buffer(.gradients, K * nc)
+        G.initialize(repeating: 0, count: K * nc)
+        let D = ws.buffer(.adjointTangents, K * L)     // d adj/dc, rows as G
+        D.initialize(repeating: 0, count: K * L)
+        let adjS = ws.buffer(.adjointsStacked, K)
+        let blockEntries = plan.blockEntries
+        let Jb = ws.buffer(.jacobianBlocks, na * blockEntries)
+        let outRad = ws.buffer(.outRadial, s * L * nc)
+        outRad.initialize(repeating: 0, count: s * L * nc)
+        let mB = ws.buffer(.moments, T, as: Lanes.self)
+        let adjB = ws.buffer(.adjoints, T, as: Lanes.self)
+        let Jl = ws.buffer(.tangents, plan.jCount, as: Lanes.self)
+        let Hl = ws.buffer(.hessian, plan.hCount, as: Lanes.self)
+
+        var start = 0
+        while start < na {
+            let lanes = min(laneCount, na - start)
+            mB.initialize(repeating: Lanes(), count: T)
+            for lane in 0..<lanes {
+                rows.gather(atom: atoms[start + lane], lane: lane, config: config, nl: nl)
+                rows.basicMoments(lane: lane, into: mB)
+            }
+            ev.contractForward(mB)
+            adjB.initialize(repeating: Lanes(), count: T)
+            var v = Lanes()
+            for a in 0..<A {
+                let slot = Int(ev.slots[a])
+                v += ev.xi[a] * mB[slot]
+                adjB[slot] += Lanes(repeating: ev.xi[a])
+            }
+            ev.contractBackward(mB, adjB)
+            tangents(mB, Jl)
+            hessian(adjB, Jl, Hl)
+            for lane in 0..<lanes {
+                let i = atoms[start + lane]
+                let zi = config.species[i]
+                let vi = v[lane] + ev.c0[zi]
+                totals.site[i] = vi
+                totals.energy += vi
+                totals.dE[radialCount + zi] += 1
+                for a in 0..<A { totals.dE[radialCount + s + a] += mB[Int(ev.slots[a])][lane] }
+                atomRows(atom: i, position: start + lane, lane: lane, blockAtoms: na, rows: rows, column: column,
+                         columnCount: u, mB: mB, adjB: adjB, Jl: Jl, Hl: Hl, G: G, D: D, adjS: adjS, Jb: Jb,
+                         outRad: outRad, dE: &totals.dE)
+            }
+            start += lanes
+        }
+        products(atoms: atoms, columnAtoms: columnAtoms, G: G, D: D, adjS: adjS, Jb: Jb, outRad: outRad, totals: &totals)
+    }
+
+    /// J = dm/dm_basic for every moment, sparse forward mode over the graph.
+    func tangents(_ m: UnsafeMutablePointer<Lanes>, _ J: UnsafeMutablePointer<Lanes>) {
+        let p = plan
+        J.initialize(repeating: Lanes(), count: p.jCount)
+        for b in 0..<nb { J[Int(p.jStart[b])] = Lanes(repeating: 1) }
+        ev.tI.withUnsafeBufferPointer { ti in
+        ev.tJ.withUnsafeBufferPointer { tj in
+        ev.tMult.withUnsafeBufferPointer { tm in
+            for c in 0..<p.contractionCount {
+                let fromI = tm[c] * m[Int(tj[c])], fromJ = tm[c] * m[Int(ti[c])]
+                var e = Int(p.fStart[c])
+                let mid = Int(p.fMid[c]), end = Int(p.fStart[c + 1])
+                while e < mid { J[Int(p.fDst[e])] += fromI * J[Int(p.fSrc[e])]; e += 1 }
+                while e < end { J[Int(p.fDst[e])] += fromJ * J[Int(p.fSrc[e])]; e += 1 }
+            }
+        }}}
+    }
+
+    /// H = d2V/dm_basic^2 = sum over contractions of adj_k mult (J_i^T J_j + J_j^T J_i).
+    func hessian(_ adj: UnsafeMutablePointer<Lanes>, _ J: UnsafeMutablePointer<Lanes>, _ H: UnsafeMutablePointer<Lanes>) {
+        let p = plan
+        H.initialize(repeating: Lanes(), count: p.hCount)
+        ev.tK.withUnsafeBufferPointer { tk in
+        ev.tMult.withUnsafeBufferPointer { tm in
+            for c in 0..<p.contractionCount {
+                var e = Int(p.hStart[c])
+                let end = Int(p.hStart[c + 1])
+                if e == end { continue }
+                let wgt = tm[c] * adj[Int(tk[c])]
+                while e < end {
+                    H[Int(p.hDst[e])] += wgt * (J[Int(p.hSrcI[e])] * J[Int(p.hSrcJ[e])])
+                    e += 1
+                }
+            }
+        }}
+    }
+}

@@ -1,0 +1,81 @@
+import Atomistic
+
+/// Buffers of the Jacobian kernel, kept between configurations so that a
+/// pass over a training set allocates once (one workspace per thread).
+public final class JacobianWorkspace {
+    private var storage: [UnsafeMutableRawPointer?] = Array(repeating: nil, count: Buffer.allCases.count)
+    private var capacity: [Int] = Array(repeating: 0, count: Buffer.allCases.count)
+
+    /// Memory the kernel may use for the products of one block of atoms
+    /// (the stacked gradients dominate): blocks are sized to stay below it.
+    public static var blockBudgetBytes = 64 << 20
+
+    enum Buffer: Int, CaseIterable {
+        case moments, adjoints, tangents, hessian, gradients, jacobianBlocks, adjointTangents, adjointsStacked
+        case outXi, outRadial, product, columnValues, rowsWork, sTilde, localAdj
+    }
+
+    public init() {}
+
+    deinit { for p in storage { p?.deallocate() } }
+
+    /// Room for `count` values of `type`, 64-byte aligned, contents undefined.
+    func buffer<T>(_ which: Buffer, _ count: Int, as type: T.Type = Double.self) -> UnsafeMutablePointer<T> {
+        let bytes = max(64, count * MemoryLayout<T>.stride)
+        let w = which.rawValue
+        if capacity[w] < bytes {
+            storage[w]?.deallocate()
+            storage[w] = .allocate(byteCount: bytes, alignment: 64)
+            capacity[w] = bytes
+        }
+        return storage[w]!.bindMemory(to: T.self, capacity: count)
+    }
+
+    /// Bytes held.
+    public var bytes: Int { capacity.reduce(0, +) }
+}
+
+/// The atoms of a configuration in blocks whose force columns are shared:
+/// every atom of a block and every neighbour of one gets a column (three,
+/// x y z) of the block's products. A small periodic cell is one block; in a
+/// large one, blocks grow while their columns stay within twice those of
+/// the busiest single atom, so no product is mostly zeros.
+struct AtomBlocks {
+    /// Atoms of each block, sorted by species (each species a contiguous run).
+    var blocks: [[Int]] = []
+
+    init(_ config: Configuration, _ nl: NeighborList, cutoff: Double, basicCount: Int, budgetBytes: Int) {
+        let n = config.atomCount
+        var refs = [[Int]](repeating: [], count: n)
+        var mark = [Int](repeating: -1, count: n)
+        var busiest = 1
+        for i in 0..<n {
+            var list = [i]
+            mark[i] = i
+            for p in nl.offsets[i]..<nl.offsets[i + 1] where nl.distance[p] < cutoff {
+                let j = Int(nl.neighbor[p])
+                if mark[j] != i { mark[j] = i; list.append(j) }
+            }
+            refs[i] = list
+            busiest = max(busiest, list.count)
+        }
+        let columnLimit = max(2 * busiest, 16)
+        let bytesPerAtom = basicCount * (3 * columnLimit + 9) * 8
+        let atomLimit = max(1, min(64, budgetBytes / max(1, bytesPerAtom)))
+        for p in mark.indices { mark[p] = -1 }
+        var current: [Int] = []
+        var columns = 0
+        var tag = 0
+        func close() {
+            if !current.isEmpty { blocks.append(current.sorted { (config.species[$0], $0) < (config.species[$1], $1) }) }
+            current = []; columns = 0; tag += 1
+        }
+        for i in 0..<n {
+            let extra = refs[i].filter { mark[$0] != tag }.count
+            if !current.isEmpty && (current.count >= atomLimit || columns + extra > columnLimit) { close() }
+            for j in refs[i] where mark[j] != tag { mark[j] = tag; columns += 1 }
+            current.append(i)
+        }
+        close()
+    }
+}

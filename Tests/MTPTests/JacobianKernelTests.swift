@@ -1,0 +1,96 @@
+import XCTest
+import Atomistic
+@testable import MTP
+
+/// The fast Jacobian kernel (sparse dB/dm and Hessian, dense products)
+/// against the reference kernel (forward tangents through the whole graph)
+/// at levels 8-28, one and three species, in cells where every neighbour is
+/// an image, where images of one atom repeat, and with several blocks.
+final class JacobianKernelTests: XCTestCase {
+    /// A potential of `level` with `species` species and random parameters
+    /// of realistic size (radial ~1e-1, moments decreasing with level).
+    static func randomPotential(level: Int, species: Int, cutoff: Double = 4.2, seed: UInt64) throws -> Potential {
+        var pot = try Potential.untrained(level: level, speciesCount: species, minDist: 1.2, maxDist: cutoff)
+        var rng = BasisGeneratorTests.Rng(seed: seed)
+        pot.radialCoeffs = (0..<pot.radialCoeffCount).map { _ in rng.uniform(-0.3, 0.3) }
+        pot.speciesCoeffs = (0..<species).map { _ in rng.uniform(-3, -1) }
+        pot.momentCoeffs = (0..<pot.basis.scalarCount).map { _ in rng.uniform(-1, 1) }
+        return pot
+    }
+
+    /// A sheared 3-atom cell (few atoms, many images) and a 2x2x2 bcc
+    /// supercell with rattled atoms (16 atoms).
+    static func cells(species s: Int, seed: UInt64) -> [Configuration] {
+        var g = BasisGeneratorTests.Rng(seed: seed)
+        var sheared = Configuration(cell: [Vec3(3.9, 0, 0), Vec3(2.4, 3.6, 0), Vec3(-1.7, 1.2, 3.7)], pbc: .all,
+                                    species: (0..<3).map { $0 % s },
+                                    positions: [Vec3(0, 0, 0), Vec3(1.9, 1.1, 0.9), Vec3(0.3, 2.4, 2.1)])
+        for a in 0..<3 { sheared.positions[a] += Vec3(g.uniform(-0.15, 0.15), g.uniform(-0.15, 0.15), g.uniform(-0.15, 0.15)) }
+        var positions: [Vec3] = []
+        for x in 0..<2 { for y in 0..<2 { for z in 0..<2 {
+            let o = Vec3(Double(x), Double(y), Double(z)) * 3.1
+            positions.append(o + Vec3(g.uniform(-0.1, 0.1), g.uniform(-0.1, 0.1), g.uniform(-0.1, 0.1)))
+            positions.append(o + Vec3(1.55, 1.55, 1.55) + Vec3(g.uniform(-0.1, 0.1), g.uniform(-0.1, 0.1), g.uniform(-0.1, 0.1)))
+        }}}
+        let bcc = Configuration(cell: [Vec3(6.2, 0, 0), Vec3(0, 6.2, 0), Vec3(0, 0, 6.2)], pbc: .all,
+                                species: positions.indices.map { ($0 * 7 + 1) % s }, positions: positions)
+        return [sheared, bcc]
+    }
+
+    func assertSame(_ pot: Potential, _ c: Configuration, _ label: String, blockBudget: Int? = nil,
+                    file: StaticString = #filePath, line: UInt = #line) throws {
+        let ev = try Evaluator(pot)
+        let nl = try NeighborList(c, cutoff: ev.cutoff)
+        let saved = JacobianWorkspace.blockBudgetBytes
+        if let b = blockBudget { JacobianWorkspace.blockBudgetBytes = b }
+        defer { JacobianWorkspace.blockBudgetBytes = saved }
+        let (e1, d1) = try ev.derivatives(c, neighbors: nl)
+        let (e2, d2) = try ev.derivativesByTangents(c, neighbors: nl)
+        XCTAssertEqual(e1.energy, e2.energy, accuracy: 1e-11 * max(1, abs(e2.energy)), label, file: file, line: line)
+        for (x, y) in zip(e1.forces, e2.forces) {
+            XCTAssertEqual(norm(x - y), 0, accuracy: 1e-10 * max(1, norm(y)), label, file: file, line: line)
+        }
+        XCTAssertEqual(e1.virial.voigt, e2.virial.voigt, accuracy: 1e-9, label, file: file, line: line)
+        func compare(_ a: [Double], _ b: [Double], _ what: String) {
+            XCTAssertEqual(a.count, b.count)
+            let scale = max(1e-12, b.map(abs).max() ?? 0)
+            var worst = 0.0, at = 0
+            for x in a.indices where abs(a[x] - b[x]) > worst { worst = abs(a[x] - b[x]); at = x }
+            XCTAssertLessThan(worst / scale, 1e-10, "\(label) \(what): entry \(at) \(a[at]) vs \(b[at])", file: file, line: line)
+        }
+        compare(d1.energy, d2.energy, "dE")
+        compare(d1.forces, d2.forces, "dF")
+        compare(d1.virial, d2.virial, "dW")
+    }
+
+    func testLowAndMiddleLevelsOneAndThreeSpecies() throws {
+        for level in [8, 12, 16] {
+            for species in [1, 3] {
+                let pot = try Self.randomPotential(level: level, species: species, seed: UInt64(level * 10 + species))
+                for (n, c) in Self.cells(species: species, seed: 3).enumerated() {
+                    try assertSame(pot, c, "level \(level), \(species) species, cell \(n)")
+                }
+            }
+        }
+    }
+
+    /// One atom per block (a tiny budget) gives the same numbers as one block.
+    func testBlocksOfOneAtom() throws {
+        let pot = try Self.randomPotential(level: 12, species: 2, seed: 5)
+        let bcc = Self.cells(species: 2, seed: 4)[1]
+        try assertSame(pot, bcc, "blocks of one atom", blockBudget: 1)
+    }
+
+    func testHighLevels() throws {
+        for (level, species) in [(20, 1), (24, 1), (24, 3), (28, 1)] {
+            let pot = try Self.randomPotential(level: level, species: species, cutoff: 3.6, seed: UInt64(level + species))
+            let c = Self.cells(species: species, seed: 9)[0]
+            try assertSame(pot, c, "level \(level), \(species) species")
+        }
+    }
+}
+
+private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, _ message: String,
+                            file: StaticString, line: UInt) {
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy * max(1, abs(y)), message, file: file, line: line) }
+}
