@@ -283,8 +283,9 @@ public final class Trainer {
                             _ body: (UnsafeBufferPointer<Double>) throws -> Void) throws {
         let p = potential.parameterCount
         var permuted = [Double](repeating: 0, count: p + 1)
+        let workspace = JacobianWorkspace()
         for c in configurations {
-            let (e, d) = try ev.derivatives(configs[c], neighbors: neighbors[c])
+            let (e, d) = try ev.derivatives(configs[c], neighbors: neighbors[c], workspace: workspace)
             try rows[c].forEachRow(model: e, derivatives: d, reference: configs[c]) { row, residual in
                 for (col, src) in order.enumerated() { permuted[col] = row[src] }
                 permuted[p] = residual
@@ -321,9 +322,10 @@ public final class Trainer {
         var qr = StreamingQR(columns: n)
         var permuted = [Double](repeating: 0, count: n)
         let clock = ContinuousClock()
+        let workspace = JacobianWorkspace()
         for (c, config) in configs.enumerated() {
             let t0 = clock.now
-            let (e, d) = try ev.derivatives(config, neighbors: neighbors[c])
+            let (e, d) = try ev.derivatives(config, neighbors: neighbors[c], workspace: workspace)
             let t1 = clock.now
             try rows[c].forEachRow(model: e, derivatives: d, reference: config) { row, residual in
                 for (col, src) in order.enumerated() { permuted[col] = row[src] }

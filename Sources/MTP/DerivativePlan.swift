@@ -23,20 +23,24 @@ final class DerivativePlan: @unchecked Sendable {
     let jStart: UnsafeMutablePointer<Int32>
     let jBasic: UnsafeMutablePointer<Int32>
     let jCount: Int
-    /// Forward tangent updates of contraction c (m_k += mult m_i m_j):
-    /// entries fStart[c]..<fMid[c] add mult m_j J[src] to J[dst] (from i),
-    /// entries fMid[c]..<fStart[c + 1] add mult m_i J[src] (from j).
-    let fStart: UnsafeMutablePointer<Int32>, fMid: UnsafeMutablePointer<Int32>
+    /// Forward tangent updates of contraction c (m_k += mult m_i m_j), four
+    /// runs fRuns[4c + w]..<fRuns[4c + w + 1]: w = 0 sets J[dst] to
+    /// mult m_j J[src] (from i), w = 1 to mult m_i J[src] (from j), w = 2 and
+    /// 3 add the same. `zeroEntries` must be cleared first.
+    let fRuns: UnsafeMutablePointer<Int32>
     let fSrc: UnsafeMutablePointer<Int32>, fDst: UnsafeMutablePointer<Int32>
+    let zeroEntries: UnsafeMutablePointer<Int32>
+    let zeroCount: Int
     /// The Hessian of V with respect to the basic moments, symmetric, stored
     /// once per pair: entry h is H[hRow[h]][hCol[h]] (hRow <= hCol).
     let hRow: UnsafeMutablePointer<Int32>, hCol: UnsafeMutablePointer<Int32>
     let hCount: Int
-    /// Outer-product updates of contraction c: H[hDst[e]] += adj_k mult
-    /// J[hSrcI[e]] J[hSrcJ[e]] for e in hStart[c]..<hStart[c + 1]. With
+    /// Outer-product updates of contraction c: H[hDst[e]] = (run 2c) or +=
+    /// (run 2c + 1) adj_k mult J[hSrcI[e]] J[hSrcJ[e]], e in the run
+    /// hRuns[2c + w]..<hRuns[2c + w + 1]. With
     /// d2V = sum_c adj_k mult (J_i^T J_j + J_j^T J_i), a pair off the
     /// diagonal gets one update and a diagonal pair two (listed twice).
-    let hStart: UnsafeMutablePointer<Int32>
+    let hRuns: UnsafeMutablePointer<Int32>
     let hSrcI: UnsafeMutablePointer<Int32>, hSrcJ: UnsafeMutablePointer<Int32>, hDst: UnsafeMutablePointer<Int32>
     let hUpdates: Int
     let contractionCount: Int
@@ -56,6 +60,10 @@ final class DerivativePlan: @unchecked Sendable {
     let groups: [Group]
     /// Per basic moment: its group and its column in the group.
     let groupOf: [Int32], columnOf: [Int32]
+    /// Per basic moment: its group's offset and size (the stacked row of
+    /// basic b of atom p in a block of na atoms is
+    /// na * basicGroupOffset[b] + p * basicGroupSize[b] + columnOf[b]).
+    let basicGroupOffset: [Int], basicGroupSize: [Int]
     /// First row of each group in the stacked (group, atom, column) order
     /// of a block of `atoms` atoms is `atoms * groupOffset[g]`.
     let groupOffset: [Int]
@@ -96,48 +104,74 @@ final class DerivativePlan: @unchecked Sendable {
             for b in support[t] { position[Int(b)] = -1 }
         }
 
-        var fs = [Int32](), fm = [Int32](), src = [Int32](), dst = [Int32]()
-        fs.reserveCapacity(contractions.count + 1)
-        var hs = [Int32](), hi = [Int32](), hj = [Int32](), hd = [Int32]()
+        // Per contraction four runs of tangent updates (assign from i, assign
+        // from j, add from i, add from j): the first update of an entry
+        // assigns, so the storage needs no clearing; entries read before any
+        // write (none in a basis whose moments are complete before use) are
+        // cleared explicitly.
+        var fr = [Int32](), src = [Int32](), dst = [Int32]()
+        fr.reserveCapacity(4 * contractions.count + 1)
+        var written = [Bool](repeating: false, count: jCount)
+        for b in 0..<nb { written[Int(starts[b])] = true }
+        var zero = [Int32]()
+        var hr = [Int32](), hi = [Int32](), hj = [Int32](), hd = [Int32]()
+        var hWritten = [Bool]()
         var pairIndex = [Int: Int32]()
         var rowsH = [Int32](), colsH = [Int32]()
         for c in contractions {
-            fs.append(Int32(src.count))
+            var runs = [[(Int32, Int32)]](repeating: [], count: 4)
+            for e in support[c.i].indices.map({ starts[c.i] + Int32($0) }) + support[c.j].indices.map({ starts[c.j] + Int32($0) })
+            where !written[Int(e)] {
+                zero.append(e); written[Int(e)] = true
+            }
             positions(c.k) {
                 let base = starts[c.k]
-                for (p, b) in support[c.i].enumerated() {
-                    src.append(starts[c.i] + Int32(p)); dst.append(base + position[Int(b)])
-                }
-                fm.append(Int32(src.count))
-                for (p, b) in support[c.j].enumerated() {
-                    src.append(starts[c.j] + Int32(p)); dst.append(base + position[Int(b)])
+                for (side, t) in [(0, c.i), (1, c.j)] {
+                    for (p, b) in support[t].enumerated() {
+                        let d = base + position[Int(b)]
+                        let first = !written[Int(d)]
+                        written[Int(d)] = true
+                        runs[first ? side : 2 + side].append((starts[t] + Int32(p), d))
+                    }
                 }
             }
-            hs.append(Int32(hi.count))
+            for run in runs {
+                fr.append(Int32(src.count))
+                for (a, b) in run { src.append(a); dst.append(b) }
+            }
+            var hRuns = [[(Int32, Int32, Int32)]](repeating: [], count: 2)
             for (p, x) in support[c.i].enumerated() {
                 for (q, y) in support[c.j].enumerated() {
                     let lo = min(x, y), hiB = max(x, y)
                     let key = Int(lo) * nb + Int(hiB)
                     let h: Int32
                     if let known = pairIndex[key] { h = known } else {
-                        h = Int32(rowsH.count); pairIndex[key] = h; rowsH.append(lo); colsH.append(hiB)
+                        h = Int32(rowsH.count); pairIndex[key] = h; rowsH.append(lo); colsH.append(hiB); hWritten.append(false)
                     }
-                    let times = x == y ? 2 : 1
-                    for _ in 0..<times {
-                        hi.append(starts[c.i] + Int32(p)); hj.append(starts[c.j] + Int32(q)); hd.append(h)
+                    let entry = (starts[c.i] + Int32(p), starts[c.j] + Int32(q), h)
+                    for _ in 0..<(x == y ? 2 : 1) {
+                        let first = !hWritten[Int(h)]
+                        hWritten[Int(h)] = true
+                        hRuns[first ? 0 : 1].append(entry)
                     }
                 }
             }
+            for run in hRuns {
+                hr.append(Int32(hi.count))
+                for (a, b, d) in run { hi.append(a); hj.append(b); hd.append(d) }
+            }
         }
-        fs.append(Int32(src.count))
-        hs.append(Int32(hi.count))
+        for e in 0..<jCount where !written[e] { zero.append(Int32(e)) }
+        fr.append(Int32(src.count))
+        hr.append(Int32(hi.count))
         func copy(_ a: [Int32]) -> UnsafeMutablePointer<Int32> {
             let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, a.count))
             p.initialize(from: a, count: a.count)
             return p
         }
-        fStart = copy(fs); fMid = copy(fm); fSrc = copy(src); fDst = copy(dst)
-        hStart = copy(hs); hSrcI = copy(hi); hSrcJ = copy(hj); hDst = copy(hd)
+        fRuns = copy(fr); fSrc = copy(src); fDst = copy(dst)
+        zeroEntries = copy(zero); zeroCount = zero.count
+        hRuns = copy(hr); hSrcI = copy(hi); hSrcJ = copy(hj); hDst = copy(hd)
         hRow = copy(rowsH); hCol = copy(colsH)
         hCount = rowsH.count
         hUpdates = hi.count
@@ -180,10 +214,12 @@ final class DerivativePlan: @unchecked Sendable {
         blockOffset = blocks
         blockEntries = entries
         groupOf = gOf; columnOf = cOf
+        basicGroupOffset = gOf.map { offsets[Int($0)] }
+        basicGroupSize = gOf.map { members[Int($0)].count }
     }
 
     deinit {
-        for p in [jStart, jBasic, fStart, fMid, fSrc, fDst, hStart, hSrcI, hSrcJ, hDst, hRow, hCol] { p.deallocate() }
+        for p in [jStart, jBasic, fRuns, fSrc, fDst, zeroEntries, hRuns, hSrcI, hSrcJ, hDst, hRow, hCol] { p.deallocate() }
     }
 
     /// Entries of dB/dm held in the dense blocks (the product's size).

@@ -1,16 +1,17 @@
 import Atomistic
 import COpenBLAS
+import Foundation
 
 extension JacobianPass {
     /// One atom's share of a block's stacked matrices: its rows of G (the
     /// gradients of its basic moments, scattered into force and virial
-    /// columns), of dadj/dc = H S, of the adjoint and of dB/dm; its direct
+    /// columns), of dadj/dc = H S, of the adjoint; its direct
     /// radial term (adj dG/dc) straight into the radial output; its dE/dc.
     func atomRows(atom i: Int, position p: Int, lane: Int, blockAtoms na: Int, rows: RowScratch, column: [Int],
                   columnCount u: Int, mB: UnsafeMutablePointer<Lanes>, adjB: UnsafeMutablePointer<Lanes>,
-                  Jl: UnsafeMutablePointer<Lanes>, Hl: UnsafeMutablePointer<Lanes>,
+                  Hl: UnsafeMutablePointer<Lanes>,
                   G: UnsafeMutablePointer<Double>, D: UnsafeMutablePointer<Double>,
-                  adjS: UnsafeMutablePointer<Double>, Jb: UnsafeMutablePointer<Double>,
+                  adjS: UnsafeMutablePointer<Double>,
                   outRad: UnsafeMutablePointer<Double>, dE: inout [Double]) {
         let ln = rows.lane(lane)
         let M = rows.counts[lane]
@@ -26,8 +27,11 @@ extension JacobianPass {
         let fr = work, rp = fr + k * mp, dRow = rp + k * nuCount * mp, gRow = dRow + 3 * mp
         let rad = gRow + 3 * mp, phiZ = rad + 3 * mp
         let aMu = phiZ + s * r * mp, bMu = aMu + k * mp, gMu = bMu + k * mp
-        var colq = [Int](repeating: 0, count: M)
+        let colq = ws.buffer(.neighbourColumns, max(M, 1), as: Int.self)
         for q in 0..<M { colq[q] = 3 * column[ln.atom[q]] }
+        // Stacked row of each basic moment of this atom.
+        let rowOf = ws.buffer(.stackedRows, nb, as: Int.self)
+        for b in 0..<nb { rowOf[b] = na * plan.basicGroupOffset[b] + p * plan.basicGroupSize[b] + Int(plan.columnOf[b]) }
         for mu in 0..<k {
             for q in 0..<mp { fr[mu * mp + q] = ln.f[mu * mp + q] * ln.invR[q] }
             for nu in 0..<nuCount {
@@ -48,27 +52,34 @@ extension JacobianPass {
         let St = ws.buffer(.sTilde, nb * sr)
         aMu.initialize(repeating: 0, count: 5 * k * mp)
         for b in 0..<nb {
-            let g = Int(plan.groupOf[b])
-            let row = na * plan.groupOffset[g] + p * plan.groups[g].basic.count + Int(plan.columnOf[b])
+            let row = rowOf[b]
             let mu = Int(rows.bMu[b])
             let pw = SIMD3<Int>(Int(rows.bA[b]), Int(rows.bB[b]), Int(rows.bC[b]))
             let nu = pw[0] + pw[1] + pw[2]
             let uRow = ln.u + Int(rows.bMono[b]) * mp
             mulRows(rad, uRow, rp + (mu * nuCount + nu) * mp, mp)
             let R = G + row * nc
+            R.initialize(repeating: 0, count: nc)
             for c in 0..<3 {
                 let gc = gRow + c * mp
                 mulRows(gc, rad, ln.e + c * mp, mp)
                 if pw[c] > 0 {
                     let low = ln.u + Int(lowMonomial(rows, c, b)) * mp
                     let scale = Double(pw[c])
-                    for q in 0..<mp { gc[q] += scale * fr[mu * mp + q] * low[q] }
+                    let frm = fr + mu * mp
+                    for q in 0..<mp { gc[q] += scale * frm[q] * low[q] }
                 }
-                var sum = 0.0
-                for q in 0..<M { sum += gc[q]; R[colq[q] + c] -= gc[q] }
-                R[selfCol + c] += sum
-                for cb in 0..<3 { R[vir + c * 3 + cb] -= dotRows(gc, dRow + cb * mp, mp) }
             }
+            virialColumns(R + vir, gRow, dRow, mp)
+            // Into force columns: each neighbour's column loses, the atom's own gains the sum.
+            let g0 = gRow, g1 = gRow + mp, g2 = gRow + 2 * mp
+            var s0 = 0.0, s1 = 0.0, s2 = 0.0
+            for q in 0..<M {
+                let o = R + colq[q]
+                o[0] -= g0[q]; o[1] -= g1[q]; o[2] -= g2[q]
+                s0 += g0[q]; s1 += g1[q]; s2 += g2[q]
+            }
+            R[selfCol] += s0; R[selfCol + 1] += s1; R[selfCol + 2] += s2
             let wb = adjB[b][lane]
             adjS[row] = wb
             // S = dm_b/dc per neighbour species, and dE/dc.
@@ -89,29 +100,17 @@ extension JacobianPass {
                 }
             }
         }
-        // d adj/dc = H S into D (rows as G, L columns).
+        // d adj/dc = H S, accumulated in the atom's own rows (one cache-sized
+        // block), then copied into D (rows as G, L columns).
+        let dLocal = ws.buffer(.localAdjointTangents, nb * L)
+        dLocal.initialize(repeating: 0, count: nb * L)
         for h in 0..<plan.hCount {
             let hv = Hl[h][lane]
-            if hv == 0 { continue }
             let x = Int(plan.hRow[h]), y = Int(plan.hCol[h])
-            addHS(D, na: na, p: p, target: x, source: y, value: hv, St: St)
-            if x != y { addHS(D, na: na, p: p, target: y, source: x, value: hv, St: St) }
+            addHS(dLocal + x * L, source: y, value: hv, St: St)
+            if x != y { addHS(dLocal + y * L, source: x, value: hv, St: St) }
         }
-        // dB/dm blocks.
-        for (g, group) in plan.groups.enumerated() {
-            let cols = group.basic.count
-            let ld = na * cols
-            let base = Jb + na * plan.blockOffset[g] + p * cols
-            group.source.withUnsafeBufferPointer { src in
-                for ri in 0..<group.rows.count {
-                    let out = base + ri * ld
-                    for c in 0..<cols {
-                        let e = Int(src[ri * cols + c])
-                        out[c] = e < 0 ? 0 : Jl[e][lane]
-                    }
-                }
-            }
-        }
+        for b in 0..<nb { (D + rowOf[b] * L).update(from: dLocal + b * L, count: L) }
         // Direct radial term: adj dG/dc per neighbour.
         for q in 0..<M {
             let zj = config.species[ln.atom[q]]
@@ -141,18 +140,67 @@ extension JacobianPass {
         c == 0 ? rows.bLowX[b] : (c == 1 ? rows.bLowY[b] : rows.bLowZ[b])
     }
 
-    /// D[row(target)][(z, mu(source), :)] += value * S[source][z, :].
+    /// The dB/dm blocks of the atoms of lanes 0..<lanes (block positions
+    /// p0...): each tangent entry is read once for all lanes.
+    func fillBlocks(Jl: UnsafeMutablePointer<Lanes>, lanes: Int, firstPosition p0: Int, blockAtoms na: Int,
+                    Jb: UnsafeMutablePointer<Double>) {
+        for (g, group) in plan.groups.enumerated() {
+            let cols = group.basic.count
+            let ld = na * cols
+            let base = Jb + na * plan.blockOffset[g] + p0 * cols
+            group.source.withUnsafeBufferPointer { src in
+                for ri in 0..<group.rows.count {
+                    let out = base + ri * ld
+                    for c in 0..<cols {
+                        let e = Int(src[ri * cols + c])
+                        let v = e < 0 ? Lanes() : Jl[e]
+                        for lane in 0..<lanes { out[lane * cols + c] = v[lane] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// out[c * 3 + cb] -= sum_q g_c[q] d_cb[q]: the nine virial columns of
+    /// one row of G in one pass over the neighbours.
     @inline(__always)
-    func addHS(_ D: UnsafeMutablePointer<Double>, na: Int, p: Int, target: Int, source: Int, value: Double,
-               St: UnsafeMutablePointer<Double>) {
-        let g = Int(plan.groupOf[target])
-        let row = na * plan.groupOffset[g] + p * plan.groups[g].basic.count + Int(plan.columnOf[target])
+    func virialColumns(_ out: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>,
+                       _ d: UnsafeMutablePointer<Double>, _ mp: Int) {
+        var a00 = SIMD4<Double>(), a01 = SIMD4<Double>(), a02 = SIMD4<Double>()
+        var a10 = SIMD4<Double>(), a11 = SIMD4<Double>(), a12 = SIMD4<Double>()
+        var a20 = SIMD4<Double>(), a21 = SIMD4<Double>(), a22 = SIMD4<Double>()
+        var q = 0
+        while q < mp {
+            let g0 = load4(g + q), g1 = load4(g + mp + q), g2 = load4(g + 2 * mp + q)
+            let d0 = load4(d + q), d1 = load4(d + mp + q), d2 = load4(d + 2 * mp + q)
+            a00 += g0 * d0; a01 += g0 * d1; a02 += g0 * d2
+            a10 += g1 * d0; a11 += g1 * d1; a12 += g1 * d2
+            a20 += g2 * d0; a21 += g2 * d1; a22 += g2 * d2
+            q += 4
+        }
+        out[0] -= a00.sum(); out[1] -= a01.sum(); out[2] -= a02.sum()
+        out[3] -= a10.sum(); out[4] -= a11.sum(); out[5] -= a12.sum()
+        out[6] -= a20.sum(); out[7] -= a21.sum(); out[8] -= a22.sum()
+    }
+
+    /// D[row(target)][(z, mu(source), :)] += value * S[source][z, :], `out`
+    /// being the target's row.
+    @inline(__always)
+    func addHS(_ out: UnsafeMutablePointer<Double>, source: Int, value: Double, St: UnsafeMutablePointer<Double>) {
         let mu = Int(ev.bMu[source])
-        let out = D + row * L
         let st = St + source * s * r
-        for z in 0..<s {
-            let o = out + (z * k + mu) * r, si = st + z * r
-            for kk in 0..<r { o[kk] += value * si[kk] }
+        if r == 8 {
+            let v = SIMD8<Double>(repeating: value)
+            for z in 0..<s {
+                let o = UnsafeMutableRawPointer(out + (z * k + mu) * 8), si = UnsafeRawPointer(st + z * 8)
+                o.storeBytes(of: o.loadUnaligned(as: SIMD8<Double>.self) + v * si.loadUnaligned(as: SIMD8<Double>.self),
+                             as: SIMD8<Double>.self)
+            }
+        } else {
+            for z in 0..<s {
+                let o = out + (z * k + mu) * r, si = st + z * r
+                for kk in 0..<r { o[kk] += value * si[kk] }
+            }
         }
     }
 
@@ -162,6 +210,11 @@ extension JacobianPass {
                   outRad: UnsafeMutablePointer<Double>, totals: inout Totals) {
         let na = atoms.count, u = columnAtoms.count, nc = 3 * u + 9
         let K = na * nb
+        let t0 = threadCPUSeconds()
+        defer {
+            ws.productSeconds += threadCPUSeconds() - t0
+            ws.productFlops += 2 * Double(nc) * (Double(K) + Double(na) * Double(plan.blockEntries) + Double(L) * Double(K))
+        }
         let y = ws.buffer(.columnValues, nc)
         cblas_dgemv(CblasRowMajor, CblasTrans, Int32(K), Int32(nc), 1, G, Int32(nc), adjS, 1, 0, y, 1)
         let outXi = ws.buffer(.outXi, A * nc)
@@ -209,6 +262,14 @@ extension JacobianPass {
             for a in 0..<A { totals.dW9[v * P + xiBase + a] += outXi[a * nc + col] }
             for x in 0..<(s * L) { totals.dW9[v * P + x] += outRad[x * nc + col] }
         }
+    }
+
+    /// CPU seconds of the calling thread (the products' own time, whatever
+    /// else the machine runs).
+    func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
     /// y[x] += x[x] for the last count % 4 entries (axpyRow works in fours).

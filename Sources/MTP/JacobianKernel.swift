@@ -96,10 +96,8 @@ struct JacobianPass {
         let u = columnAtoms.count
         let nc = 3 * u + 9                       // force columns, then the 9 virial components
         let K = na * nb                          // stacked (group, atom, component) rows
-        let G = ws.buffer(.gradients, K * nc)
-        G.initialize(repeating: 0, count: K * nc)
-        let D = ws.buffer(.adjointTangents, K * L)     // d adj/dc, rows as G
-        D.initialize(repeating: 0, count: K * L)
+        let G = ws.buffer(.gradients, K * nc)          // every row is written by its atom
+        let D = ws.buffer(.adjointTangents, K * L)     // d adj/dc, rows as G, likewise
         let adjS = ws.buffer(.adjointsStacked, K)
         let blockEntries = plan.blockEntries
         let Jb = ws.buffer(.jacobianBlocks, na * blockEntries)
@@ -129,6 +127,7 @@ struct JacobianPass {
             ev.contractBackward(mB, adjB)
             tangents(mB, Jl)
             hessian(adjB, Jl, Hl)
+            fillBlocks(Jl: Jl, lanes: lanes, firstPosition: start, blockAtoms: na, Jb: Jb)
             for lane in 0..<lanes {
                 let i = atoms[start + lane]
                 let zi = config.species[i]
@@ -138,7 +137,7 @@ struct JacobianPass {
                 totals.dE[radialCount + zi] += 1
                 for a in 0..<A { totals.dE[radialCount + s + a] += mB[Int(ev.slots[a])][lane] }
                 atomRows(atom: i, position: start + lane, lane: lane, blockAtoms: na, rows: rows, column: column,
-                         columnCount: u, mB: mB, adjB: adjB, Jl: Jl, Hl: Hl, G: G, D: D, adjS: adjS, Jb: Jb,
+                         columnCount: u, mB: mB, adjB: adjB, Hl: Hl, G: G, D: D, adjS: adjS,
                          outRad: outRad, dE: &totals.dE)
             }
             start += lanes
@@ -149,17 +148,21 @@ struct JacobianPass {
     /// J = dm/dm_basic for every moment, sparse forward mode over the graph.
     func tangents(_ m: UnsafeMutablePointer<Lanes>, _ J: UnsafeMutablePointer<Lanes>) {
         let p = plan
-        J.initialize(repeating: Lanes(), count: p.jCount)
         for b in 0..<nb { J[Int(p.jStart[b])] = Lanes(repeating: 1) }
+        for z in 0..<p.zeroCount { J[Int(p.zeroEntries[z])] = Lanes() }
+        let src = p.fSrc, dst = p.fDst, runs = p.fRuns
         ev.tI.withUnsafeBufferPointer { ti in
         ev.tJ.withUnsafeBufferPointer { tj in
         ev.tMult.withUnsafeBufferPointer { tm in
             for c in 0..<p.contractionCount {
                 let fromI = tm[c] * m[Int(tj[c])], fromJ = tm[c] * m[Int(ti[c])]
-                var e = Int(p.fStart[c])
-                let mid = Int(p.fMid[c]), end = Int(p.fStart[c + 1])
-                while e < mid { J[Int(p.fDst[e])] += fromI * J[Int(p.fSrc[e])]; e += 1 }
-                while e < end { J[Int(p.fDst[e])] += fromJ * J[Int(p.fSrc[e])]; e += 1 }
+                let r0 = Int(runs[4 * c]), r1 = Int(runs[4 * c + 1]), r2 = Int(runs[4 * c + 2])
+                let r3 = Int(runs[4 * c + 3]), r4 = Int(runs[4 * c + 4])
+                var e = r0
+                while e < r1 { J[Int(dst[e])] = fromI * J[Int(src[e])]; e += 1 }
+                while e < r2 { J[Int(dst[e])] = fromJ * J[Int(src[e])]; e += 1 }
+                while e < r3 { J[Int(dst[e])] += fromI * J[Int(src[e])]; e += 1 }
+                while e < r4 { J[Int(dst[e])] += fromJ * J[Int(src[e])]; e += 1 }
             }
         }}}
     }
@@ -167,18 +170,16 @@ struct JacobianPass {
     /// H = d2V/dm_basic^2 = sum over contractions of adj_k mult (J_i^T J_j + J_j^T J_i).
     func hessian(_ adj: UnsafeMutablePointer<Lanes>, _ J: UnsafeMutablePointer<Lanes>, _ H: UnsafeMutablePointer<Lanes>) {
         let p = plan
-        H.initialize(repeating: Lanes(), count: p.hCount)
+        let si = p.hSrcI, sj = p.hSrcJ, dst = p.hDst, runs = p.hRuns
         ev.tK.withUnsafeBufferPointer { tk in
         ev.tMult.withUnsafeBufferPointer { tm in
             for c in 0..<p.contractionCount {
-                var e = Int(p.hStart[c])
-                let end = Int(p.hStart[c + 1])
-                if e == end { continue }
+                let r0 = Int(runs[2 * c]), r1 = Int(runs[2 * c + 1]), r2 = Int(runs[2 * c + 2])
+                if r0 == r2 { continue }
                 let wgt = tm[c] * adj[Int(tk[c])]
-                while e < end {
-                    H[Int(p.hDst[e])] += wgt * (J[Int(p.hSrcI[e])] * J[Int(p.hSrcJ[e])])
-                    e += 1
-                }
+                var e = r0
+                while e < r1 { H[Int(dst[e])] = wgt * (J[Int(si[e])] * J[Int(sj[e])]); e += 1 }
+                while e < r2 { H[Int(dst[e])] += wgt * (J[Int(si[e])] * J[Int(sj[e])]); e += 1 }
             }
         }}
     }

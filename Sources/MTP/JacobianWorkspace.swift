@@ -12,8 +12,14 @@ public final class JacobianWorkspace {
 
     enum Buffer: Int, CaseIterable {
         case moments, adjoints, tangents, hessian, gradients, jacobianBlocks, adjointTangents, adjointsStacked
-        case outXi, outRadial, product, columnValues, rowsWork, sTilde, localAdj
+        case outXi, outRadial, product, columnValues, rowsWork, sTilde, neighbourColumns, stackedRows, localAdjointTangents
     }
+
+    /// Floating-point operations of the dense products and the seconds spent
+    /// in them, summed over every configuration this workspace served (the
+    /// benchmark's GFLOP/s).
+    public internal(set) var productFlops = 0.0
+    public internal(set) var productSeconds = 0.0
 
     public init() {}
 
