@@ -30,6 +30,9 @@ public struct JacobianBenchmark {
         public var referenceCPU: Double?
         public var speedup: Double?
         public var workspaceMB: Double
+        /// Peak resident memory of the process (as the kernel's tables, the
+        /// neighbour lists and the factor add up).
+        public var peakMB: Double
     }
 
     public var potential: Potential
@@ -94,7 +97,7 @@ public struct JacobianBenchmark {
                       productGFlop: flops * 1e-9, productGFLOPs: flops * 1e-9 / max(productSeconds, 1e-12),
                       kernelGFLOPs: flops * 1e-9 / max(kernel, 1e-12),
                       referenceCPU: referenceCPU, speedup: referenceCPU.map { $0 / kernel },
-                      workspaceMB: Double(ws.bytes) / 1e6)
+                      workspaceMB: Double(ws.bytes) / 1e6, peakMB: ResidentMemory.current().peak / 1e6)
     }
 
     /// One line per figure, in the units the targets use.
@@ -103,8 +106,8 @@ public struct JacobianBenchmark {
             "\(r.configurations) configurations, \(r.atoms) atoms, \(r.rows) rows, \(r.parameters) parameters (CPU seconds, best of runs)",
             String(format: "Jacobian pass: %.3f s (derivatives %.3f s, QR of the rows %.3f s)", r.passCPU, r.passDerivativesCPU, r.passQRCPU),
             String(format: "loss+gradient evaluation: %.3f s; Jacobian pass / loss+gradient = %.2f", r.lossGradientCPU, r.ratio),
-            String(format: "kernel alone: %.3f s; dense products %.2f GFlop at %.1f GFLOP/s in the products, %.1f GFLOP/s over the kernel; workspace %.0f MB",
-                   r.derivativesCPU, r.productGFlop, r.productGFLOPs, r.kernelGFLOPs, r.workspaceMB),
+            String(format: "kernel alone: %.3f s; dense products %.2f GFlop at %.1f GFLOP/s in the products, %.1f GFLOP/s over the kernel; workspace %.0f MB; peak resident %.0f MB",
+                   r.derivativesCPU, r.productGFlop, r.productGFLOPs, r.kernelGFLOPs, r.workspaceMB, r.peakMB),
         ]
         if let ref = r.referenceCPU, let s = r.speedup {
             lines.append(String(format: "reference kernel (forward tangents): %.3f s; this kernel is %.1fx faster", ref, s))

@@ -44,17 +44,26 @@ public struct StreamingQR {
 
     /// Folds pending rows into R.
     /// The first rows are factored alone (R is still zero: stacking it
-    /// would only add work).
+    /// would only add work); later blocks are folded in by LAPACK's
+    /// triangular-pentagonal QR (`dtpqrt`), which never touches the zeros
+    /// below R's diagonal: 2 m n^2 flops for m rows instead of the
+    /// 2 (n + m) n^2 - 2 n^3 / 3 of a QR of the stacked matrix.
     public mutating func flush() throws {
         guard pending > 0 else { return }
-        let fresh = rowCount == pending
-        let n = columns, top = fresh ? 0 : n, m = top + pending
-        var a = [Double](repeating: 0, count: m * n)   // column-major m x n
-        for c in 0..<n {
-            if !fresh { for row in 0...c { a[c * m + row] = r[c * n + row] } }
-            for p in 0..<pending { a[c * m + top + p] = block[p * n + c] }
+        let n = columns, m = pending
+        var b = [Double](repeating: 0, count: m * n)   // column-major m x n
+        for c in 0..<n { for p in 0..<m { b[c * m + p] = block[p * n + c] } }
+        if rowCount == pending {
+            r = try Self.triangularFactor(&b, rows: m, columns: n)
+        } else {
+            var mm = Int32(m), nn = Int32(n), ll: Int32 = 0, nb = Int32(min(n, 48)), info: Int32 = 0
+            var lda = Int32(n), ldb = Int32(m), ldt = nb
+            var t = [Double](repeating: 0, count: Int(nb) * n)
+            var work = [Double](repeating: 0, count: Int(nb) * n)
+            dtpqrt_(&mm, &nn, &ll, &nb, &r, &lda, &b, &ldb, &t, &ldt, &work, &info)
+            try LinearAlgebraError.check("dtpqrt", info: info)
+            for c in 0..<n { for row in (c + 1)..<n { r[c * n + row] = 0 } }
         }
-        r = try Self.triangularFactor(&a, rows: m, columns: n)
         pending = 0
     }
 

@@ -35,6 +35,11 @@ final class DerivativePlan: @unchecked Sendable {
     /// once per pair: entry h is H[hRow[h]][hCol[h]] (hRow <= hCol).
     let hRow: UnsafeMutablePointer<Int32>, hCol: UnsafeMutablePointer<Int32>
     let hCount: Int
+    /// The same pairs by row, both triangles (compressed rows): row x holds
+    /// columns hByRowColumn[e] with values H[hByRowEntry[e]] for e in
+    /// hByRowStart[x]..<hByRowStart[x + 1].
+    let hByRowStart: UnsafeMutablePointer<Int32>
+    let hByRowColumn: UnsafeMutablePointer<Int32>, hByRowEntry: UnsafeMutablePointer<Int32>
     /// Outer-product updates of contraction c: H[hDst[e]] = (run 2c) or +=
     /// (run 2c + 1) adj_k mult J[hSrcI[e]] J[hSrcJ[e]], e in the run
     /// hRuns[2c + w]..<hRuns[2c + w + 1]. With
@@ -175,6 +180,17 @@ final class DerivativePlan: @unchecked Sendable {
         hRow = copy(rowsH); hCol = copy(colsH)
         hCount = rowsH.count
         hUpdates = hi.count
+        var byRow = [[(Int32, Int32)]](repeating: [], count: nb)
+        for h in 0..<rowsH.count {
+            byRow[Int(rowsH[h])].append((colsH[h], Int32(h)))
+            if rowsH[h] != colsH[h] { byRow[Int(colsH[h])].append((rowsH[h], Int32(h))) }
+        }
+        var rs = [Int32](repeating: 0, count: nb + 1), rc = [Int32](), re = [Int32]()
+        for x in 0..<nb {
+            for (y, h) in byRow[x].sorted(by: { $0.0 < $1.0 }) { rc.append(y); re.append(h) }
+            rs[x + 1] = Int32(rc.count)
+        }
+        hByRowStart = copy(rs); hByRowColumn = copy(rc); hByRowEntry = copy(re)
 
         // Groups of basic moments by (mu, rank), in order of first appearance.
         var key = [SIMD2<Int32>: Int]()
@@ -219,7 +235,8 @@ final class DerivativePlan: @unchecked Sendable {
     }
 
     deinit {
-        for p in [jStart, jBasic, fRuns, fSrc, fDst, zeroEntries, hRuns, hSrcI, hSrcJ, hDst, hRow, hCol] { p.deallocate() }
+        for p in [jStart, jBasic, fRuns, fSrc, fDst, zeroEntries, hRuns, hSrcI, hSrcJ, hDst, hRow, hCol,
+                  hByRowStart, hByRowColumn, hByRowEntry] { p.deallocate() }
     }
 
     /// Entries of dB/dm held in the dense blocks (the product's size).

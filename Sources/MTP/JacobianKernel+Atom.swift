@@ -100,17 +100,16 @@ extension JacobianPass {
                 }
             }
         }
-        // d adj/dc = H S, accumulated in the atom's own rows (one cache-sized
-        // block), then copied into D (rows as G, L columns).
-        let dLocal = ws.buffer(.localAdjointTangents, nb * L)
-        dLocal.initialize(repeating: 0, count: nb * L)
-        for h in 0..<plan.hCount {
-            let hv = Hl[h][lane]
-            let x = Int(plan.hRow[h]), y = Int(plan.hCol[h])
-            addHS(dLocal + x * L, source: y, value: hv, St: St)
-            if x != y { addHS(dLocal + y * L, source: x, value: hv, St: St) }
+        // d adj/dc = H S, row by row of H (each row of D built in cache).
+        let hv = ws.buffer(.hessianLane, plan.hCount)
+        for h in 0..<plan.hCount { hv[h] = Hl[h][lane] }
+        for x in 0..<nb {
+            let out = D + rowOf[x] * L
+            out.initialize(repeating: 0, count: L)
+            for e in Int(plan.hByRowStart[x])..<Int(plan.hByRowStart[x + 1]) {
+                addHS(out, source: Int(plan.hByRowColumn[e]), value: hv[Int(plan.hByRowEntry[e])], St: St)
+            }
         }
-        for b in 0..<nb { (D + rowOf[b] * L).update(from: dLocal + b * L, count: L) }
         // Direct radial term: adj dG/dc per neighbour.
         for q in 0..<M {
             let zj = config.species[ln.atom[q]]
@@ -144,17 +143,22 @@ extension JacobianPass {
     /// p0...): each tangent entry is read once for all lanes.
     func fillBlocks(Jl: UnsafeMutablePointer<Lanes>, lanes: Int, firstPosition p0: Int, blockAtoms na: Int,
                     Jb: UnsafeMutablePointer<Double>) {
+        let row = ws.buffer(.blockRow, plan.groups.map(\.basic.count).max() ?? 1, as: Lanes.self)
         for (g, group) in plan.groups.enumerated() {
             let cols = group.basic.count
             let ld = na * cols
             let base = Jb + na * plan.blockOffset[g] + p0 * cols
             group.source.withUnsafeBufferPointer { src in
                 for ri in 0..<group.rows.count {
-                    let out = base + ri * ld
+                    // Gather the row for all lanes, then write each lane's run.
                     for c in 0..<cols {
                         let e = Int(src[ri * cols + c])
-                        let v = e < 0 ? Lanes() : Jl[e]
-                        for lane in 0..<lanes { out[lane * cols + c] = v[lane] }
+                        row[c] = e < 0 ? Lanes() : Jl[e]
+                    }
+                    let out = base + ri * ld
+                    for lane in 0..<lanes {
+                        let o = out + lane * cols
+                        for c in 0..<cols { o[c] = row[c][lane] }
                     }
                 }
             }

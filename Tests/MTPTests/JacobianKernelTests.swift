@@ -88,6 +88,41 @@ final class JacobianKernelTests: XCTestCase {
             try assertSame(pot, c, "level \(level), \(species) species")
         }
     }
+
+    /// Level 24 with three species (1,299 parameters): the derivatives of
+    /// energy, forces and virial against central differences of the
+    /// evaluator, for every 5th parameter, on a small configuration.
+    func testThreeSpeciesLevel24AgainstFiniteDifferences() throws {
+        var pot = try Self.randomPotential(level: 24, species: 3, cutoff: 3.6, seed: 11)
+        let c = Self.cells(species: 3, seed: 2)[0]
+        let nl = try NeighborList(c, cutoff: pot.maxDist)
+        let (_, d) = try Evaluator(pot).derivatives(c, neighbors: nl)
+        let theta = pot.parameters
+        let P = theta.count
+        XCTAssertEqual(P, 3 * 3 * 6 * 8 + 3 + 864)
+        for x in stride(from: 0, to: P, by: 5) {
+            let h = 1e-6 * max(1, abs(theta[x]))
+            var plus = theta, minus = theta
+            plus[x] += h; minus[x] -= h
+            pot.parameters = plus
+            let ep = try Evaluator(pot).evaluate(c, neighbors: nl)
+            pot.parameters = minus
+            let em = try Evaluator(pot).evaluate(c, neighbors: nl)
+            let dE = (ep.energy - em.energy) / (2 * h)
+            XCTAssertEqual(d.energy[x], dE, accuracy: 1e-6 * max(1, abs(dE)), "dE/dtheta_\(x)")
+            for a in 0..<c.atomCount {
+                for comp in 0..<3 {
+                    let fd = (ep.forces[a][comp] - em.forces[a][comp]) / (2 * h)
+                    XCTAssertEqual(d.forces[(3 * a + comp) * P + x], fd, accuracy: 1e-6 * max(1, abs(fd)), "dF/dtheta_\(x)")
+                }
+            }
+            for v in 0..<6 {
+                let fd = (ep.virial.voigt[v] - em.virial.voigt[v]) / (2 * h)
+                XCTAssertEqual(d.virial[v * P + x], fd, accuracy: 1e-6 * max(1, abs(fd)), "dW/dtheta_\(x)")
+            }
+        }
+        pot.parameters = theta
+    }
 }
 
 private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, _ message: String,

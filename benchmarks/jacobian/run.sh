@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Jacobian-pass benchmark (issue 15), release build, one core:
+#  1. on the Cu set (1001 configurations, 32032 atoms, cutoff 5 A,
+#     ../shared/data/mlip-reference/cubic): the Jacobian pass (derivatives of
+#     every labelled quantity + streaming QR of the rows) at levels 16, 20, 24
+#     and 28, beside a loss+gradient evaluation of the same run, their ratio
+#     and the GFLOP/s of the kernel's dense products (`mtp bench jacobian`);
+#  2. the reference kernel (forward tangents through the whole graph, the
+#     kernel before this one) on the first 100 configurations, in the same
+#     run, for the speed-up;
+#  3. the three-species set (Cu/Ag/Au) at level 24: the pass on one rank and
+#     a 2-rank `mtp train` of 2 iterations (time per iteration, peak memory).
+# Results: benchmarks/jacobian/results.md. LEVELS=... to choose levels.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$(pwd)
+DATA=${DATA:-$ROOT/../shared/data/mlip-reference}
+OUT=$ROOT/benchmarks/jacobian/out
+mkdir -p "$OUT"
+[ "${SKIP_BUILD:-0}" = 1 ] || swift build -c release --product mtp --scratch-path .build-bench
+MTP=${MTP:-$ROOT/.build-bench/release/mtp}
+LEVELS=${LEVELS:-16 20 24 28}
+RES=$ROOT/benchmarks/jacobian/results.md
+SET=$DATA/cubic/training.cfg
+awk '/BEGIN_CFG/{n++} n<=100' "$SET" > "$OUT/cubic-first100.cfg"
+awk '/BEGIN_CFG/{n++} n<=100' "$DATA/multi/training.cfg" > "$OUT/multi-first100.cfg"
+field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+{
+echo "# Jacobian pass benchmark"
+echo
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "CPU seconds of one process (best of 2 runs; the machine is shared, so ratios measured in one run"
+echo "are the figures to compare). Jacobian pass = derivatives of every energy, force and stress row"
+echo "+ streaming QR of the rows, as one Levenberg-Marquardt iteration needs. GFLOP/s: the kernel's"
+echo "dense products (BLAS dgemm), over their own time and over the whole kernel."
+echo
+echo "## Cu set, 1001 configurations, one species"
+echo
+echo "| level | parameters | Jacobian pass s | of which QR s | loss+gradient s | pass / loss+gradient | products GFLOP/s (own / whole kernel) | reference kernel s, first 100 configurations | this kernel s, same 100 | speed-up |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+} > "$RES"
+for level in $LEVELS; do
+    pot=$DATA/cubic/$level/initial.mtp
+    if [ ! -f "$pot" ]; then
+        pot=$OUT/basis-$level.mtp
+        "$MTP" basis --level "$level" --min-dist 0.5 --max-dist 5.0 -o "$pot" >/dev/null
+    fi
+    "$MTP" bench jacobian "$pot" "$SET" --repeats 2 -o "$OUT/cubic-$level.json" | tee "$OUT/cubic-$level.txt"
+    "$MTP" bench jacobian "$pot" "$OUT/cubic-first100.cfg" --repeats 1 --reference -o "$OUT/cubic-$level-ref.json" | tee "$OUT/cubic-$level-ref.txt"
+    j=$OUT/cubic-$level.json; r=$OUT/cubic-$level-ref.json
+    echo "| $level | $(field "$j" "d['parameters']") | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.3f' % d['lossGradientCPU']") | $(field "$j" "'%.1f' % d['ratio']") | $(field "$j" "'%.1f / %.1f' % (d['productGFLOPs'], d['kernelGFLOPs'])") | $(field "$r" "'%.2f' % d['referenceCPU']") | $(field "$r" "'%.2f' % d['derivativesCPU']") | $(field "$r" "'%.1fx' % d['speedup']") |" >> "$RES"
+done
+{
+echo
+echo "## Three species (Cu/Ag/Au), level 24 from \`mtp basis --species-count 3\`"
+echo
+} >> "$RES"
+"$MTP" basis --level 24 --species-count 3 --min-dist 0.5 --max-dist 5.0 -o "$OUT/multi-24.mtp" >/dev/null
+"$MTP" bench jacobian "$OUT/multi-24.mtp" "$OUT/multi-first100.cfg" --repeats 1 -o "$OUT/multi-24.json" | tee "$OUT/multi-24.txt"
+j=$OUT/multi-24.json
+echo "- one rank, first 100 configurations: $(field "$j" "d['parameters']") parameters; Jacobian pass $(field "$j" "'%.2f' % d['passCPU']") s (QR $(field "$j" "'%.2f' % d['passQRCPU']") s), loss+gradient $(field "$j" "'%.3f' % d['lossGradientCPU']") s, ratio $(field "$j" "'%.1f' % d['ratio']"), products $(field "$j" "'%.1f' % d['productGFLOPs']") GFLOP/s, kernel workspace $(field "$j" "'%.0f' % d['workspaceMB']") MB" >> "$RES"
+/usr/bin/time -v mpirun --allow-run-as-root --oversubscribe -np 2 "$MTP" train "$OUT/multi-24.mtp" "$DATA/multi/training.cfg" \
+    -o "$OUT/multi-24-trained.mtp" --max-iter 2 --summary "$OUT/multi-24-train.json" > "$OUT/multi-24-train.txt" 2> "$OUT/multi-24-time.txt"
+peak=$(awk -F: '/Maximum resident set size/{gsub(/ /,"",$2); print $2}' "$OUT/multi-24-time.txt")
+echo "- \`mpirun -np 2 mtp train\` on all 1001 configurations, 2 iterations: $(grep -E '^ +[12] ' "$OUT/multi-24-train.txt" | awk '{print $NF}' | paste -sd/ -) s per iteration (wall, as printed), peak resident memory of the largest process (mpirun's view) $((peak / 1024)) MB" >> "$RES"
+echo >> "$RES"
+echo "Reproduce: \`bash benchmarks/jacobian/run.sh\` (LEVELS=\"16 24\" for a subset)." >> "$RES"
+echo "wrote $RES"
