@@ -12,6 +12,14 @@ public struct CalculatorSource: @unchecked Sendable {
     /// active set; `gradeNote` says why not otherwise.
     public var grader: (() throws -> MolecularDynamics.Grader)?
     public var gradeNote: String
+    /// Lattices given instead of relaxed (a reference known only by
+    /// labelled single points, `LabelledData`): the Validator evaluates the
+    /// properties on them and reports this source's equilibrium as not
+    /// computed, with `why`.
+    public var fixedLattices: (lattices: Equilibrium, why: String)?
+    /// Why a property cannot be computed with this source (nil: it can);
+    /// asked before the property runs, so the report carries this one message.
+    public var unavailable: ((String) -> String?)?
 
     public init(name: String, make: @escaping () throws -> Calculator,
                 grader: (() throws -> MolecularDynamics.Grader)? = nil, gradeNote: String = "grade: not available") {
