@@ -60,14 +60,22 @@ public struct LabelledData: Sendable {
     public func problem(_ property: String) -> String? {
         if property == EquilibriumProperty.identifier { return nil }
         if let refusal = refusal(property) { return refusal }
-        let bad = manifest.structures.indices.filter { manifest.structures[$0].property == property }.compactMap { i -> String? in
-            if case .failure(let f) = labels[i] { return "\(manifest.structures[i].directory): \(f)" }
-            return nil
+        // Directories per reason, reasons in order of first appearance.
+        var reasons: [(reason: String, directories: [String])] = []
+        for i in manifest.structures.indices where manifest.structures[i].property == property {
+            guard case .failure(let f) = labels[i] else { continue }
+            if let k = reasons.firstIndex(where: { $0.reason == f.description }) {
+                reasons[k].directories.append(manifest.structures[i].directory)
+            } else {
+                reasons.append((f.description, [manifest.structures[i].directory]))
+            }
         }
-        guard !bad.isEmpty else { return nil }
+        guard !reasons.isEmpty else { return nil }
+        let bad = reasons.reduce(0) { $0 + $1.directories.count }
         let total = manifest.structures.filter { $0.property == property }.count
-        return "\(bad.count) of \(total) \(property) structures in \(directory) are not usable: " + bad.prefix(3).joined(separator: "; ")
-            + (bad.count > 3 ? "; ..." : "")
+        return "\(bad) of \(total) \(property) structures in \(directory) are not usable: " + reasons.map { r in
+            "\(r.reason): " + r.directories.prefix(3).joined(separator: ", ") + (r.directories.count > 3 ? " and \(r.directories.count - 3) more" : "")
+        }.joined(separator: "; ")
     }
 
     /// The reference as the Validator sees it: the exported lattices,
@@ -75,8 +83,9 @@ public struct LabelledData: Sendable {
     public var source: CalculatorSource {
         let data = self
         var s = CalculatorSource(name: name, make: { LabelledDataCalculator(data: data) }, gradeNote: "grade: not applicable to the reference")
-        s.fixedLattices = (manifest.equilibrium,
-                           "not computed: \(name) holds single points on the lattices relaxed with \(manifest.latticeSource), not the reference's own relaxation")
+        s.fixedLattices = FixedLattices(
+            lattices: manifest.equilibrium, cells: "the cells relaxed with \(manifest.latticeSource) (exported to \(name))",
+            why: "not computed: \(name) holds single points on the lattices relaxed with \(manifest.latticeSource), not the reference's own relaxation")
         s.unavailable = { data.problem($0) }
         return s
     }

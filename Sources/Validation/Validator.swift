@@ -44,6 +44,7 @@ public struct Validator {
         // identical lattices.
         let eq = EquilibriumProperty.identifier
         var t = clock.now
+        var sharedCells = "the reference's relaxed cells"
         let start: (a: Double, cOverA: Double)
         let refEquilibrium: Equilibrium
         var equilibria: [Equilibrium?]
@@ -52,6 +53,7 @@ public struct Validator {
             // reference's own equilibrium is unknown.
             refEquilibrium = fixed.lattices
             start = startLattice ?? (fixed.lattices.hcpA, fixed.lattices.hcpC / fixed.lattices.hcpA)
+            sharedCells = fixed.cells
             equilibria = [nil]
             results[0].failures[eq] = fixed.why
         } else {
@@ -112,7 +114,9 @@ public struct Validator {
             }
         }
         results = box.results
-        return ValidationReport(results: results, settings: settings, properties: properties, wallSeconds: seconds(since: t0))
+        var report = ValidationReport(results: results, settings: settings, properties: properties, wallSeconds: seconds(since: t0))
+        report.sharedCells = sharedCells
+        return report
     }
 }
 

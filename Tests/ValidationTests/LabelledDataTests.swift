@@ -21,15 +21,41 @@ final class LabelledDataTests: XCTestCase {
 
     /// Labels every exported structure as a DFT run would: reads the POSCAR
     /// the code would read, computes with `calculator` and writes what the
-    /// run gives as DIR/PROPERTY/NAME/labels.extxyz (all but `skip`).
-    static func label(_ directory: String, with calculator: Calculator, skip: Set<String> = []) throws {
+    /// run gives (all but `skip`): a vasprun.xml in the directories of
+    /// `vasprunFor`, DIR/PROPERTY/NAME/labels.extxyz in the others.
+    static func label(_ directory: String, with calculator: Calculator, skip: Set<String> = [],
+                      vasprunFor: Set<String> = []) throws {
         let m = try ValidationManifest.read(directory: directory)
         for e in m.structures where !skip.contains(e.directory) {
             let d = directory + "/" + e.directory
             let (c, symbols, _) = try POSCARFormat.read(path: d + "/POSCAR")
             let labelled = c.labelled(with: try calculator.calculate(c))
-            try ConfigurationFormats.write(ConfigurationData(configurations: [labelled], symbols: symbols), to: d + "/labels.extxyz")
+            if vasprunFor.contains(e.property) {
+                try vasprun(labelled, symbols: symbols).write(toFile: d + "/vasprun.xml", atomically: true, encoding: .utf8)
+            } else {
+                try ConfigurationFormats.write(ConfigurationData(configurations: [labelled], symbols: symbols), to: d + "/labels.extxyz")
+            }
         }
+    }
+
+    /// What VASP writes for a single point, in the parts the reader takes:
+    /// atoms, cell, fractional positions, forces, stress (kBar), free energy.
+    static func vasprun(_ c: Configuration, symbols: [String]) -> String {
+        var xml = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<modeling>\n <atominfo>\n  <atoms>\(c.atomCount)</atoms>\n"
+        xml += "  <array name=\"atoms\" >\n   <dimension dim=\"1\">ion</dimension>\n   <field type=\"string\">element</field>\n"
+        xml += "   <field type=\"int\">atomtype</field>\n   <set>\n"
+        for s in c.species { xml += "    <rc><c>\(symbols[s])</c><c>   1</c></rc>\n" }
+        xml += "   </set>\n  </array>\n </atominfo>\n <calculation>\n  <structure>\n   <crystal>\n    <varray name=\"basis\" >\n"
+        for r in c.cell { xml += "     <v> \(r.x) \(r.y) \(r.z) </v>\n" }
+        xml += "    </varray>\n   </crystal>\n   <varray name=\"positions\" >\n"
+        let inv = inverse(c.cell)
+        for p in c.positions { let f = p.x * inv[0] + p.y * inv[1] + p.z * inv[2]; xml += "    <v> \(f.x) \(f.y) \(f.z) </v>\n" }
+        xml += "   </varray>\n  </structure>\n  <varray name=\"forces\" >\n"
+        for f in c.forces! { xml += "   <v> \(f.x) \(f.y) \(f.z) </v>\n" }
+        xml += "  </varray>\n  <varray name=\"stress\" >\n"
+        for row in c.virial!.matrix { xml += "   <v> " + row.map { "\($0 * MLearnJSON.kbarPerEVPerA3 / c.volume)" }.joined(separator: " ") + " </v>\n" }
+        xml += "  </varray>\n  <energy>\n   <i name=\"e_fr_energy\"> \(c.energy!) </i>\n  </energy>\n </calculation>\n</modeling>\n"
+        return xml
     }
 
     func export(_ identifiers: [String], to dir: String) throws -> ValidationExport.Summary {
@@ -71,7 +97,9 @@ final class LabelledDataTests: XCTestCase {
         for f in ["POSCAR", "INCAR", "KPOINTS"] { XCTAssertTrue(FileManager.default.fileExists(atPath: first + "/" + f), f) }
         XCTAssertTrue(try String(contentsOfFile: first + "/INCAR", encoding: .utf8).contains("NSW = 0"))
 
-        try Self.label(dir, with: try EAMCalculator(file: ValidationTests.eamFile))
+        // Phonons as VASP would give them, the rest as .extxyz files.
+        try Self.label(dir, with: try EAMCalculator(file: ValidationTests.eamFile), vasprunFor: ["phonons"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: first + "/vasprun.xml"))
         let data = try LabelledData(directory: dir)
         for p in properties {
             XCTAssertNil(data.problem(p))
@@ -126,7 +154,7 @@ final class LabelledDataTests: XCTestCase {
 
         let data = try LabelledData(directory: dir)
         let ev = try XCTUnwrap(data.problem("energy-volume"))
-        XCTAssertTrue(ev.contains("1 of \(data.count("energy-volume").total) energy-volume structures") && ev.contains("energy-volume/hcp-range0-02: not labelled"), ev)
+        XCTAssertTrue(ev.contains("1 of \(data.count("energy-volume").total) energy-volume structures") && ev.contains("not labelled") && ev.contains("energy-volume/hcp-range0-02"), ev)
         let ph = try XCTUnwrap(data.problem("phonons"))
         XCTAssertTrue(ph.contains("phonons/bcc-atom0-y-minus") && ph.contains("not the exported structure"), ph)
         XCTAssertTrue(try XCTUnwrap(data.refusal("vacancies")).contains("holds no vacancies"))
@@ -191,6 +219,8 @@ final class ValidateDataCommandTests: XCTestCase {
         r = try mtp(["validate", cu, "--reference", "data:" + dir, "--lattice", "hcp:3.18,1.62", "--out", viaData])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("phonons: 18 of 18 structures labelled"), r.out)
+        let md = try String(contentsOfFile: viaData + "/report.md", encoding: .utf8)
+        XCTAssertTrue(md.contains("use the cells relaxed with " + eam + " (exported to data:" + dir + ")"), md)
         r = try mtp(["validate", cu, "--reference", eam, "--quick", "--lattice", "hcp:3.18,1.62", "--properties", "ev,strain,phonon", "--out", direct])
         XCTAssertEqual(r.status, 0, r.err)
         let a = try rows(viaData).filter { ($0["property"] as? String) != "equilibrium" }
