@@ -29,7 +29,7 @@ public struct VASPHandoff {
     }
 
     public static let defaultINCAR = """
-        # Written by mtp assyst; ISIF, IBRION and NSW are set per stage.
+        # Written by mtp (assyst or validate --export); ISIF, IBRION and NSW are set per run below.
         PREC = Accurate
         ENCUT = 500
         EDIFF = 1E-6

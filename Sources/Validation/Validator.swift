@@ -98,7 +98,10 @@ public struct Validator {
                 do {
                     if let why = source.unavailable?(p.identifier) { throw PropertyFailure(why) }
                     let calc = try source.make()
-                    if p.needsOwnEquilibrium && equilibria[c] == nil { throw PropertyFailure(PropertyInput.missingEquilibrium) }
+                    if p.needsOwnEquilibrium && equilibria[c] == nil {
+                        let given = c == 0 ? sources[0].fixedLattices.map { "needs the reference's own lattices; \($0.why)" } : nil
+                        throw PropertyFailure(given ?? PropertyInput.missingEquilibrium)
+                    }
                     result = try p.compute(PropertyInput(calculator: calc, source: source, reference: refEquilibrium,
                                                          own: equilibria[c], settings: settings, mass: mass))
                 } catch {

@@ -18,7 +18,9 @@ extension Validate {
                           selected: inout [any ValidationProperty]?) throws -> ResolvedReference {
         let spec = reference!
         if spec.lowercased().hasPrefix("data:") {
-            let data = try LabelledData(directory: String(spec.dropFirst(5)))
+            let directory = String(spec.dropFirst(5))
+            guard !directory.isEmpty else { throw UserError("--reference data:DIR needs the directory of an export (mtp validate POT --export DIR)") }
+            let data = try LabelledData(directory: directory)
             let m = data.manifest
             if let element, element != m.element {
                 throw UserError("--element \(element): \(data.name) holds \(m.element) structures")
@@ -40,7 +42,10 @@ extension Validate {
                 let names = data.exportedProperties
                 selected = ValidationProperties.all.filter { $0.identifier == EquilibriumProperty.identifier || names.contains($0.identifier) }
             }
-            print("\(data.name): \(m.element), lattices relaxed with \(m.latticeSource), the export's settings")
+            var full = ValidationSettings()
+            full.threads = settings.threads
+            let kind = exported == quickSettings ? "quick" : (exported == full ? "full" : "custom")
+            print("\(data.name): \(m.element), lattices relaxed with \(m.latticeSource), the export's settings (\(kind))")
             for p in selected! where p.identifier != EquilibriumProperty.identifier {
                 let n = data.count(p.identifier)
                 print("  \(p.identifier): \(n.labelled) of \(n.total) structures labelled" + (n.labelled < n.total ? " (the property fails)" : ""))
