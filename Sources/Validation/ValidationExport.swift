@@ -47,6 +47,10 @@ public struct ValidationExport {
         if FileManager.default.fileExists(atPath: manifestPath) {
             throw InputError(file: manifestPath, "\(directory) already holds an export; remove it (its runs too) to export again")
         }
+        // Properties on their own lattices never qualify: refuse before relaxing when nothing else is selected.
+        let candidates = properties.filter { $0.identifier != EquilibriumProperty.identifier && !$0.needsOwnEquilibrium }
+        guard !candidates.isEmpty else { throw noneExportable(ValidationProperties.all.filter { !$0.needsOwnEquilibrium }) }
+
         let begin = try start ?? Equilibrium.scanStart(with: latticeSource)
         let lattices: Equilibrium
         do { lattices = try Equilibrium.find(with: latticeSource, start: begin, settings: settings) } catch {
@@ -62,9 +66,7 @@ public struct ValidationExport {
             }
         }
         guard !chosen.isEmpty else {
-            let names = ValidationProperties.all.filter { !$0.needsOwnEquilibrium && $0.singlePointStructures(on: lattices, settings: settings) != nil }
-            throw PropertyFailure("--export: none of the selected properties can come from labelled single points (those that can: "
-                                  + names.map(\.identifier).joined(separator: ", ") + ")")
+            throw noneExportable(ValidationProperties.all.filter { !$0.needsOwnEquilibrium && $0.singlePointStructures(on: lattices, settings: settings) != nil })
         }
 
         var handoff = VASPHandoff(directory: directory, symbols: [element])
@@ -94,5 +96,10 @@ public struct ValidationExport {
                                           structures: entries, notExported: Dictionary(uniqueKeysWithValues: notExported.map { ($0.property, $0.why) }))
         try JSONFile.write(manifest, to: manifestPath)
         return Summary(manifest: manifestPath, lattices: lattices, exported: exported, notExported: notExported)
+    }
+
+    private func noneExportable(_ those: [any ValidationProperty]) -> PropertyFailure {
+        PropertyFailure("--export: none of the selected properties can come from labelled single points (those that can: "
+                        + those.filter { $0.identifier != EquilibriumProperty.identifier }.map(\.identifier).joined(separator: ", ") + ")")
     }
 }
