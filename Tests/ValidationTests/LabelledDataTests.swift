@@ -24,7 +24,7 @@ final class LabelledDataTests: XCTestCase {
     /// run gives (all but `skip`): a vasprun.xml in the directories of
     /// `vasprunFor`, DIR/PROPERTY/NAME/labels.extxyz in the others.
     static func label(_ directory: String, with calculator: Calculator, skip: Set<String> = [],
-                      vasprunFor: Set<String> = []) throws {
+                      vasprunFor: Set<String> = [], outcarFor: Set<String> = []) throws {
         let m = try ValidationManifest.read(directory: directory)
         for e in m.structures where !skip.contains(e.directory) {
             let d = directory + "/" + e.directory
@@ -32,10 +32,27 @@ final class LabelledDataTests: XCTestCase {
             let labelled = c.labelled(with: try calculator.calculate(c))
             if vasprunFor.contains(e.property) {
                 try vasprun(labelled, symbols: symbols).write(toFile: d + "/vasprun.xml", atomically: true, encoding: .utf8)
+            } else if outcarFor.contains(e.property) {
+                try outcar(labelled, symbols: symbols).write(toFile: d + "/OUTCAR", atomically: true, encoding: .utf8)
             } else {
                 try ConfigurationFormats.write(ConfigurationData(configurations: [labelled], symbols: symbols), to: d + "/labels.extxyz")
             }
         }
+    }
+
+    /// The parts of an OUTCAR the reader takes, positions printed to 1e-5 A
+    /// as VASP prints them (labels in full: the code computed them on the
+    /// exact structure).
+    static func outcar(_ c: Configuration, symbols: [String]) -> String {
+        var t = " POTCAR:    PAW_PBE \(symbols[0]) 13Apr2007\n   ions per type =  \(c.atomCount)\n"
+        t += "  direct lattice vectors                 reciprocal lattice vectors\n"
+        for r in c.cell { t += "    \(r.x) \(r.y) \(r.z)    0 0 0\n" }
+        let w = c.virial!, k = MLearnJSON.kbarPerEVPerA3 / c.volume
+        t += "  in kB " + [w.xx, w.yy, w.zz, w.xy, w.yz, w.xz].map { " \($0 * k)" }.joined() + "\n"
+        t += " POSITION                                       TOTAL-FORCE (eV/Angst)\n ----------\n"
+        for (p, f) in zip(c.positions, c.forces!) { t += String(format: " %12.5f %12.5f %12.5f", p.x, p.y, p.z) + "  \(f.x) \(f.y) \(f.z)\n" }
+        t += " ----------\n  free  energy   TOTEN  =   \(c.energy!) eV\n"
+        return t
     }
 
     /// What VASP writes for a single point, in the parts the reader takes:
@@ -97,9 +114,10 @@ final class LabelledDataTests: XCTestCase {
         for f in ["POSCAR", "INCAR", "KPOINTS"] { XCTAssertTrue(FileManager.default.fileExists(atPath: first + "/" + f), f) }
         XCTAssertTrue(try String(contentsOfFile: first + "/INCAR", encoding: .utf8).contains("NSW = 0"))
 
-        // Phonons as VASP would give them, the rest as .extxyz files.
-        try Self.label(dir, with: try EAMCalculator(file: ValidationTests.eamFile), vasprunFor: ["phonons"])
+        // Phonons as vasprun.xml, strains as OUTCAR files, E-V as .extxyz.
+        try Self.label(dir, with: try EAMCalculator(file: ValidationTests.eamFile), vasprunFor: ["phonons"], outcarFor: ["strains"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: first + "/vasprun.xml"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/strains/xy-00/OUTCAR"))
         let data = try LabelledData(directory: dir)
         for p in properties {
             XCTAssertNil(data.problem(p))
