@@ -61,7 +61,7 @@ let package = Package(
         // Relaxation (FIRE) of atoms and cell with any calculator.
         .target(name: "Relaxation", dependencies: ["Atomistic", "Reference"]),
         // Validation of potentials against a reference: properties, comparison, report.
-        .target(name: "Validation", dependencies: ["Atomistic", "Reference", "Structures", "Relaxation", "Plotting", "COpenBLAS"]),
+        .target(name: "Validation", dependencies: ["Atomistic", "Reference", "Structures", "Relaxation", "Plotting", "COpenBLAS", "Assyst"]),
         // Systematic training sets (ASSYST): random space-group crystals, relaxation stages, perturbations, DFT hand-off.
         .target(name: "Assyst", dependencies: ["Atomistic", "CSpglib", "Reference", "Relaxation", "TrainingStore", "Plotting"]),
         // Active learning: MaxVol active sets, extrapolation grades, selection of new configurations.

@@ -29,7 +29,7 @@ public struct VASPHandoff {
     }
 
     public static let defaultINCAR = """
-        # Written by mtp assyst; ISIF, IBRION and NSW are set per stage.
+        # Written by mtp (assyst or validate --export); ISIF, IBRION and NSW are set per run below.
         PREC = Accurate
         ENCUT = 500
         EDIFF = 1E-6
@@ -61,13 +61,21 @@ public struct VASPHandoff {
         case .volmin: return [("IBRION", "2"), ("ISIF", "7"), ("NSW", "\(maxIonicSteps)")]
         case .cellmin: return [("IBRION", "2"), ("ISIF", "6"), ("NSW", "\(maxIonicSteps)")]
         case .intmin: return [("IBRION", "2"), ("ISIF", "2"), ("NSW", "\(maxIonicSteps)")]
-        default: return [("IBRION", "-1"), ("ISIF", "2"), ("NSW", "0")]
+        default: return Self.singlePointTags
         }
     }
 
+    /// A static run (no ionic steps) that still computes forces and stress.
+    public static let singlePointTags = [("IBRION", "-1"), ("ISIF", "2"), ("NSW", "0")]
+
     /// The template with the stage's tags replacing any the template sets.
     public func incar(for stage: AssystStage) -> String {
-        let tags = stageTags(stage)
+        incar(tags: stageTags(stage), note: "stage \(stage.rawValue) (mtp assyst)")
+    }
+
+    /// The template with `tags` replacing any the template sets, under a
+    /// comment line `# note`.
+    public func incar(tags: [(String, String)], note: String) -> String {
         let controlled = Set(tags.map(\.0))
         var out = ""
         for line in incarTemplate.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -79,7 +87,7 @@ public struct VASPHandoff {
             if !kept.isEmpty { out += kept.joined(separator: ";") + "\n" }
         }
         while out.hasSuffix("\n\n") { out.removeLast() }
-        out += "# stage \(stage.rawValue) (mtp assyst)\n"
+        out += "# \(note)\n"
         for (k, v) in tags { out += "\(k) = \(v)\n" }
         return out
     }
@@ -122,21 +130,26 @@ public struct VASPHandoff {
                 throw AtomicFileError(path: dir, reason: "cannot create directory: \(error.localizedDescription)")
             }
             let label = config.feature(AssystFeature.crystal).map { "crystal \($0)" } ?? "structure \(k + 1)"
-            try POSCARFormat.write(config, symbols: symbols, comment: "\(stage.rawValue) \(k + 1): \(label)",
-                                   to: (dir as NSString).appendingPathComponent("POSCAR"))
-            try AtomicFile.write(incarText, to: (dir as NSString).appendingPathComponent("INCAR"))
-            try AtomicFile.write(kpoints(for: config), to: (dir as NSString).appendingPathComponent("KPOINTS"))
-            if let potcar {
-                let data: Data
-                do { data = try Data(contentsOf: URL(fileURLWithPath: potcar)) } catch {
-                    throw InputError(file: potcar, "cannot read POTCAR: \(error.localizedDescription)")
-                }
-                try AtomicFile.write(data, to: (dir as NSString).appendingPathComponent("POTCAR"))
-            }
+            try writeInputs(config, to: dir, incar: incarText, comment: "\(stage.rawValue) \(k + 1): \(label)")
             let meta = config.features.map { "\($0.key)=\($0.value)" }.joined(separator: ";")
             manifest += "\(k + 1)\t\(name)\t\(config.atomCount)\t\(meta)\n"
         }
         try AtomicFile.write(manifest, to: manifestPath(stage))
+    }
+
+    /// One structure's VASP inputs in the existing directory `dir`: POSCAR
+    /// (with `comment`), INCAR, KPOINTS for its cell and the POTCAR copy.
+    public func writeInputs(_ config: Configuration, to dir: String, incar incarText: String, comment: String) throws {
+        try POSCARFormat.write(config, symbols: symbols, comment: comment, to: (dir as NSString).appendingPathComponent("POSCAR"))
+        try AtomicFile.write(incarText, to: (dir as NSString).appendingPathComponent("INCAR"))
+        try AtomicFile.write(kpoints(for: config), to: (dir as NSString).appendingPathComponent("KPOINTS"))
+        if let potcar {
+            let data: Data
+            do { data = try Data(contentsOf: URL(fileURLWithPath: potcar)) } catch {
+                throw InputError(file: potcar, "cannot read POTCAR: \(error.localizedDescription)")
+            }
+            try AtomicFile.write(data, to: (dir as NSString).appendingPathComponent("POTCAR"))
+        }
     }
 
     public struct ManifestEntry: Sendable {

@@ -41,10 +41,8 @@ public struct EnergyVolume: Sendable {
                 return .nan
             }
         }
-        /// The reference cell of `kind` scaled to `v` A^3 per atom.
         func scaled(_ kind: LatticeKind, volumePerAtom v: Double) -> Configuration {
-            let s = pow(v / reference.volumePerAtom(kind), 1.0 / 3)
-            return reference.cell(kind).deformed(by: [Vec3(s, 0, 0), Vec3(0, s, 0), Vec3(0, 0, s)])
+            Self.scaled(reference, kind, volumePerAtom: v)
         }
         var volumes: [LatticeKind: [[Double]]] = [:], energies: [LatticeKind: [[Double]]] = [:]
         for kind in LatticeKind.allCases {
@@ -59,6 +57,39 @@ public struct EnergyVolume: Sendable {
             }
         }
         return EnergyVolume(volumes: volumes, energies: energies, relative: relative, ranges: ranges, failures: failures)
+    }
+
+    /// The reference cell of `kind` scaled to `v` A^3 per atom.
+    static func scaled(_ reference: Equilibrium, _ kind: LatticeKind, volumePerAtom v: Double) -> Configuration {
+        let s = pow(v / reference.volumePerAtom(kind), 1.0 / 3)
+        return reference.cell(kind).deformed(by: [Vec3(s, 0, 0), Vec3(0, s, 0), Vec3(0, 0, s)])
+    }
+
+    /// Every cell `compute` evaluates: each lattice on its own volume grid,
+    /// then fcc and dhcp on hcp's grid.
+    public static func structures(reference: Equilibrium, settings: ValidationSettings) -> [SinglePointStructure] {
+        let ranges = Self.ranges(settings)
+        var out: [SinglePointStructure] = []
+        func add(_ name: String, _ kind: LatticeKind, _ r: Int, _ v: Double) {
+            out.append(SinglePointStructure(name: name, configuration: scaled(reference, kind, volumePerAtom: v), needs: [.energy],
+                                            parameters: ["lattice": kind.rawValue, "range": ranges[r].label,
+                                                         "volume_per_atom_A3": String(v)]))
+        }
+        for kind in LatticeKind.allCases {
+            for (r, range) in ranges.enumerated() {
+                for (j, f) in range.fractions.enumerated() {
+                    add(String(format: "%@-range%d-%02d", kind.rawValue, r, j), kind, r, f * reference.volumePerAtom(kind))
+                }
+            }
+        }
+        for kind in [LatticeKind.fcc, .dhcp] {
+            for (r, range) in ranges.enumerated() {
+                for (j, f) in range.fractions.enumerated() {
+                    add(String(format: "%@-at-hcp-volume-range%d-%02d", kind.rawValue, r, j), kind, r, f * reference.volumePerAtom(.hcp))
+                }
+            }
+        }
+        return out
     }
 
     public var quantities: [Quantity] {
@@ -99,6 +130,9 @@ public struct EnergyVolumeProperty: ValidationProperty {
 
     public func compute(_ input: PropertyInput) throws -> any PropertyResult {
         EnergyVolume.compute(with: input.calculator, reference: input.reference, settings: input.settings)
+    }
+    public func singlePointStructures(on reference: Equilibrium, settings: ValidationSettings) -> [SinglePointStructure]? {
+        EnergyVolume.structures(reference: reference, settings: settings)
     }
     public func isHeadline(_ row: ValidationReport.Row) -> Bool { row.name.hasPrefix("E-V") }
 

@@ -104,6 +104,7 @@ extension Equilibrium: PropertyResult {}
 public struct EquilibriumProperty: ValidationProperty {
     public static let identifier = "equilibrium"
     public var identifier: String { Self.identifier }
+    public var labelledDataRefusal: String { "the reference's lattices come from its own relaxation" }
     public var needsOwnEquilibrium: Bool { true }
     /// Each calculator relaxes its own lattices (from the reference's
     /// start), but report.md has always listed them in this group; kept so

@@ -176,6 +176,7 @@ extension MolecularDynamics: PropertyResult {}
 /// the extrapolation grade when the calculator's source has a grader.
 public struct MolecularDynamicsProperty: ValidationProperty {
     public var identifier: String { "molecular dynamics" }
+    public var labelledDataRefusal: String { "it runs dynamics with the reference (every step depends on the forces before it)" }
     public var needsOwnEquilibrium: Bool { true }
     public var cost: Int { 70 }
     public var method: ReportMethod? { ReportMethod(cells: .own, noun: "dynamics") }

@@ -74,8 +74,11 @@ public struct Phonons: Sendable {
         return Phonons(results: results, failures: failures)
     }
 
-    static func computeOne(_ kind: LatticeKind, calculator: Calculator, reference: Equilibrium, mass: Double,
-                           settings: ValidationSettings) throws -> Result {
+    /// The primitive cell of `kind` and its supercell at least
+    /// `phononMinimumLength` wide: supercell atom j = b + nb * image, its
+    /// primitive atom j % nb.
+    static func supercell(_ kind: LatticeKind, reference: Equilibrium, settings: ValidationSettings)
+        -> (primitive: Configuration, supercell: Configuration) {
         let prim = primitive(kind, reference: reference)
         let nb = prim.atomCount
         let volume = prim.volume
@@ -83,23 +86,56 @@ public struct Phonons: Sendable {
             let width = volume / norm(cross(prim.cell[(i + 1) % 3], prim.cell[(i + 2) % 3]))
             return max(1, Int((settings.phononMinimumLength / width - 1e-9).rounded(.up)))
         }
-        // Supercell atom j = b + nb * image; its primitive atom is j % nb.
         var positions: [Vec3] = [], species: [Int] = []
         for i0 in 0..<reps[0] { for i1 in 0..<reps[1] { for i2 in 0..<reps[2] {
             let t = Double(i0) * prim.cell[0] + Double(i1) * prim.cell[1] + Double(i2) * prim.cell[2]
             for b in 0..<nb { positions.append(prim.positions[b] + t); species.append(prim.species[b]) }
         }}}
         let superCell = (0..<3).map { Double(reps[$0]) * prim.cell[$0] }
-        let base = Configuration(cell: superCell, pbc: .all, species: species, positions: positions)
+        return (prim, Configuration(cell: superCell, pbc: .all, species: species, positions: positions))
+    }
+
+    /// `base` with atom `b` moved by `sign` times the displacement along axis `alpha`.
+    static func displaced(_ base: Configuration, atom b: Int, axis alpha: Int, sign: Double, settings: ValidationSettings) -> Configuration {
+        var c = base
+        c.positions[b][alpha] += sign * settings.phononDisplacement
+        return c
+    }
+
+    /// Every displaced supercell `compute` evaluates (forces only).
+    public static func structures(reference: Equilibrium, settings: ValidationSettings) -> [SinglePointStructure] {
+        var out: [SinglePointStructure] = []
+        for kind in lattices {
+            let (prim, base) = supercell(kind, reference: reference, settings: settings)
+            for b in 0..<prim.atomCount {
+                for alpha in 0..<3 {
+                    for (sign, word) in [(1.0, "plus"), (-1.0, "minus")] {
+                        let axis = ["x", "y", "z"][alpha]
+                        out.append(SinglePointStructure(
+                            name: "\(kind.rawValue)-atom\(b)-\(axis)-\(word)",
+                            configuration: displaced(base, atom: b, axis: alpha, sign: sign, settings: settings), needs: [.forces],
+                            parameters: ["lattice": kind.rawValue, "atom": "\(b)", "axis": axis,
+                                         "displacement_A": String(sign * settings.phononDisplacement)]))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    static func computeOne(_ kind: LatticeKind, calculator: Calculator, reference: Equilibrium, mass: Double,
+                           settings: ValidationSettings) throws -> Result {
+        let (prim, base) = supercell(kind, reference: reference, settings: settings)
+        let nb = prim.atomCount
+        let positions = base.positions, superCell = base.cell
         let n = base.atomCount
         let h = settings.phononDisplacement
 
         var phi = [Double](repeating: 0, count: 3 * nb * 3 * n)
         for b in 0..<nb {
             for alpha in 0..<3 {
-                var plus = base, minus = base
-                plus.positions[b][alpha] += h
-                minus.positions[b][alpha] -= h
+                let plus = displaced(base, atom: b, axis: alpha, sign: 1, settings: settings)
+                let minus = displaced(base, atom: b, axis: alpha, sign: -1, settings: settings)
                 let fp = try calculator.calculate(plus).forces, fm = try calculator.calculate(minus).forces
                 let row = (b * 3 + alpha) * 3 * n
                 for j in 0..<n {
@@ -257,6 +293,9 @@ public struct PhononsProperty: ValidationProperty {
 
     public func compute(_ input: PropertyInput) throws -> any PropertyResult {
         Phonons.compute(with: input.calculator, reference: input.reference, mass: input.mass, settings: input.settings)
+    }
+    public func singlePointStructures(on reference: Equilibrium, settings: ValidationSettings) -> [SinglePointStructure]? {
+        Phonons.structures(reference: reference, settings: settings)
     }
     public func isHeadline(_ row: ValidationReport.Row) -> Bool { row.name.hasPrefix("force constants") }
     /// The lowest frequency is near zero (acoustic modes): relative errors of it mean nothing.

@@ -27,6 +27,9 @@ public struct ValidationReport: Sendable {
     public var properties: [any ValidationProperty]
     public var wallSeconds: Double
     public var rows: [Row] = []
+    /// The cells the properties compared "on the same cells" use, as the
+    /// method paragraph names them.
+    public var sharedCells = "the reference's relaxed cells"
 
     public var referenceName: String { results[0].name }
     public var potentialNames: [String] { results.dropFirst().map(\.name) }
@@ -251,7 +254,7 @@ public struct ValidationReport: Sendable {
         let onReference = methods.filter { $0.cells == .reference }.map(\.noun)
         let separately = methods.filter { $0.cells == .own }.map(\.noun)
         var clauses: [String] = []
-        if !onReference.isEmpty { clauses.append(list(onReference) + " use the reference's relaxed cells") }
+        if !onReference.isEmpty { clauses.append(list(onReference) + " use " + sharedCells) }
         if !separately.isEmpty { clauses.append(list(separately) + " are relaxed separately with each calculator") }
         var out = ""
         if let first = clauses.first?.first {

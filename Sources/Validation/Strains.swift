@@ -25,14 +25,32 @@ public struct Strains: Sendable {
         return f
     }
 
-    public static func compute(with calculator: Calculator, reference: Equilibrium, settings: ValidationSettings) -> Strains {
+    static func strains(_ settings: ValidationSettings) -> [Double] {
         let n = settings.strainPoints
-        let strains = (0..<n).map { -settings.maxStrain + 2 * settings.maxStrain * Double($0) / Double(n - 1) }
+        return (0..<n).map { -settings.maxStrain + 2 * settings.maxStrain * Double($0) / Double(n - 1) }
+    }
+
+    /// The reference's hcp cell under strain `e` of Voigt component `axis`.
+    static func strained(_ reference: Equilibrium, axis: Int, strain e: Double) -> Configuration {
+        reference.cell(.hcp).deformed(by: gradient(axis: axis, strain: e))
+    }
+
+    /// Every cell `compute` evaluates.
+    public static func structures(reference: Equilibrium, settings: ValidationSettings) -> [SinglePointStructure] {
+        (0..<6).flatMap { axis in
+            strains(settings).enumerated().map { j, e in
+                SinglePointStructure(name: String(format: "%@-%02d", axes[axis], j), configuration: strained(reference, axis: axis, strain: e),
+                                     needs: [.energy], parameters: ["component": axes[axis], "strain": String(e)])
+            }
+        }
+    }
+
+    public static func compute(with calculator: Calculator, reference: Equilibrium, settings: ValidationSettings) -> Strains {
+        let strains = Self.strains(settings)
         var failures: [String] = []
-        let base = reference.cell(.hcp)
         let energies = (0..<6).map { axis in
             strains.map { e -> Double in
-                let c = base.deformed(by: gradient(axis: axis, strain: e))
+                let c = strained(reference, axis: axis, strain: e)
                 do {
                     let en = try calculator.calculate(c).energy / Double(c.atomCount)
                     return en.isFinite ? 1000 * en : .nan
@@ -72,5 +90,8 @@ public struct StrainsProperty: ValidationProperty {
 
     public func compute(_ input: PropertyInput) throws -> any PropertyResult {
         Strains.compute(with: input.calculator, reference: input.reference, settings: input.settings)
+    }
+    public func singlePointStructures(on reference: Equilibrium, settings: ValidationSettings) -> [SinglePointStructure]? {
+        Strains.structures(reference: reference, settings: settings)
     }
 }

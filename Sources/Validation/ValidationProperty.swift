@@ -44,6 +44,16 @@ public protocol ValidationProperty: Sendable {
     /// displacements or grades have no meaningful relative error; flags
     /// never are).
     func isPlottedAsError(_ row: ValidationReport.Row) -> Bool
+    /// Every structure the property evaluates with the reference when that
+    /// takes single-point calculations only, on the reference lattices
+    /// `reference`: what `mtp validate --export` writes for a DFT code and
+    /// `--reference data:DIR` reads back labelled. nil (the default) when
+    /// the reference must relax or move atoms itself; `labelledDataRefusal`
+    /// then says why. The property's `compute` must ask for exactly these
+    /// structures (data:DIR answers no other).
+    func singlePointStructures(on reference: Equilibrium, settings: ValidationSettings) -> [SinglePointStructure]?
+    /// Why the property cannot be computed from labelled single points.
+    var labelledDataRefusal: String { get }
 }
 
 extension ValidationProperty {
@@ -52,6 +62,24 @@ extension ValidationProperty {
     public func plots(_ results: [(name: String, result: (any PropertyResult)?)], format: String) -> [ReportPlot] { [] }
     public func isHeadline(_ row: ValidationReport.Row) -> Bool { false }
     public func isPlottedAsError(_ row: ValidationReport.Row) -> Bool { true }
+    public func singlePointStructures(on reference: Equilibrium, settings: ValidationSettings) -> [SinglePointStructure]? { nil }
+    public var labelledDataRefusal: String {
+        "it relaxes structures with the reference itself (its own lattices, relaxed defects or ions), which a one-shot export of single points cannot give"
+    }
+}
+
+/// One single-point calculation of a property with the reference: a name
+/// unique within the property (a directory name), the structure, the labels
+/// the property uses and parameters for people (lattice, strain, ...).
+public struct SinglePointStructure: Sendable {
+    public enum Need: String, Codable, Sendable { case energy, forces }
+    public var name: String
+    public var configuration: Configuration
+    public var needs: [Need]
+    public var parameters: [String: String]
+    public init(name: String, configuration: Configuration, needs: [Need], parameters: [String: String] = [:]) {
+        self.name = name; self.configuration = configuration; self.needs = needs; self.parameters = parameters
+    }
 }
 
 /// Everything one property run for one calculator may use.

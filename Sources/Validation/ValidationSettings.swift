@@ -3,7 +3,7 @@ import Foundation
 /// Sizes, ranges and run lengths of every property. The defaults are the
 /// full validation (the seed paper's settings, within the 10-minute budget
 /// for a level-16 MTP on 2 cores); `quick` shrinks cells and runs for tests.
-public struct ValidationSettings: Sendable {
+public struct ValidationSettings: Codable, Sendable, Equatable {
     public var smallVolumeRange = 0.10, smallVolumePoints = 11
     public var largeVolumeRange = 0.80, largeVolumePoints = 17
     public var maxStrain = 0.6, strainPoints = 13

@@ -43,19 +43,32 @@ public struct Validator {
         // the same start, so a potential identical to the reference gives
         // identical lattices.
         let eq = EquilibriumProperty.identifier
-        let referenceCalculator = try reference.make()
         var t = clock.now
-        let start = try startLattice ?? Equilibrium.scanStart(with: referenceCalculator)
+        var sharedCells = "the reference's relaxed cells"
+        let start: (a: Double, cOverA: Double)
         let refEquilibrium: Equilibrium
-        do {
-            refEquilibrium = try Equilibrium.find(with: referenceCalculator, start: start, settings: settings)
-        } catch {
-            throw PropertyFailure("reference \(reference.name): \(error)")
+        var equilibria: [Equilibrium?]
+        if let fixed = reference.fixedLattices {
+            // Given lattices: every property is evaluated on them; the
+            // reference's own equilibrium is unknown.
+            refEquilibrium = fixed.lattices
+            start = startLattice ?? (fixed.lattices.hcpA, fixed.lattices.hcpC / fixed.lattices.hcpA)
+            sharedCells = fixed.cells
+            equilibria = [nil]
+            results[0].failures[eq] = fixed.why
+        } else {
+            let referenceCalculator = try reference.make()
+            start = try startLattice ?? Equilibrium.scanStart(with: referenceCalculator)
+            do {
+                refEquilibrium = try Equilibrium.find(with: referenceCalculator, start: start, settings: settings)
+            } catch {
+                throw PropertyFailure("reference \(reference.name): \(error)")
+            }
+            equilibria = [refEquilibrium]
+            results[0][eq] = refEquilibrium
         }
-        var equilibria: [Equilibrium?] = [refEquilibrium]
-        results[0][eq] = refEquilibrium
         results[0].seconds[eq] = seconds(since: t)
-        progress(line(eq, reference.name, seconds(since: t), nil))
+        progress(line(eq, reference.name, seconds(since: t), results[0].failures[eq]))
         for (i, source) in potentials.enumerated() {
             t = clock.now
             do {
@@ -83,8 +96,12 @@ public struct Validator {
                 var result: (any PropertyResult)? = nil
                 var failure: String? = nil
                 do {
+                    if let why = source.unavailable?(p.identifier) { throw PropertyFailure(why) }
                     let calc = try source.make()
-                    if p.needsOwnEquilibrium && equilibria[c] == nil { throw PropertyFailure(PropertyInput.missingEquilibrium) }
+                    if p.needsOwnEquilibrium && equilibria[c] == nil {
+                        let given = c == 0 ? sources[0].fixedLattices.map { "needs the reference's own lattices; \($0.why)" } : nil
+                        throw PropertyFailure(given ?? PropertyInput.missingEquilibrium)
+                    }
                     result = try p.compute(PropertyInput(calculator: calc, source: source, reference: refEquilibrium,
                                                          own: equilibria[c], settings: settings, mass: mass))
                 } catch {
@@ -100,7 +117,9 @@ public struct Validator {
             }
         }
         results = box.results
-        return ValidationReport(results: results, settings: settings, properties: properties, wallSeconds: seconds(since: t0))
+        var report = ValidationReport(results: results, settings: settings, properties: properties, wallSeconds: seconds(since: t0))
+        report.sharedCells = sharedCells
+        return report
     }
 }
 

@@ -20,19 +20,29 @@ struct Validate: ParsableCommand {
         of hcp and bcc in supercells at least 10 A wide (bands and DOS); hcp elastic constants from
         stress-strain (relaxed ions, GPa); and 3 ps of Langevin NVT dynamics at 300 K and 800 K (stable or not,
         and the maximum extrapolation grade when POT.mtp.activeset exists).
+        For a reference computed elsewhere: `mtp validate POT --export DIR` writes the single-point structures of
+        ev, strain and phonon (on the lattices relaxed with POT) as VASP inputs with DIR/manifest.json; after
+        labelling them (vasprun.xml, OUTCAR or one .extxyz per directory), --reference data:DIR compares against them.
         Writes OUT/report.md (one table: reference, potential value and error per property; several
         potentials give one column pair each), OUT/report.json and the plots (errors, E-V curves, phonon
         bands and DOS), each with its data file and gnuplot script beside it.
         """)
 
     @Argument(help: "Potentials to validate: .mtp files (or mtp:FILE / eam:FILE).") var potentials: [String]
-    @Option(help: "Reference calculator: eam:FILE, mtp:FILE or ase:FILE.py (needs --element).") var reference: String
+    @Option(help: "Reference: eam:FILE, mtp:FILE, ase:FILE.py (needs --element) or data:DIR (labelled --export structures).")
+    var reference: String?
+    @Option(help: "Write the reference's single-point structures to DIR (VASP inputs and manifest.json) instead of validating.")
+    var export: String?
+    @Option(help: "--export: INCAR template (IBRION, ISIF, NSW are set for single points).") var incar: String?
+    @Option(help: "--export: KPOINTS template; {mesh} becomes the structure's Gamma mesh.") var kpoints: String?
+    @Option(help: "--export: k-point spacing for {mesh} (1/A, 2 pi included).") var kSpacing: Double = 0.15
+    @Option(help: "--export: POTCAR to copy into every directory.") var potcar: String?
     @Option(help: "Properties to compute, comma-separated (default: all): ev, strain, vacancy, surface, phonon, elastic, md.")
     var properties: String?
     @Option(help: "Seconds one calculation may take (ase: references).") var timeout: Double?
     @Option(help: "Element symbol (for the mass); default: the reference EAM file's first element.") var element: String?
     @Option(help: "Start of the reference's hcp relaxation, hcp:a,c/a (e.g. hcp:3.18,1.62); default: scanned.") var lattice: String?
-    @Option(help: "Output directory.") var out: String
+    @Option(help: "Output directory.") var out: String?
     @Option(help: "Worker threads (each with its own calculator).") var threads: Int = 2
     @Option(help: "Plot format: png or svg.") var format: String = "png"
     @Option(help: "MD run length per temperature (ps).") var mdDuration: Double?
@@ -41,6 +51,13 @@ struct Validate: ParsableCommand {
 
     func validate() throws {
         guard !potentials.isEmpty else { throw ValidationError("give at least one potential") }
+        if export != nil {
+            guard reference == nil, out == nil else { throw ValidationError("--export writes structures only: drop --reference and --out") }
+            guard potentials.count == 1 else { throw ValidationError("--export relaxes the lattices with one potential; give exactly one") }
+        } else {
+            guard reference != nil, out != nil else { throw ValidationError("give --reference and --out (or --export DIR)") }
+        }
+        guard kSpacing > 0 else { throw ValidationError("--k-spacing must be positive") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard ["png", "svg"].contains(format) else { throw ValidationError("--format is png or svg") }
         if let t = timeout, !(t > 0) { throw ValidationError("--timeout must be positive") }
@@ -80,26 +97,18 @@ struct Validate: ParsableCommand {
             let start = try lattice.map(Self.parseLattice)
 
             // Every calculator is built once here, so bad files fail before any work.
-            let referenceSpec = reference
-            let selected = try properties.map(PropertySelection.properties)
-            if isPythonCalculator(spec: referenceSpec), element == nil {
-                throw UserError("--reference \(referenceSpec) needs --element (the atoms' element)")
-            }
+            var selected = try properties.map(PropertySelection.properties)
             let context = CalculatorContext(species: element.map { [$0] } ?? [], timeout: timeout)
-            let referenceCalculator = try makeCalculator(spec: referenceSpec, context: context)
-            let symbol: String
-            if let element {
-                symbol = element
-            } else if let eam = referenceCalculator as? EAMCalculator {
-                symbol = eam.tables.elements[eam.elementOfSpecies[0]]
-            } else {
-                throw UserError("give the element with --element (the reference \(reference) does not name it)")
+            if let export {
+                try runExport(to: export, settings: settings, selected: selected, start: start, context: context)
+                return
             }
+            let ref = try resolveReference(context: context, settings: &settings, selected: &selected)
+            let symbol = ref.element
             guard let mass = Elements.mass(of: symbol) else {
                 throw UserError("--element '\(symbol)': unknown element symbol")
             }
-            let referenceSource = CalculatorSource(name: referenceCalculator.name, make: { try makeCalculator(spec: referenceSpec, context: context) },
-                                                  gradeNote: "grade: not applicable to the reference")
+            let referenceSource = ref.source
             var sources: [CalculatorSource] = []
             for argument in potentials {
                 let s = Self.spec(argument)
@@ -122,12 +131,12 @@ struct Validate: ParsableCommand {
                 sources.append(source)
             }
 
-            print("validating \(potentials.count) potential\(potentials.count == 1 ? "" : "s") against \(referenceCalculator.name) (\(symbol), \(mass) amu), \(threads) thread\(threads == 1 ? "" : "s")\(quick ? ", quick settings" : "")")
+            print("validating \(potentials.count) potential\(potentials.count == 1 ? "" : "s") against \(referenceSource.name) (\(symbol), \(mass) amu), \(threads) thread\(threads == 1 ? "" : "s")\(quick ? ", quick settings" : "")")
             fflush(stdout)
             var validator = Validator(reference: referenceSource, potentials: sources, mass: mass, startLattice: start, settings: settings)
             if let selected { validator.properties = selected }
             let report = try validator.run(progress: { print($0); fflush(stdout) })
-            let files = try report.write(to: out, title: "Validation against \(referenceCalculator.name)", format: format)
+            let files = try report.write(to: out!, title: "Validation against \(referenceSource.name)", format: format)
             print("")
             print(report.summary, terminator: "")
             print(String(format: "wall %.1f s -> %@", report.wallSeconds, files[0]))
