@@ -61,6 +61,8 @@ struct SweepCommand: ParsableCommand {
         o.training = training.options
         o.checkpointEvery = checkpointEvery
         o.plotFormat = format
+        o.validation = training.valid
+        o.stopOnValid = training.stopOnValid
         guard let kind = SweepScheduleKind(rawValue: schedule) else {
             throw ValidationError("--schedule '\(schedule)': expected one of \(SweepScheduleKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
