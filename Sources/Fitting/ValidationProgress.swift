@@ -19,7 +19,7 @@ public struct ValidationPoint: Codable, Equatable, Sendable {
     }
 
     /// The columns `Fit` appends to an iteration's line (a "*" marks a new best).
-    static let header = "  |  valid loss          E meV/atom   F eV/A       S GPa"
+    static let header = "  |  valid loss          E meV/atom      F eV/A       S GPa"
 
     func columns(best: Bool) -> String {
         func f(_ x: Double, _ format: String, _ width: Int) -> String {
