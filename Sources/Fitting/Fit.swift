@@ -11,14 +11,18 @@ import TrainingStore
 /// a `Trainer` is built on them, the chosen optimizer runs (with
 /// checkpoints, and resuming from one), the root writes the trained
 /// potential, and the trainer's final evaluation gives the per-group error
-/// table. Every rank of the communicator runs it alike.
+/// table. With a validation set (`FitValidation`) every iteration is also
+/// evaluated on it, its record (`ValidationProgress`) travels in the
+/// checkpoint, and with `stopAfter` the fit ends early and keeps the best
+/// potential. Every rank of the communicator runs it alike.
 public final class Fit {
     public let trainer: Trainer
     public let data: DataShard
     public let dataPath: String
     public let communicator: Communicator
-    /// A second set whose errors are reported at the end (MLIP's
-    /// `--valid-cfgs`); set with `validate(on:path:)`.
+    /// A validation set evaluated after every iteration and at the end
+    /// (`--valid`, MLIP's `--valid-cfgs`), optionally stopping the fit and
+    /// keeping the best potential; set with `validate(on:path:stopAfter:)`.
     public internal(set) var validation: FitValidation?
     /// The starting potential's file, for errors (nil: unknown).
     public let potentialPath: String?
