@@ -2,7 +2,7 @@
 # Collective failure under MPI (issue 18): a training store with one bad
 # configuration in the shard of rank 0, 1 and 2 in turn (a NaN position, or a
 # species the potential does not know), under `mpirun -np 3` for train, sweep
-# and grade. Each run must end within 60 s with a non-zero exit and exactly
+# and grade (and as the validation set of train and sweep). Each run must end within 60 s with a non-zero exit and exactly
 # one error line naming the file and the configuration (no deadlock, no
 # message per rank).
 # Usage: scripts/test-mpi-failure.sh path/to/mtp
@@ -71,6 +71,11 @@ for kind in nan species; do
         bad_store "$kind" "$k" "$store"
         expect_failure "train, $kind in rank $rank's shard" "$store" "$k" \
             "$MTP" train $POT "$store" -o "$WORK/t.mtp" --max-iter 2
+        expect_failure "train --valid, $kind in rank $rank's validation shard" "$store" "$k" \
+            "$MTP" train $POT "$WORK/six.cfg" -o "$WORK/t.mtp" --max-iter 2 --valid "$store"
+        rm -rf "$WORK/sweep"
+        expect_failure "sweep --valid, $kind in rank $rank's validation shard" "$store" "$k" \
+            "$MTP" sweep "$WORK/six.cfg" --levels 2 --cutoffs 4.0 --max-iter 2 --min-dist 0.5 --species-count 1 --out "$WORK/sweep" --valid "$store"
         rm -rf "$WORK/sweep"
         expect_failure "sweep, $kind in rank $rank's shard" "$store" "$k" \
             "$MTP" sweep "$store" --levels 2 --cutoffs 4.0 --max-iter 2 --min-dist 0.5 --species-count 1 --out "$WORK/sweep"

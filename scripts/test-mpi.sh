@@ -24,6 +24,9 @@
 #     equals that of `mtp basis` + `mtp train` run alone (10 digits);
 #  5. a sweep killed with SIGKILL mid-fit continues from the fit's
 #     checkpoint on the rerun and ends with the same potential;
+#  5b. `mtp train --valid` with a .h5 validation set and --stop-on-valid:
+#     every iteration's validation errors under -np 3 equal -np 1 to 12
+#     significant digits, and the kept potential is the same file;
 #  6. the dynamic sweep driver under -np 3 and -np 4 starts every fit
 #     exactly once and records each; a fit that ran on as many ranks as under
 #     the static schedule has the same potential; a sweep whose ranks are all
@@ -282,6 +285,48 @@ vtable "$WORK/mlip-np1.log"
 diff <(vtable "$WORK/mlip-np1.log") <(vtable "$WORK/mlip-np2.log") || { echo "validation errors differ between -np 1 and 2"; exit 1; }
 grep "min_dist set to" "$WORK/mlip-np1.log"
 diff <(grep "min_dist set to" "$WORK/mlip-np1.log") <(grep "min_dist set to" "$WORK/mlip-np2.log") || { echo "--update-mindist differs"; exit 1; }
+
+echo "== mtp train --valid (a .h5 validation set, read in shards) --stop-on-valid: the same under -np 1 and 3"
+"$MTP" convert "$WORK/v12.cfg" --species Cu -o "$WORK/v12.h5" >/dev/null
+for n in 1 3; do
+    "${MPIRUN[@]}" -np "$n" "$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/valid-np$n.mtp" --max-iter 8 --tolerance 0 \
+        --checkpoint-every 0 --valid "$WORK/v12.h5" --stop-on-valid 1 > "$WORK/valid-np$n.log"
+done
+grep "valid loss" "$WORK/valid-np1.log"
+grep -E "^ +[0-9]+ .*  \|  " "$WORK/valid-np1.log" | tail -2
+# Every iteration's validation loss and RMSEs agree to 12 significant digits, and so do the kept potentials.
+python3 - "$WORK/valid-np1.mtp.json" "$WORK/valid-np3.mtp.json" <<'PYEOF'
+import json, math, sys
+a, b = (json.load(open(p))["validation"] for p in sys.argv[1:3])
+assert len(a["history"]) == len(b["history"]) > 0, "different iteration counts"
+for x, y in zip(a["history"], b["history"]):
+    for k in ("loss", "energyRMSE", "forceRMSE", "stressRMSE"):
+        u, v = x[k], y[k]
+        if isinstance(u, str) or isinstance(v, str):
+            assert u == v, (x["iteration"], k, u, v)
+        else:
+            assert math.isclose(u, v, rel_tol=1e-12, abs_tol=0), (x["iteration"], k, u, v)
+assert a["keptIteration"] == b["keptIteration"] and a["stopped"] == b["stopped"]
+# Here the validation loss rises at iteration 2: the fit stops there and keeps iteration 1.
+assert a["stopped"] and a["keptIteration"] == 1 and len(a["history"]) == 2, a
+print(f"validation errors of {len(a['history'])} iterations agree (-np 1, 3); kept iteration {a['keptIteration']}, stopped {a['stopped']}")
+PYEOF
+cmp "$WORK/valid-np1.mtp" "$WORK/valid-np3.mtp" || { echo "the kept potential differs between -np 1 and 3"; exit 1; }
+
+echo "== mtp sweep --valid under -np 2: the fit's validation record equals mtp train's, the summary has validation columns"
+"${MPIRUN[@]}" -np 2 "$MTP" sweep "$WORK/t24.cfg" --levels 4 --cutoffs 5.0 --max-iter 3 --tolerance 0 --min-dist 0.5 \
+    --valid "$WORK/v12.h5" --out "$WORK/sw-valid" > "$WORK/sw-valid.log"
+"$MTP" train "$WORK/sw-valid/fits/L04-c5.00.untrained.mtp" "$WORK/t24.cfg" -o "$WORK/sw-valid-train.mtp" --max-iter 3 \
+    --tolerance 0 --checkpoint-every 0 --valid "$WORK/v12.h5" >/dev/null
+head -1 "$WORK/sw-valid/summary.csv" | grep -q valid_energy_rmse_meV_per_atom || { echo "summary.csv has no validation columns"; exit 1; }
+python3 - "$WORK/sw-valid/fits/L04-c5.00.json" "$WORK/sw-valid-train.mtp.json" <<'PYEOF'
+import json, math, sys
+a, b = (json.load(open(p))["validation"]["history"] for p in sys.argv[1:3])
+assert len(a) == len(b) == 3, (len(a), len(b))
+for x, y in zip(a, b):
+    assert math.isclose(x["loss"], y["loss"], rel_tol=1e-10), (x, y)
+print(f"sweep fit L04-c5.00: validation loss {a[-1]['loss']:.10e}, mtp train {b[-1]['loss']:.10e}")
+PYEOF
 
 echo "== a bad configuration in one rank's shard: train, sweep, grade end together (-np 3)"
 bash scripts/test-mpi-failure.sh "$MTP" | grep -v "^--\|^$"

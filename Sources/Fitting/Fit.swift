@@ -11,14 +11,18 @@ import TrainingStore
 /// a `Trainer` is built on them, the chosen optimizer runs (with
 /// checkpoints, and resuming from one), the root writes the trained
 /// potential, and the trainer's final evaluation gives the per-group error
-/// table. Every rank of the communicator runs it alike.
+/// table. With a validation set (`FitValidation`) every iteration is also
+/// evaluated on it, its record (`ValidationProgress`) travels in the
+/// checkpoint, and with `stopAfter` the fit ends early and keeps the best
+/// potential. Every rank of the communicator runs it alike.
 public final class Fit {
     public let trainer: Trainer
     public let data: DataShard
     public let dataPath: String
     public let communicator: Communicator
-    /// A second set whose errors are reported at the end (MLIP's
-    /// `--valid-cfgs`); set with `validate(on:path:)`.
+    /// A validation set evaluated after every iteration and at the end
+    /// (`--valid`, MLIP's `--valid-cfgs`), optionally stopping the fit and
+    /// keeping the best potential; set with `validate(on:path:stopAfter:)`.
     public internal(set) var validation: FitValidation?
     /// The starting potential's file, for errors (nil: unknown).
     public let potentialPath: String?
@@ -113,6 +117,15 @@ public final class Fit {
         var saved: SavedFit
         /// Training time before the checkpoint, all earlier runs together.
         var wallSeconds: Double
+        /// The validation record up to the checkpoint (nil without a validation set).
+        var validation: ValidationProgress? = nil
+    }
+
+    /// Thrown from the optimizer's checkpoint call to end a fit whose
+    /// validation loss stopped improving (on every rank alike: the
+    /// validation errors are the same on every rank).
+    struct ValidationStop: Error {
+        var saved: SavedFit
     }
 
     /// Runs the fit; `log` receives the lines a user follows (header, one
@@ -134,34 +147,78 @@ public final class Fit {
             return fits ? c : nil
         }
         if let resumed { log("resuming at iteration \(resumed.saved.state.iteration) (loss \(resumed.saved.state.loss))") }
+        // The validation record continues from the checkpoint when it is of the same set.
+        var tracking: ValidationProgress? = validation.map { v in
+            if var p = resumed?.validation, p.path == v.path, p.configurations == v.data.totalConfigurations {
+                // A run resumed with another (or no) --stop-on-valid continues under it.
+                p.stopped = v.stopAfter.map { p.sinceBest >= $0 } ?? false
+                return p
+            }
+            if resumed != nil { log("note: the checkpoint holds no validation record of \(v.path); the validation record starts at this run") }
+            return ValidationProgress(path: v.path, configurations: v.data.totalConfigurations)
+        }
         log("training \(trainer.potential.parameterCount) parameters on \(data.totalConfigurations) configurations (\(data.totalAtoms) atoms), \(comm.size) rank\(comm.size == 1 ? "" : "s")")
-        log(IterationReport.header)
+        if let validation {
+            log("validation set \(validation.path): \(validation.data.totalConfigurations) configurations (\(validation.data.totalAtoms) atoms)"
+                + (validation.stopAfter.map { ", stop after \($0) iteration\($0 == 1 ? "" : "s") without a lower validation loss and keep the best" } ?? ""))
+        }
+        log(IterationReport.header + (validation == nil ? "" : ValidationPoint.header))
         let clock = ContinuousClock()
         let t0 = clock.now
         let earlier = resumed?.wallSeconds ?? 0
         var condition = Double.nan
-        let final: TrainerState
+        var final: TrainerState
+        var pending: IterationReport? = nil
+        if let resumed, tracking?.stopped == true {
+            // The checkpointed run had stopped on the validation set already.
+            log("the checkpoint's run had stopped: no lower validation loss for \(tracking?.sinceBest ?? 0) iterations")
+            final = resumed.saved.state
+        } else {
         do {
         final = try trainer.run(from: resumed?.saved, progress: { r in
             condition = r.conditionNumber
-            log(r.line)
+            // With a validation set the line waits for its columns (`checkpoint` follows every iteration).
+            if validation == nil { log(r.line) } else { pending = r }
         }, checkpoint: { saved in
+            if let validation, var t = tracking {
+                let point = ValidationPoint(iteration: saved.state.iteration, try validation.errors(at: saved.state.parameters))
+                let improved = t.record(point, parameters: saved.state.parameters, trainingLoss: saved.state.loss,
+                                        stopAfter: validation.stopAfter)
+                tracking = t
+                log((pending?.line ?? String(format: "%6d", saved.state.iteration)) + point.columns(best: improved))
+                pending = nil
+            }
             if comm.isRoot, let current = checkpointing.currentPotential {
                 var p = trainer.potential
                 p.parameters = saved.state.parameters
                 try? MTPFile.write(p, to: current)
             }
+            let stopping = tracking?.stopped == true
             // Root only, and best effort: a checkpoint that cannot be written
             // costs a restart after a crash, never the fit.
-            guard comm.isRoot, let path = checkpointing.path, checkpointing.every > 0,
-                  saved.state.iteration % checkpointing.every == 0 || saved.state.converged
-                    || saved.state.iteration >= options.maxIterations, saved.state.loss.isFinite else { return }
-            let c = Checkpoint(options: options, tag: checkpointing.tag, saved: saved,
-                               wallSeconds: earlier + ProcessTime.seconds(clock.now - t0))
-            try? JSONFile.write(c, to: path)
+            if comm.isRoot, let path = checkpointing.path, checkpointing.every > 0,
+               saved.state.iteration % checkpointing.every == 0 || saved.state.converged || stopping
+                || saved.state.iteration >= options.maxIterations, saved.state.loss.isFinite {
+                let c = Checkpoint(options: options, tag: checkpointing.tag, saved: saved,
+                                   wallSeconds: earlier + ProcessTime.seconds(clock.now - t0), validation: tracking)
+                try? JSONFile.write(c, to: path)
+            }
+            if stopping { throw ValidationStop(saved: saved) }
         })
+        } catch let stop as ValidationStop {
+            final = stop.saved.state
         } catch let e as CollectiveFailure { throw e } catch let e as InputError { throw e } catch {
             throw InputError(file: potentialPath ?? dataPath, "training failed: \(error) (are the starting potential's coefficients and the data sane?)")
+        }
+        }
+        if let t = tracking, t.stopped, let best = t.best {
+            log("stopped: no lower validation loss for \(t.sinceBest) iteration\(t.sinceBest == 1 ? "" : "s") after iteration \(best.iteration)")
+        }
+        // With --stop-on-valid the potential of the lowest validation loss is kept.
+        if let validation, validation.stopAfter != nil, let t = tracking, let best = t.best, let theta = t.bestParameters {
+            final.parameters = theta
+            final.loss = t.bestTrainingLoss ?? final.loss
+            log(String(format: "keeping the potential of iteration %d, the lowest validation loss (%.12e)", best.iteration, best.loss))
         }
         // A fit that overflowed writes nothing: no potential, summary or checkpoint holds inf or NaN.
         guard final.loss.isFinite, final.parameters.allSatisfy(\.isFinite) else {
@@ -172,12 +229,13 @@ public final class Fit {
         potential.parameters = final.parameters
         if let output { try Collective.onRoot(comm) { try MTPFile.write(potential, to: output) } }
         let (_, groups) = try trainer.finalErrors(at: final.parameters)
-        let validationGroups = try validation.map { try $0.errors(of: potential, options: options, communicator: comm) }
+        let validationGroups = try validation.map { try $0.groups(at: final.parameters) }
         var result = FitResult(potential: potential, state: final, groups: groups, wallSeconds: wall,
                                totalWallSeconds: earlier + wall, conditionNumber: condition, timings: trainer.timings,
                                cacheBytes: trainer.cacheBytes, cachedConfigurations: trainer.cachedConfigurations,
                                configurations: data.totalConfigurations, atoms: data.totalAtoms, ranks: comm.size)
         result.validationGroups = validationGroups
+        result.validation = tracking.map { $0.summary(stopAfter: validation?.stopAfter) }
         log("")
         log(result.table)
         if let validation, let validationGroups {
@@ -214,6 +272,8 @@ public struct FitResult: Sendable {
 
     /// Errors per group on the validation set, when the fit had one.
     public var validationGroups: [GroupErrorRow]? = nil
+    /// Every iteration's validation errors, the best, and which was kept.
+    public var validation: ValidationSummary? = nil
 
     public var table: String { GroupErrors.text(groups) }
     /// The row of all configurations (the only row when there is one group).
@@ -263,6 +323,8 @@ public struct TrainSummary: Codable, Sendable {
     public var groups: [GroupErrorRow]
     /// Errors on the validation set (absent without one).
     public var validationGroups: [GroupErrorRow]?
+    /// Validation errors per iteration, the best and the kept iteration (absent without a validation set).
+    public var validation: ValidationSummary?
 
     public init(_ r: FitResult, potential: String, optimizer: String) {
         self.potential = potential
@@ -282,5 +344,6 @@ public struct TrainSummary: Codable, Sendable {
         cachedConfigurations = r.cachedConfigurations
         groups = r.groups
         validationGroups = r.validationGroups
+        validation = r.validation
     }
 }

@@ -39,19 +39,23 @@ public enum SweepPlots {
 
         // Cost against error: the front's rows first, by cost, so its line
         // joins only front points; the other fits follow with NaN there.
+        // On the validation set when the sweep had one (`Records.paretoFront`).
+        let valid = Records.hasValidation(records)
+        func fe(_ r: FitRecord) -> Double { Records.frontError(r, validation: valid) }
+        let which = valid ? "validation" : "training"
         let front = Records.paretoFront(records)
         let rest = records.indices.filter { !front.contains($0) }
-        data = "# cost_us_per_atom E_RMSE_meV_per_atom pareto_E_RMSE level cutoff_A\n"
+        data = "# cost_us_per_atom \(which)_E_RMSE_meV_per_atom pareto_E_RMSE level cutoff_A\n"
         for i in front + rest {
             let r = records[i]
-            data += "\(n(r.cost?.microsecondsPerAtom ?? .nan)) \(n(e(r))) \(front.contains(i) ? n(e(r)) : "NaN") \(r.settings.level) \(String(format: "%.2f", r.settings.cutoff))\n"
+            data += "\(n(r.cost?.microsecondsPerAtom ?? .nan)) \(n(fe(r))) \(front.contains(i) ? n(fe(r)) : "NaN") \(r.settings.level) \(String(format: "%.2f", r.settings.cutoff))\n"
         }
-        plot = Gnuplot(title: "Cost against training energy RMSE (" + (records.lazy.compactMap(\.cost).first?.structure ?? "no cost measured") + ")",
-                       xLabel: "cost (microseconds per atom per force call)", yLabel: "energy RMSE (meV/atom)")
+        plot = Gnuplot(title: "Cost against \(which) energy RMSE (" + (records.lazy.compactMap(\.cost).first?.structure ?? "no cost measured") + ")",
+                       xLabel: "cost (microseconds per atom per force call)", yLabel: "\(which) energy RMSE (meV/atom)")
         plot.series = [Gnuplot.Series(title: "fits", xColumn: 1, yColumn: 2, style: "points pt 7 ps 1"),
                        Gnuplot.Series(title: "Pareto front", xColumn: 1, yColumn: 3, style: "linespoints lw 2 pt 6 ps 2")]
-        plot.logY = records.allSatisfy { e($0) > 0 || e($0).isNaN }
-        note(try plot.render(data: data, to: (directory as NSString).appendingPathComponent("cost-vs-error.\(format)")), "cost vs error")
+        plot.logY = records.allSatisfy { fe($0) > 0 || fe($0).isNaN }
+        note(try plot.render(data: data, to: (directory as NSString).appendingPathComponent("cost-vs-error.\(format)")), "cost vs \(which) error")
         return messages
     }
 }

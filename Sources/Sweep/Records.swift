@@ -22,6 +22,11 @@ public struct FitSettings: Codable, Equatable, Sendable {
     public var species: [String]?
     /// How the cost was measured (see `CostMeasurement.structure`).
     public var costStructure: String
+    /// Absolute path and size of the validation set, and `--stop-on-valid`
+    /// (nil without a validation set: records of before match).
+    public var validation: String? = nil
+    public var validationBytes: Int64? = nil
+    public var stopOnValid: Int? = nil
 
     public init(level: Int, cutoff: Double, minDist: Double, radialBasisSize: Int, speciesCount: Int,
                 options: TrainingOptions, data: String, dataBytes: Int64, groups: [String]?, species: [String]?,
@@ -71,22 +76,34 @@ public struct FitRecord: Codable, Equatable, Sendable {
     public var errors: [GroupErrorRow]
     /// Nil until measured: costs are measured after training (see `CostMeter`).
     public var cost: CostMeasurement?
+    /// Errors of the kept potential on the validation set, per group (nil without one).
+    public var validationErrors: [GroupErrorRow]? = nil
+    /// Validation errors per iteration, the best and the kept iteration.
+    public var validation: ValidationSummary? = nil
 
     public init(settings: FitSettings, name: String, potential: String, log: String, parameterCount: Int,
                 basisSize: Int, radialFuncsCount: Int, configurations: Int, ranks: Int, iterations: Int,
                 jacobianPasses: Int, lossEvaluations: Int, loss: Double, converged: Bool, wallSeconds: Double,
-                conditionNumber: Double, errors: [GroupErrorRow], cost: CostMeasurement?) {
+                conditionNumber: Double, errors: [GroupErrorRow], cost: CostMeasurement?,
+                validationErrors: [GroupErrorRow]? = nil, validation: ValidationSummary? = nil) {
         self.settings = settings; self.name = name; self.potential = potential; self.log = log
         self.parameterCount = parameterCount; self.basisSize = basisSize; self.radialFuncsCount = radialFuncsCount
         self.configurations = configurations; self.ranks = ranks; self.iterations = iterations
         self.jacobianPasses = jacobianPasses; self.lossEvaluations = lossEvaluations; self.loss = loss
         self.converged = converged; self.wallSeconds = wallSeconds; self.conditionNumber = conditionNumber
         self.errors = errors; self.cost = cost
+        self.validationErrors = validationErrors; self.validation = validation
     }
 
     /// Errors over all training configurations: the "(all)" row when there
     /// are several groups, else the only row.
     public var overall: GroupErrorRow? { errors.first { $0.group == "(all)" } ?? (errors.count == 1 ? errors[0] : nil) }
+
+    /// Errors over all validation configurations, when the fit had a validation set.
+    public var validationOverall: GroupErrorRow? {
+        guard let v = validationErrors else { return nil }
+        return v.first { $0.group == "(all)" } ?? (v.count == 1 ? v[0] : nil)
+    }
 }
 
 /// Reading and writing per-fit records and the sweep's summary tables.
@@ -130,6 +147,11 @@ public enum Records {
                       "converged", "wall_s", "condition_number", "cost_us_per_atom", "neighbours_per_atom",
                       "energy_rmse_meV_per_atom", "force_rmse_eV_per_A", "stress_rmse_GPa", "pareto"]
         for g in groups { header += ["energy_rmse_\(csvSafe(g))", "force_rmse_\(csvSafe(g))"] }
+        let valid = hasValidation(records)
+        if valid {
+            header += ["valid_energy_rmse_meV_per_atom", "valid_force_rmse_eV_per_A", "valid_stress_rmse_GPa", "valid_loss",
+                       "kept_iteration", "stopped_on_valid"]
+        }
         var out = header.joined(separator: ",") + "\n"
         for (i, r) in records.enumerated() {
             let o = r.overall
@@ -142,6 +164,12 @@ public enum Records {
             for g in groups {
                 let e = r.errors.first { $0.group == g }
                 row += [number(e?.energyRMSE ?? .nan, "%.10g"), number(e?.forceRMSE ?? .nan, "%.10g")]
+            }
+            if valid {
+                let v = r.validationOverall
+                row += [number(v?.energyRMSE ?? .nan, "%.10g"), number(v?.forceRMSE ?? .nan, "%.10g"),
+                        number(v?.stressRMSE ?? .nan, "%.10g"), number(r.validation?.best?.loss ?? .nan, "%.12e"),
+                        r.validation?.keptIteration.map(String.init) ?? "", r.validation?.stopped == true ? "1" : "0"]
             }
             out += row.joined(separator: ",") + "\n"
         }
@@ -157,15 +185,22 @@ public enum Records {
     public static func markdown(_ records: [FitRecord], missing: [FitSpec], title: String) -> String {
         let front = Set(paretoFront(records))
         var out = "# \(title)\n\n"
-        out += "| level | cutoff (A) | parameters | iterations | wall (s) | cond(lin) | cost (us/atom/call) | E RMSE (meV/atom) | F RMSE (eV/A) | S RMSE (GPa) | Pareto |\n"
-        out += "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|\n"
+        let valid = hasValidation(records)
+        out += "| level | cutoff (A) | parameters | iterations | wall (s) | cond(lin) | cost (us/atom/call) | E RMSE (meV/atom) | F RMSE (eV/A) | S RMSE (GPa) | "
+            + (valid ? "valid E RMSE (meV/atom) | valid F RMSE (eV/A) | valid S RMSE (GPa) | kept iteration | " : "") + "Pareto |\n"
+        out += "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (valid ? "---:|---:|---:|---:|" : "") + ":---:|\n"
         for (i, r) in records.enumerated() {
             let o = r.overall
-            let cells = [String(r.settings.level), String(format: "%.2f", r.settings.cutoff), String(r.parameterCount),
+            var cells = [String(r.settings.level), String(format: "%.2f", r.settings.cutoff), String(r.parameterCount),
                          String(r.iterations), number(r.wallSeconds, "%.1f"), number(r.conditionNumber, "%.2e"),
                          number(r.cost?.microsecondsPerAtom ?? .nan, "%.3g"), number(o?.energyRMSE ?? .nan, "%.4f"),
-                         number(o?.forceRMSE ?? .nan, "%.5f"), number(o?.stressRMSE ?? .nan, "%.5f"),
-                         front.contains(i) ? "**yes**" : ""]
+                         number(o?.forceRMSE ?? .nan, "%.5f"), number(o?.stressRMSE ?? .nan, "%.5f")]
+            if valid {
+                let v = r.validationOverall
+                cells += [number(v?.energyRMSE ?? .nan, "%.4f"), number(v?.forceRMSE ?? .nan, "%.5f"), number(v?.stressRMSE ?? .nan, "%.5f"),
+                          (r.validation?.keptIteration.map(String.init) ?? "-") + (r.validation?.stopped == true ? " (stopped)" : "")]
+            }
+            cells.append(front.contains(i) ? "**yes**" : "")
             out += "| " + cells.joined(separator: " | ") + " |\n"
         }
         let groups = groupNames(records)
@@ -177,6 +212,9 @@ public enum Records {
                 out += groups.map { g in number(r.errors.first { $0.group == g }?.energyRMSE ?? .nan, "%.4f") }.joined(separator: " | ") + " |\n"
             }
         }
+        if valid, let v = records.lazy.compactMap(\.validation).first {
+            out += "\nValidation set: \(v.file) (\(v.configurations) configurations); the Pareto front is on the validation energy RMSE.\n"
+        }
         if let c = records.lazy.compactMap(\.cost).first {
             out += "\nCost: best time of one energy/forces/virial call per atom on \(c.structure) (\(c.atoms) atoms), single rank.\n"
         }
@@ -186,8 +224,21 @@ public enum Records {
         return out
     }
 
-    /// Indices of the records on the Pareto front of (measured cost, overall energy RMSE).
+    /// Whether the records have validation errors (then the Pareto front is on them).
+    public static func hasValidation(_ records: [FitRecord]) -> Bool {
+        !records.isEmpty && records.contains { $0.validationErrors != nil }
+    }
+
+    /// The energy RMSE the Pareto front is on: the validation set's when the
+    /// sweep had one, else the training set's (meV/atom).
+    public static func frontError(_ r: FitRecord, validation: Bool) -> Double {
+        (validation ? r.validationOverall?.energyRMSE : r.overall?.energyRMSE) ?? .nan
+    }
+
+    /// Indices of the records on the Pareto front of (measured cost, overall
+    /// energy RMSE), on the validation set when the records have one.
     public static func paretoFront(_ records: [FitRecord]) -> [Int] {
-        Pareto.front(records.map { ($0.cost?.microsecondsPerAtom ?? .nan, $0.overall?.energyRMSE ?? .nan) })
+        let valid = hasValidation(records)
+        return Pareto.front(records.map { ($0.cost?.microsecondsPerAtom ?? .nan, frontError($0, validation: valid)) })
     }
 }

@@ -37,6 +37,14 @@ public struct SweepDriver {
               let bytes = (attributes[.size] as? NSNumber)?.int64Value else {
             throw InputError(file: options.data, "cannot read the training set")
         }
+        let validationSource = options.validation.map { ShardSource(path: $0, options: FormatOptions(symbols: options.symbols)) }
+        var validationBytes: Int64? = nil
+        if let v = options.validation {
+            guard let a = try? FileManager.default.attributesOfItem(atPath: v), let b = (a[.size] as? NSNumber)?.int64Value else {
+                throw InputError(file: v, "cannot read the validation set")
+            }
+            validationBytes = b
+        }
         // Rank 0 finds the species count (and creates the directory); all agree.
         let speciesCount: Int = try Collective.fromRoot(world) {
             do {
@@ -49,10 +57,14 @@ public struct SweepDriver {
         let plan = try Plan.grid(levels: options.levels, cutoffs: options.cutoffs, speciesCount: speciesCount,
                                  radialBasisSize: options.radialBasisSize, minDist: options.minDist)
         let settings = plan.map {
-            FitSettings(level: $0.spec.level, cutoff: $0.spec.cutoff, minDist: options.minDist,
-                        radialBasisSize: options.radialBasisSize, speciesCount: speciesCount, options: options.training,
-                        data: dataPath, dataBytes: bytes, groups: options.groups, species: options.symbols,
-                        costStructure: CostMeter.structureDescription)
+            var s = FitSettings(level: $0.spec.level, cutoff: $0.spec.cutoff, minDist: options.minDist,
+                                radialBasisSize: options.radialBasisSize, speciesCount: speciesCount, options: options.training,
+                                data: dataPath, dataBytes: bytes, groups: options.groups, species: options.symbols,
+                                costStructure: CostMeter.structureDescription)
+            s.validation = options.validation.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            s.validationBytes = validationBytes
+            s.stopOnValid = options.validation == nil ? nil : options.stopOnValid
+            return s
         }
 
         // Rank 0 decides what is finished; stale "running" markers of a
@@ -69,7 +81,8 @@ public struct SweepDriver {
 
         var failed = false
         if !pending.isEmpty {
-            failed = try train(pending: pending, plan: plan, settings: settings, source: source, world: world)
+            failed = try train(pending: pending, plan: plan, settings: settings, source: source,
+                               validation: validationSource, world: world)
         }
         if world.isRoot { try summarise(plan: plan, settings: settings, since: t0) }
         return failed
@@ -78,7 +91,7 @@ public struct SweepDriver {
     /// Trains the pending fits on groups of `world`'s ranks; writes how the
     /// ranks were used (`RankUsage`, rank 0); returns whether any fit failed.
     func train(pending: [Int], plan: [PlannedFit], settings: [FitSettings], source: ShardSource,
-               world: Communicator) throws -> Bool {
+               validation: ShardSource?, world: Communicator) throws -> Bool {
         func say(_ s: String) { if world.isRoot { report.info(s) } }
         // The queue position and finished cost, one-sided on rank 0.
         let counters = SharedCounters.make(count: 2, holder: 0, comm: world)
@@ -105,7 +118,8 @@ public struct SweepDriver {
         let cpu0 = ProcessTime.cpuSeconds()
         let runner = SweepGroup(queue: arrangement.queue(group: myGroup, counters: counters, plan: plan, totalCost: total),
                                 largestCutoff: arrangement.largestCutoff[myGroup], sweepStart: start, plan: plan,
-                                settings: settings, ranks: arrangement.ranks[myGroup], source: source, options: options,
+                                settings: settings, ranks: arrangement.ranks[myGroup], source: source,
+                                validationSource: validation, options: options,
                                 layout: layout, report: report)
         let outcome = runner.run(comm)
         // Wait for the other groups without taking a core from them.

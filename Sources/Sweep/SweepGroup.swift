@@ -19,6 +19,8 @@ struct SweepGroup {
     var settings: [FitSettings]
     var ranks: Range<Int>
     var source: ShardSource
+    /// The validation set (nil: none), read once per group like the data.
+    var validationSource: ShardSource?
     var options: SweepOptions
     var layout: SweepLayout
     var report: SweepReporter
@@ -47,9 +49,11 @@ struct SweepGroup {
         var outcome = Outcome()
         func say(_ s: String) { if comm.isRoot { report.info("[\(SweepGroup.timestamp())] \(label): \(s)") } }
         let data: DataShard
+        var validation: DataShard? = nil
         var lists: [NeighborList] = []
         do {
             data = try source.read(comm)
+            validation = try validationSource?.read(comm)
             try Collective.together(comm) {
                 guard data.totalConfigurations > 0 else {
                     throw InputError(file: source.path, options.groups == nil ? "the training set is empty"
@@ -79,9 +83,10 @@ struct SweepGroup {
             say("start \(spec.name) (\(plan[f].parameterCount) parameters, \(data.totalConfigurations) configurations) [fit \(outcome.fits.count) of this group]")
             if comm.isRoot { try? AtomicFile.write("\(label)\nstarted \(SweepGroup.timestamp())\n", to: layout.path(spec, ".running")) }
             do {
-                let r = try fit(plan[f], settings: settings[f], data: data, neighbors: lists, comm: comm)
+                let r = try fit(plan[f], settings: settings[f], data: data, neighbors: lists, validation: validation, comm: comm)
                 say(String(format: "done  %@: E-RMSE %.4f meV/atom, F-RMSE %.5f eV/A, %d iterations, %.1f s",
-                           spec.name, r.overall?.energyRMSE ?? .nan, r.overall?.forceRMSE ?? .nan, r.iterations, r.wallSeconds))
+                           spec.name, r.overall?.energyRMSE ?? .nan, r.overall?.forceRMSE ?? .nan, r.iterations, r.wallSeconds)
+                    + (r.validationOverall.map { String(format: "; validation E-RMSE %.4f meV/atom, F-RMSE %.5f eV/A", $0.energyRMSE, $0.forceRMSE) } ?? ""))
             } catch {
                 if comm.isRoot { report.error("\(label): \(spec.name) failed: \(error)") }
                 outcome.failures += 1
@@ -109,7 +114,7 @@ struct SweepGroup {
     /// `mtp basis` writes it, then `Fit` exactly as `mtp train` runs it; the
     /// record is written last, after the potential.
     func fit(_ planned: PlannedFit, settings: FitSettings, data: DataShard, neighbors: [NeighborList],
-             comm: Communicator) throws -> FitRecord {
+             validation: DataShard? = nil, comm: Communicator) throws -> FitRecord {
         let spec = planned.spec
         let untrainedPath = layout.path(spec, ".untrained.mtp")
         // Through the .mtp text, exactly as `mtp train` reads what `mtp basis` wrote.
@@ -136,6 +141,9 @@ struct SweepGroup {
         let potentialPath = layout.path(spec, ".mtp")
         let fit = try Fit(start: start, data: data, dataPath: source.path, options: settings.options, communicator: comm,
                           neighbors: neighbors.count == data.configurations.count ? neighbors : nil)
+        if let validation, let path = validationSource?.path {
+            try fit.validate(on: validation, path: path, stopAfter: options.stopOnValid)
+        }
         let r = try fit.run(output: potentialPath, checkpointing: checkpointing, log: write)
         let pot = r.potential
         let record = FitRecord(
@@ -144,7 +152,8 @@ struct SweepGroup {
             basisSize: pot.basis.scalarCount, radialFuncsCount: pot.radialFuncsCount, configurations: r.configurations,
             ranks: comm.size, iterations: r.state.iteration, jacobianPasses: r.state.jacobianPasses,
             lossEvaluations: r.state.lossEvaluations, loss: r.state.loss, converged: r.state.converged,
-            wallSeconds: r.totalWallSeconds, conditionNumber: r.conditionNumber, errors: r.groups, cost: nil)
+            wallSeconds: r.totalWallSeconds, conditionNumber: r.conditionNumber, errors: r.groups, cost: nil,
+            validationErrors: r.validationGroups, validation: r.validation)
         try Collective.onRoot(comm) {
             try Records.write(record, to: layout.path(spec, ".json"))
             try? FileManager.default.removeItem(atPath: checkpointing.path!)

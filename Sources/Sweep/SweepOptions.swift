@@ -25,6 +25,13 @@ public struct SweepOptions: Sendable {
     public var schedule = SweepScheduleKind.dynamic
     /// Plot format: svg or png.
     public var plotFormat = "svg"
+    /// A validation set (any registered format; all its configurations):
+    /// every fit's validation errors per iteration and at the end, in the
+    /// records and summaries; the Pareto front is then drawn on them.
+    public var validation: String?
+    /// With `validation`: stop a fit after this many iterations without a
+    /// lower validation loss and keep its best potential.
+    public var stopOnValid: Int?
 
     public init(data: String, levels: [Int], cutoffs: [Double], out: String) {
         self.data = data

@@ -18,6 +18,8 @@ struct SweepCommand: ParsableCommand {
         (settings, errors per group, iterations, wall time, condition number, and the measured cost: best
         time per force call per atom on 6x6x6 hcp Mg, measured on rank 0 after all training, one fit at a time). Then DIR/summary.csv, DIR/summary.md and
         plots (rmse-vs-level, cost-vs-error with the Pareto front; data and gnuplot scripts beside).
+        With --valid FILE every fit is also evaluated on FILE after each iteration (--stop-on-valid N: stops and
+        keeps the best); records and summaries get validation columns and the Pareto front is on the validation errors.
         Rerunning the same command skips fits whose record matches the settings and redoes the others.
         Each fit equals `mtp train` run alone with the same settings (the same code runs both).
         """)
@@ -61,6 +63,8 @@ struct SweepCommand: ParsableCommand {
         o.training = training.options
         o.checkpointEvery = checkpointEvery
         o.plotFormat = format
+        o.validation = training.valid
+        o.stopOnValid = training.stopOnValid
         guard let kind = SweepScheduleKind(rawValue: schedule) else {
             throw ValidationError("--schedule '\(schedule)': expected one of \(SweepScheduleKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }

@@ -32,8 +32,6 @@ struct Train: ParsableCommand {
             help: "Where to write the trained potential (MLIP: --trained-pot-name).")
     var output: String = Train.mlipTrainedName
     @OptionGroup var training: TrainingArguments
-    @Option(name: .customLong("valid-cfgs"), help: "A validation set (any format DATA may have): its errors per group are printed at the end and kept in the summary.")
-    var validCfgs: String?
     @Option(name: .customLong("curr-pot-name"), help: "Save the potential of every iteration here (atomically; MLIP's current potential).")
     var currPotName: String?
     @Option(name: .customLong("init-params"), help: "Radial coefficients of an untrained POT: 'same' (every species pair alike; the default here) or 'random' (pairs perturbed apart, seeded; MLIP's default). A trained POT keeps its own.")
@@ -72,8 +70,8 @@ struct Train: ParsableCommand {
             }
             let fit = try Fit(start: start, data: shard, dataPath: data, options: training.options, communicator: comm,
                               cacheBudget: Int(max(0, cacheMemory) * 1e9), potentialPath: potential)
-            if let validCfgs {
-                try fit.validate(on: try ShardSource(path: validCfgs, options: options).read(comm), path: validCfgs)
+            if let valid = training.valid {
+                try fit.validate(on: try ShardSource(path: valid, options: options).read(comm), path: valid, stopAfter: training.stopOnValid)
             }
             let result = try fit.run(output: output,
                                      checkpointing: Fit.Checkpointing(path: output + ".checkpoint.json", every: checkpointEvery,

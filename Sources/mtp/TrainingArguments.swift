@@ -23,12 +23,21 @@ struct TrainingArguments: ParsableArguments {
     var weighting: String = defaults.loss.weighting.rawValue
     @Option(help: "Element symbols of species 0, 1, ... (for formats that store species indices, such as .cfg).")
     var species: String?
+    @Option(name: [.customLong("valid"), .customLong("valid-cfgs")],
+            help: "A validation set (any format DATA may have, read in shards like it): its errors are printed after every iteration (meV/atom, eV/A, GPa), per group at the end, and kept in the summary (MLIP: --valid-cfgs).")
+    var valid: String?
+    @Option(help: "With --valid: stop after N iterations without a lower validation loss and keep the potential of the lowest one.")
+    var stopOnValid: Int?
 
     func validate() throws {
         guard energyWeight >= 0, forceWeight >= 0, stressWeight >= 0 else { throw ValidationError("weights must be non-negative") }
         guard maxIterations >= 0 else { throw ValidationError("--max-iter must be non-negative") }
         guard LossSettings.Weighting(rawValue: weighting) != nil else {
             throw ValidationError("--weighting must be one of \(LossSettings.Weighting.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let n = stopOnValid {
+            guard n >= 1 else { throw ValidationError("--stop-on-valid must be at least 1") }
+            guard valid != nil else { throw ValidationError("--stop-on-valid needs a validation set (--valid FILE)") }
         }
         guard Optimizers.named(optimizer) != nil else {
             throw ValidationError("--optimizer must be one of \(Optimizers.names.joined(separator: ", "))")
