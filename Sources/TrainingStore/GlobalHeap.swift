@@ -65,11 +65,12 @@ final class GlobalHeap {
     deinit { try? handle?.close() }
 
     /// Throws `Damage` for the first element whose characters HDF5 could
-    /// not read safely; elements are numbered from 1 in the message.
-    func check(_ ids: [HeapID]) throws {
+    /// not read safely; the message numbers elements from `first` + 1 (the
+    /// row of a dataset).
+    func check(_ ids: [HeapID], first: Int = 0) throws {
         for (k, id) in ids.enumerated() where id.address != 0 {
             func damaged(_ why: String) -> Damage {
-                Damage(description: "string \(k + 1) points into a \(GlobalHeap.damagePhrase) (collection at byte \(base &+ id.address)): \(why)")
+                Damage(description: "string \(first + k + 1) points into a \(GlobalHeap.damagePhrase) (collection at byte \(base &+ id.address)): \(why)")
             }
             guard id.index > 0 else { throw damaged("object index 0 is the collection's free space") }
             let objects: [UInt32: UInt64]

@@ -92,9 +92,9 @@ final class HDF5File {
 
     /// Throws unless every element of `ids` (nil: they could not be read)
     /// is safe for HDF5 to read from the global heap.
-    private func checkHeap(_ object: String, _ ids: [GlobalHeap.HeapID]?) throws {
+    private func checkHeap(_ object: String, _ ids: [GlobalHeap.HeapID]?, first: Int = 0) throws {
         guard let ids else { throw fail(object, "cannot read the stored strings") }
-        do { try globalHeap.check(ids) } catch { throw fail(object, "\(error) (the file is damaged)") }
+        do { try globalHeap.check(ids, first: first) } catch { throw fail(object, "\(error) (the file is damaged)") }
     }
 
     /// The file's length in bytes (0 if unknown).
@@ -295,7 +295,7 @@ final class HDF5File {
         }
         try checkAllocation(name, elements: range.count, per: 1, bytes: 16)
         if range.isEmpty { return [] }
-        try checkHeap(name, GlobalHeap.rawIDs(dataset: d, memory: memSpace, file: fileSpace, count: range.count))
+        try checkHeap(name, GlobalHeap.rawIDs(dataset: d, memory: memSpace, file: fileSpace, count: range.count), first: range.lowerBound)
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: max(range.count, 1))
         // Variable-length data is read independently: collective transfer of
         // vlen data is not supported by every HDF5 1.10 build.

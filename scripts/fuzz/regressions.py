@@ -106,6 +106,9 @@ error_case("untrained .mtp with 900 species, mtp train", ["train", f, CFG, "-o",
 thin = cfg.replace("7.220000      0.000000      0.000000", "0.001000      0.000000      0.000000", 1)
 f = write("thin.cfg", thin)
 error_case("a cell 1e-3 A wide", ["calc-efs", POT, f, out], f, "neighbours per atom", timeout=20)
+f = write("thin-0.01.cfg", cfg.replace("7.220000      0.000000      0.000000", "0.010000      0.000000      0.000000", 1))
+error_case("a cell 0.01 A wide (32,000 neighbours per atom), train", ["train", POT, f, "-o", "t.mtp", "--max-iter", "2"], f,
+           "neighbours per atom", timeout=20)
 for value in ["1000", "1e308"]:
     f = write(f"max-dist-{value}.mtp", re.sub(r"max_dist = \S+", f"max_dist = {value}", pot))
     error_case(f"max_dist = {value}", ["calc-efs", f, CFG, out], f, "max_dist", timeout=20)
