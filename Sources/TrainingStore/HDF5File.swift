@@ -86,6 +86,17 @@ final class HDF5File {
         InputError(file: path, "\(object): \(message)")
     }
 
+    /// The global heap of variable-length strings, checked before each
+    /// string read (GlobalHeap: libhdf5 trusts its unchecksummed sizes).
+    private lazy var globalHeap = GlobalHeap(path: path, file: id, fileLength: byteLength)
+
+    /// Throws unless every element of `ids` (nil: they could not be read)
+    /// is safe for HDF5 to read from the global heap.
+    private func checkHeap(_ object: String, _ ids: [GlobalHeap.HeapID]?, first: Int = 0) throws {
+        guard let ids else { throw fail(object, "cannot read the stored strings") }
+        do { try globalHeap.check(ids, first: first) } catch { throw fail(object, "\(error) (the file is damaged)") }
+    }
+
     /// The file's length in bytes (0 if unknown).
     private(set) lazy var byteLength: Int = {
         ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
@@ -283,6 +294,8 @@ final class HDF5File {
             H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &start, nil, &count, nil)
         }
         try checkAllocation(name, elements: range.count, per: 1, bytes: 16)
+        if range.isEmpty { return [] }
+        try checkHeap(name, GlobalHeap.rawIDs(dataset: d, memory: memSpace, file: fileSpace, count: range.count), first: range.lowerBound)
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: max(range.count, 1))
         // Variable-length data is read independently: collective transfer of
         // vlen data is not supported by every HDF5 1.10 build.
@@ -357,6 +370,7 @@ final class HDF5File {
         }
         if n == 0 { return [] }
         try checkAllocation("attribute \(name)", elements: n, per: 1, bytes: 16)
+        try checkHeap("attribute \(name)", GlobalHeap.rawIDs(attribute: a, count: n))
         let type = HDF5File.stringType()
         defer { H5Tclose(type) }
         var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: n)

@@ -36,8 +36,17 @@ public final class StoreReader {
         file = try HDF5File(path: path, mode: .read, communicator: communicator?.handle)
         func fail(_ m: String) -> InputError { InputError(file: path, m) }
 
-        guard file.hasAttribute(StoreLayout.formatAttribute),
-              (try? file.stringAttribute(StoreLayout.formatAttribute)) == StoreLayout.formatName else {
+        // A 'format' of another type is a foreign file; a damaged one
+        // (GlobalHeap) says so.
+        let format: String?
+        do {
+            format = file.hasAttribute(StoreLayout.formatAttribute) ? try file.stringAttribute(StoreLayout.formatAttribute) : nil
+        } catch let error as InputError where error.message.contains(GlobalHeap.damagePhrase) {
+            throw error
+        } catch {
+            format = nil
+        }
+        guard format == StoreLayout.formatName else {
             throw fail("not a training store: the root attribute 'format' is not '\(StoreLayout.formatName)'")
         }
         let version: Int64 = try file.scalarAttribute(StoreLayout.versionAttribute)

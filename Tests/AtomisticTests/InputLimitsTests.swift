@@ -17,6 +17,12 @@ final class InputLimitsTests: XCTestCase {
         XCTAssertThrowsError(try NeighborList(thin, cutoff: 5)) {
             XCTAssertTrue("\($0)".contains("neighbours per atom"), "\($0)")
         }
+        // 0.01 A: about 16,000 neighbours per atom, which a search would find
+        // (no overlap) and training would hold (issue 18: the limit was 100,000).
+        thin.cell[0] = Vec3(0.01, 0, 0)
+        XCTAssertThrowsError(try NeighborList(thin, cutoff: 5)) {
+            XCTAssertTrue("\($0)".contains("neighbours per atom (limit 10000)"), "\($0)")
+        }
         for cutoff in [1000.0, 1e308] {
             XCTAssertThrowsError(try NeighborList(cube(3.6), cutoff: cutoff)) {
                 XCTAssertTrue("\($0)".contains("periodic images"), "\($0)")

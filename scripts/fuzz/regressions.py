@@ -106,6 +106,9 @@ error_case("untrained .mtp with 900 species, mtp train", ["train", f, CFG, "-o",
 thin = cfg.replace("7.220000      0.000000      0.000000", "0.001000      0.000000      0.000000", 1)
 f = write("thin.cfg", thin)
 error_case("a cell 1e-3 A wide", ["calc-efs", POT, f, out], f, "neighbours per atom", timeout=20)
+f = write("thin-0.01.cfg", cfg.replace("7.220000      0.000000      0.000000", "0.010000      0.000000      0.000000", 1))
+error_case("a cell 0.01 A wide (32,000 neighbours per atom), train", ["train", POT, f, "-o", "t.mtp", "--max-iter", "2"], f,
+           "neighbours per atom", timeout=20)
 for value in ["1000", "1e308"]:
     f = write(f"max-dist-{value}.mtp", re.sub(r"max_dist = \S+", f"max_dist = {value}", pot))
     error_case(f"max_dist = {value}", ["calc-efs", f, CFG, out], f, "max_dist", timeout=20)
@@ -127,6 +130,47 @@ mtp("convert", CFG, "--species", "Cu", "-o", h5)
 data = open(h5, "rb").read()
 f = write("zero-cell.h5", data.replace(struct.pack("<d", 7.22), struct.pack("<d", 0.0)))
 error_case("an all-zero cell (.h5) is refused at read time", ["convert", f, "-o", "z.cfg"], f, "cell")
+
+
+# Damaged variable-length strings: libhdf5 trusts the global heap's object
+# sizes and indices (no checksum), so these crashed (H5HG_read) or hung.
+def heap_objects(b):
+    """(collection offset, [(index, header offset, size, data)]) of the first global heap collection."""
+    g = b.index(b"GCOL")
+    end = g + struct.unpack_from("<Q", b, g + 8)[0]
+    p, objects = g + 16, []
+    while p + 16 <= end:
+        idx, size = struct.unpack_from("<H", b, p)[0], struct.unpack_from("<Q", b, p + 8)[0]
+        objects.append((idx, p, size, b[p + 16:p + 16 + size] if idx else b""))
+        if idx == 0:
+            break
+        p += 16 + (size + 7) // 8 * 8
+    return g, objects
+
+
+g, objects = heap_objects(data)
+species = next(o for o in objects if o[3] == b"Cu")
+b = bytearray(data)
+struct.pack_into("<Q", b, species[1] + 8, 99999999999)  # the fuzz run's crash (run 1468, seed 18)
+f = write("heap-size.h5", bytes(b))
+error_case("a global heap object size 2 -> 99999999999 (.h5), calc-efs", ["calc-efs", POT, f, out], f,
+           "damaged global heap", "runs past the end of the collection")
+b = bytearray(data)
+struct.pack_into("<Q", b, next(o for o in objects if o[0] == 0)[1] + 8, 0)
+f = write("heap-free.h5", bytes(b))
+error_case("a global heap free space of size 0 (.h5)", ["data", "info", f], f, "damaged global heap", timeout=20)
+mo = os.path.join(W, "mo.h5")
+mtp("convert", JSON, "-o", mo)
+mo_data = open(mo, "rb").read()
+g, objects = heap_objects(mo_data)
+name = next(o for o in objects if o[3] == b"Elastic")
+at = mo_data.index(struct.pack("<IQI", name[2], g, name[0]))
+b = bytearray(mo_data)
+struct.pack_into("<I", b, at + 12, 60000)
+f = write("heap-index.h5", bytes(b))
+error_case("a group name's heap index 60000 (.h5), train", ["train", POT, f, "-o", "t.mtp", "--max-iter", "2"], f,
+           "/groups/names", "no object 60000")
+
 xyz = text(XYZ)
 f = write("xx.extxyz", re.sub(r"^Si ", "Xx ", xyz, count=1, flags=re.M))
 error_case("unknown element symbol Xx in extended XYZ", ["convert", f, "-o", "x.cfg"], f, "Xx")
