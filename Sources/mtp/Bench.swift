@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the MPI transport and the phases of a training iteration (for the scaling study).",
-        subcommands: [BenchMPI.self, BenchPhases.self, BenchStep.self])
+        subcommands: [BenchMPI.self, BenchPhases.self, BenchStep.self, BenchTree.self])
 }
 
 /// `mtp bench mpi`: `TransportBenchmark` between the ranks, printed as it goes.
@@ -131,6 +131,35 @@ struct BenchStep: ParsableCommand {
             let record = try StepBenchmark(n: n, repeats: repeats).measure(comm)
             record.summary.forEach(say)
             if comm.isRoot, let output { try JSONFile.write(record, to: output) }
+        }
+    }
+}
+
+/// `mtp bench tree`: `TreeBenchmark` (the factor tree's time and peak memory per rank, and the former path's).
+struct BenchTree: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tree",
+        abstract: "Time the factor tree on synthetic rows and measure each rank's peak memory against its bound.",
+        discussion: "mpirun -np N mtp bench tree --n 3000 --configurations 512 [--rows-per-configuration 103] [--gathered] [-o tree.json]")
+
+    @Option(help: "Columns of the factor (parameters + 1).") var n: Int = 914
+    @Option(help: "Configurations (items) in all.") var configurations: Int = 64
+    @Option(help: "Rows per configuration (3 per atom + 7: 103 for 32 atoms).") var rowsPerConfiguration: Int = 103
+    @Flag(help: "Also the former path: allgather of every rank's factor and the QR of the stack.") var gathered = false
+    @Option(name: .shortAndLong, help: "Write the measurements as JSON.") var output: String?
+
+    func validate() throws {
+        guard n >= 2 && n <= 20000 else { throw ValidationError("--n must lie in 2...20000") }
+        guard configurations >= 1 && configurations <= 10_000_000 else { throw ValidationError("--configurations must lie in 1...10000000") }
+        guard rowsPerConfiguration >= 1 && rowsPerConfiguration <= 100_000 else { throw ValidationError("--rows-per-configuration must lie in 1...100000") }
+    }
+
+    func run() throws {
+        try runCollectively { comm, say in
+            let record = try TreeBenchmark(columns: n, configurations: configurations, rowsPerConfiguration: rowsPerConfiguration,
+                                           gathered: gathered).measure(comm)
+            record.summary.forEach(say)
+            if let output { try Collective.onRoot(comm) { try JSONFile.write(record, to: output) } }
         }
     }
 }
