@@ -14,6 +14,8 @@
 #     from cubic/08/initial.mtp (30 iterations), under -np 1, 2, 3, 4: the
 #     losses and the Jacobian factor are reduced in fixed trees over fixed
 #     blocks of configurations (BlockTree), whatever the rank count;
+#  2b'. `mtp bench tree`: the factor tree (packed factors, blocks straddling
+#     ranks) of synthetic rows has the same bits under -np 1, 3 and 8;
 #  2c. `mtp bench step`: ScaLAPACK's damped step on every process grid of
 #     2 and 4 ranks equals the replicated LAPACK step to 1e-12;
 #  3. a training run killed with SIGKILL and resumed from its checkpoint
