@@ -33,16 +33,15 @@ public enum FactorTree {
         func local(_ items: Range<Int>) -> Range<Int> { items.clamped(to: layout.localItems) }
         let packed = try BlockTree.reduce(layout, communicator: comm, head: {
             // This rank's rows of a block owned by a lower rank: the row count, then the rows.
+            // Sized by rowCount (no regrowth, which would copy); more rows still fit.
             let items = local(layout.headItems)
-            let count = try rowCount(items)
-            var out = [Double](repeating: 0, count: 1 + count * n)
-            var k = 0
+            var out: [Double] = []
+            out.reserveCapacity(1 + (try rowCount(items)) * n)
+            out.append(0)
             try rows(items) { row in
-                precondition(k < count, "FactorTree: more rows than rowCount said")
-                for c in 0..<n { out[1 + k * n + c] = row[c] }
-                k += 1
+                out.append(contentsOf: row)
+                out[0] += 1
             }
-            out[0] = Double(k)
             return out
         }, leaf: { k, pieces in
             let own = local(layout.items(of: k))

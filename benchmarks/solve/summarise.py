@@ -64,7 +64,7 @@ def old_time(c, p, C):
 def new_time(c, p, C):
     A = C * ATOMS_PER_CONFIG; Ap = max(A / p, A / C); n = c["n"]; L = math.ceil(math.log2(p)) if p > 1 else 0
     jac = c["cJ"] * Ap + c["cT"] * (RHO * Ap + (n if p > 1 else 0)) * n * n   # one block of n rows of imbalance
-    tree = L * (c["pair"] + 2 * (ALPHA + 8 * n * n / BETA))                  # levels, then the broadcast of R
+    tree = L * (c["pair"] + 2 * (ALPHA + 4 * n * n / BETA))                  # levels, then the broadcast of R (packed)
     loss = c["cE"] * Ap + 2 * L * (ALPHA + 96 / BETA)
     return jac + tree + c["step"] + K * loss
 
