@@ -56,6 +56,14 @@ public struct TreeBenchmark {
         let counts = (0..<p).map { k in configurations * (k + 1) / p - configurations * k / p }
         let blockSize = max(1, min((n + rc - 1) / rc, configurations))
         let layout = BlockLayout(counts: counts, blockSize: blockSize, rank: comm.rank)
+        // The same check on every rank (nothing rank-dependent), before any allocation or message.
+        let f = 8 * Double(n) * Double(n)
+        let worst = max(FactorTree.memoryBound(columns: n, blocks: layout.blockCount, blockRows: blockSize * rc, headRows: blockSize * rc),
+                        gathered ? f * Double(2 * p + 3) : 0)
+        guard worst * Double(p) <= InputLimits.memoryBudget else {
+            throw CollectiveFailure(String(format: "mtp bench tree: n = %d with blocks of %d rows on %d ranks may need %.1f GB, more than half of this machine's memory",
+                                           n, blockSize * rc, p, worst * Double(p) / 1e9))
+        }
         func rows(_ items: Range<Int>, _ body: (UnsafeBufferPointer<Double>) throws -> Void) rethrows {
             var row = [Double](repeating: 0, count: n)
             for c in items {
