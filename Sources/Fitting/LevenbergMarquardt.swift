@@ -112,8 +112,12 @@ extension Trainer {
     /// Condition number of the linear least-squares problem (species and
     /// moment coefficients) at the current radial coefficients.
     func linearCondition(_ r: [Double]) throws -> Double {
+        try Trainer.linearCondition(r, linearCount: linearCount)
+    }
+
+    /// The condition number of the leading `l x l` block of R (column-major n x n).
+    static func linearCondition(_ r: [Double], linearCount l: Int) throws -> Double {
         let n = r.count.squareRootInt
-        let l = linearCount
         var a = [Double](repeating: 0, count: l * l)
         for c in 0..<l { for i in 0...c { a[c * l + i] = r[c * n + i] } }
         let s = try SmallLinearAlgebra.singularValues(a, n: l)

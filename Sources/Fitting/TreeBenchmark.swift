@@ -41,6 +41,10 @@ public struct TreeBenchmark {
         public var treePeakBytes: [Double]
         public var treeBoundBytes: [Double]
         public var gatheredPeakBytes: [Double]?
+        /// The damped step and the condition number after the tree (replicated):
+        /// each rank's peak with R counted, and the slowest rank's seconds.
+        public var solvePeakBytes: [Double]
+        public var solveSeconds: Double
         /// Slowest rank's wall seconds.
         public var treeSeconds: Double
         public var gatheredSeconds: Double?
@@ -85,6 +89,17 @@ public struct TreeBenchmark {
         }
         let treePeak = ResidentMemory.current().peak - before
         let digest = r.reduce(UInt64(1469598103934665603)) { ($0 ^ $1.bitPattern) &* 1099511628211 }
+        // The solve after the tree, replicated as in training: the damped
+        // step and the condition number of the leading (n - 1) block (all
+        // parameters linear: the largest), peak with R itself counted.
+        comm.barrier()
+        ResidentMemory.resetPeak()
+        let beforeSolve = ResidentMemory.current().resident
+        let tSolve = try ProcessTime.wallSeconds {
+            _ = try Trainer.dampedSolution(r, lambda: 1e-3)
+            _ = try Trainer.linearCondition(r, linearCount: n - 1)
+        }
+        let solvePeak = ResidentMemory.current().peak - beforeSolve + 8 * Double(n * n)
         r = []
         let bound = FactorTree.memoryBound(columns: n, blocks: layout.ownedBlocks.count,
                                            blockRows: blockSize * rc, headRows: layout.headItems.count * rc)
@@ -115,6 +130,7 @@ public struct TreeBenchmark {
             headRows: comm.allGatherOrdered([Double(layout.headItems.count * rc)]).map { Int($0) },
             treePeakBytes: comm.allGatherOrdered([treePeak]), treeBoundBytes: comm.allGatherOrdered([bound]),
             gatheredPeakBytes: gatheredPeak.map { comm.allGatherOrdered([$0]) },
+            solvePeakBytes: comm.allGatherOrdered([solvePeak]), solveSeconds: comm.allReduceMax(tSolve),
             treeSeconds: comm.allReduceMax(tTree), gatheredSeconds: tGathered,
             treeDigest: String(digest, radix: 16), peakReset: comm.allReduceMax(reset ? 0 : 1) == 0)
     }
@@ -125,7 +141,8 @@ extension TreeBenchmark.Record {
         let mb = { (x: Double) in String(format: "%.0f MB", x / 1e6) }
         var out = ["factor tree, n = \(columns), \(ranks) rank\(ranks == 1 ? "" : "s")\(oversubscribed ? " (oversubscribed)" : ""), "
                    + "\(configurations) configurations of \(rowsPerConfiguration) rows, \(blockCount) blocks of \(blockRows) rows, load \(loadAverage)",
-                   String(format: "tree: %.3f s", treeSeconds) + (gatheredSeconds.map { String(format: "; former path (allgather, stack QR): %.3f s", $0) } ?? ""),
+                   String(format: "tree: %.3f s; then damped step and condition number: %.3f s", treeSeconds, solveSeconds)
+                       + ", peak \(mb(solvePeakBytes.max() ?? 0)) with R" + (gatheredSeconds.map { String(format: "; former path (allgather, stack QR): %.3f s", $0) } ?? ""),
                    "R digest \(treeDigest)"]
         for k in 0..<ranks {
             out.append("rank \(k): \(ownedBlocks[k]) blocks, \(headRows[k]) head rows; tree peak \(mb(treePeakBytes[k])) (bound \(mb(treeBoundBytes[k])))"

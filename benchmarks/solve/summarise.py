@@ -114,8 +114,8 @@ if trees:
               "Peak: each rank's peak resident memory during the phase above what it held before (VmHWM, reset",
               "before each phase), MB; bound: `FactorTree.memoryBound` for that rank's blocks and head rows;",
               "F = 8 n^2 bytes. Wall seconds of the slowest rank, one run.", "",
-              "| n | configs | blocks | ranks | load | tree (s) | former path (s) | per rank: blocks, head rows, tree peak / bound (MB), former peak (MB) | largest peak / F |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "| n | configs | blocks | ranks | load | tree (s) | former path (s) | per rank: blocks, head rows, tree peak / bound (MB), former peak (MB) | largest peak / F | step + condition after the tree (s, peak MB with R) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in trees:
         F = 8 * r["columns"] ** 2
         gp = r.get("gatheredPeakBytes")
@@ -123,7 +123,8 @@ if trees:
                         for k, (b, h, t, u) in enumerate(zip(r["ownedBlocks"], r["headRows"], r["treePeakBytes"], r["treeBoundBytes"])))
         g = r.get("gatheredSeconds")
         lines.append(f'| {r["columns"]} | {r["configurations"]} | {r["blockCount"]} | {r["ranks"]}{" (oversubscribed)" if r["oversubscribed"] else ""} | '
-                     f'{r["loadAverage"]} | {r["treeSeconds"]:.1f} | {"%.1f" % g if g is not None else "-"} | {per} | {max(r["treePeakBytes"])/F:.2f} |')
+                     f'{r["loadAverage"]} | {r["treeSeconds"]:.1f} | {"%.1f" % g if g is not None else "-"} | {per} | {max(r["treePeakBytes"])/F:.2f} | '
+                     + (f'{r["solveSeconds"]:.1f}, {max(r["solvePeakBytes"])/1e6:.0f}' if "solveSeconds" in r else "-") + ' |')
 steps = []
 for path in sorted(glob.glob(os.path.join(out, "n*-np*.json"))):
     with open(path) as f:
