@@ -8,12 +8,14 @@
 #     contents) with cost imbalance <= 10 %; N = 5 on a 3-configuration file
 #     (more ranks than configurations, empty shards);
 #  2. `mtp train` prints the same loss, to 12 significant digits, at every
-#     iteration under -np 1, 2 and 3;
+#     iteration under -np 1, 2, 3, 4 and 8 (oversubscribed);
 #  2b. the trained potential is the same, bit for bit, under -np 1, 2, 3
 #     (both optimizers) and, for the level-8 fit of the Cu configurations
 #     from cubic/08/initial.mtp (30 iterations), under -np 1, 2, 3, 4: the
 #     losses and the Jacobian factor are reduced in fixed trees over fixed
 #     blocks of configurations (BlockTree), whatever the rank count;
+#  2b'. `mtp bench tree`: the factor tree (packed factors, blocks straddling
+#     ranks) of synthetic rows has the same bits under -np 1, 3 and 8;
 #  2c. `mtp bench step`: ScaLAPACK's damped step on every process grid of
 #     2 and 4 ranks equals the replicated LAPACK step to 1e-12;
 #  3. a training run killed with SIGKILL and resumed from its checkpoint
@@ -74,14 +76,14 @@ echo "== mpirun -np 5: small.h5 (3 configurations, empty shards)"
 awk '/BEGIN_CFG/{n++} n<=24' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t24.cfg"
 POT=Tests/FittingTests/Fixtures/cu-06.mtp
 for opt in lm bfgs; do
-    echo "== mtp train --optimizer $opt: identical losses under -np 1, 2, 3"
+    echo "== mtp train --optimizer $opt: identical losses under -np 1, 2, 3, 4, 8 (8 oversubscribed, 3 configurations per rank)"
     iters=$([ "$opt" = lm ] && echo 4 || echo 12)
-    for n in 1 2 3; do
+    for n in 1 2 3 4 8; do
         "${MPIRUN[@]}" -np "$n" "$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/np$n.mtp" --max-iter "$iters" --checkpoint-every 0 \
             --optimizer "$opt" | awk '$1 ~ /^[0-9]+$/ && NF >= 8 {print $1, $2}' > "$WORK/np$n.loss"
         [ -s "$WORK/np$n.loss" ] || { echo "no progress lines under -np $n"; exit 1; }
     done
-    for n in 2 3; do
+    for n in 2 3 4 8; do
         # Same to 12 significant digits: |a - b| at most half a unit in the
         # 12th significant digit of a.
         if ! paste "$WORK/np1.loss" "$WORK/np$n.loss" | awk '
@@ -102,6 +104,13 @@ for n in 1 2 3 4; do
     "${MPIRUN[@]}" -np "$n" "$MTP" train $REF/cubic/16/pot.mtp "$WORK/t25.cfg" -o "$WORK/l16-np$n.mtp" \
         --max-iter 2 --tolerance 0 --checkpoint-every 0 > /dev/null
     [ "$n" = 1 ] || cmp "$WORK/l16-np1.mtp" "$WORK/l16-np$n.mtp" || { echo "level-16 potentials of -np 1 and -np $n differ"; exit 1; }
+done
+
+echo "== mtp bench tree: the factor tree of synthetic rows (blocks straddling ranks) has the same bits under -np 1, 3, 8"
+for n in 1 3 8; do
+    "${MPIRUN[@]}" -np "$n" "$MTP" bench tree --n 40 --configurations 37 --rows-per-configuration 7 | grep 'R digest' > "$WORK/tree-np$n.txt"
+    [ -s "$WORK/tree-np$n.txt" ] || { echo "no R digest under -np $n"; exit 1; }
+    [ "$n" = 1 ] || cmp "$WORK/tree-np1.txt" "$WORK/tree-np$n.txt" || { echo "the tree's R under -np $n differs from -np 1"; exit 1; }
 done
 
 echo "== mtp train: 3 configurations on 5 ranks (empty ranks in the trees), the same potential as -np 1"

@@ -101,19 +101,23 @@ extension Trainer {
         for i in 0..<p { top[p * n + i] = -r[p * n + i] }
         let sl = lambda.squareRoot()
         for i in 0..<p { bottom[i * n + i] = sl * scale[i] }
-        let rr = try StreamingQR.combinePair(top, bottom, columns: n)
-        var rj = [Double](repeating: 0, count: p * p)
-        var rhs = [Double](repeating: 0, count: p)
-        for c in 0..<p { for i in 0...c { rj[c * p + i] = rr[c * n + i] } }
-        for i in 0..<p { rhs[i] = rr[p * n + i] }
-        return SmallLinearAlgebra.solveUpper(rj, n: p, rhs)
+        // In place, and R_J solved where it lies (leading dimension n):
+        // with the caller's R, three n x n arrays at most.
+        try StreamingQR.combinePairInPlace(&top, &bottom, columns: n)
+        bottom = []
+        let rhs = Array(top[(p * n)..<(p * n + p)])
+        return SmallLinearAlgebra.solveUpper(top, n: p, leading: n, rhs)
     }
 
     /// Condition number of the linear least-squares problem (species and
     /// moment coefficients) at the current radial coefficients.
     func linearCondition(_ r: [Double]) throws -> Double {
+        try Trainer.linearCondition(r, linearCount: linearCount)
+    }
+
+    /// The condition number of the leading `l x l` block of R (column-major n x n).
+    static func linearCondition(_ r: [Double], linearCount l: Int) throws -> Double {
         let n = r.count.squareRootInt
-        let l = linearCount
         var a = [Double](repeating: 0, count: l * l)
         for c in 0..<l { for i in 0...c { a[c * l + i] = r[c * n + i] } }
         let s = try SmallLinearAlgebra.singularValues(a, n: l)

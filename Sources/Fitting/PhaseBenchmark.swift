@@ -86,7 +86,8 @@ public struct PhaseBenchmark {
         /// time (best of the repeats): the former path (local QR, allgather
         /// of every rank's R, TSQR of the stack on every rank) and the fixed
         /// block tree (`Trainer.treeFactor`), its block count and the
-        /// factors each rank holds at most (memory: that many n x n).
+        /// tree's levels + 2 (`treeFactorsHeld`, kept for the records' readers;
+        /// the tree's memory is bounded by `FactorTree.memoryBound`).
         public var gatheredFactor: Double?
         public var treeFactor: Double?
         public var treeBlocks: Int?

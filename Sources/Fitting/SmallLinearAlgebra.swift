@@ -59,14 +59,16 @@ public enum SmallLinearAlgebra {
         return (x, low > 0 ? top / low : .infinity)
     }
 
-    /// Solves the upper-triangular system R x = b (R column-major n x n).
-    public static func solveUpper(_ r: [Double], n: Int, _ b: [Double]) -> [Double] {
+    /// Solves the upper-triangular system R x = b (R column-major n x n,
+    /// column j at `r[j * leading]`, `leading` >= n).
+    public static func solveUpper(_ r: [Double], n: Int, leading: Int? = nil, _ b: [Double]) -> [Double] {
+        let ld = leading ?? n
         var x = b
         var i = n - 1
         while i >= 0 {
             var s = x[i]
-            for j in (i + 1)..<max(n, i + 1) { s -= r[j * n + i] * x[j] }
-            x[i] = r[i * n + i] != 0 ? s / r[i * n + i] : 0
+            for j in (i + 1)..<max(n, i + 1) { s -= r[j * ld + i] * x[j] }
+            x[i] = r[i * ld + i] != 0 ? s / r[i * ld + i] : 0
             i -= 1
         }
         return x

@@ -82,17 +82,23 @@ public struct StreamingQR {
     /// which skips the zeros below both diagonals, about a fifth of the
     /// flops of `combine([top, bottom])`. The result's lower triangle is zero.
     public static func combinePair(_ top: [Double], _ bottom: [Double], columns n: Int) throws -> [Double] {
-        precondition(top.count == n * n && bottom.count == n * n)
         var a = top, b = bottom
+        try combinePairInPlace(&a, &b, columns: n)
+        return a
+    }
+
+    /// `combinePair` without copies: R replaces `top` (lower triangle
+    /// zeroed), `bottom` is overwritten (Householder vectors).
+    public static func combinePairInPlace(_ top: inout [Double], _ bottom: inout [Double], columns n: Int) throws {
+        precondition(top.count == n * n && bottom.count == n * n)
         var nn = Int32(n), ll = Int32(n), nb = Int32(min(n, 48)), info: Int32 = 0
         var t = [Double](repeating: 0, count: Int(nb) * n)
         var work = [Double](repeating: 0, count: Int(nb) * n)
         var lda = Int32(n), ldb = Int32(n), ldt = nb
         var m = nn
-        dtpqrt_(&m, &nn, &ll, &nb, &a, &lda, &b, &ldb, &t, &ldt, &work, &info)
+        dtpqrt_(&m, &nn, &ll, &nb, &top, &lda, &bottom, &ldb, &t, &ldt, &work, &info)
         try LinearAlgebraError.check("dtpqrt", info: info)
-        for c in 0..<n { for row in (c + 1)..<n { a[c * n + row] = 0 } }
-        return a
+        for c in 0..<n { for row in (c + 1)..<n { top[c * n + row] = 0 } }
     }
 
     /// Householder QR of a column-major m x n matrix; returns R (n x n, rows

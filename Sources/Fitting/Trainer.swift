@@ -215,9 +215,9 @@ public final class Trainer {
     /// R of [J | r] over all ranks' rows, columns in `order` then the
     /// residual, identical on every rank and under any number of ranks: the
     /// R of each fixed block of configurations (`factorLayout`), combined in
-    /// a fixed binary tree over block index (`BlockTree`), the ridge rows
-    /// added last (`combine`). Per rank: O(n^2 log blocks) memory, O(log
-    /// blocks) messages of n^2 doubles.
+    /// a fixed binary tree over block index (`FactorTree`), the ridge rows
+    /// added last (`combine`). Per rank: O(n^2 log blocks) memory (the
+    /// bound is in `FactorTree`), O(log blocks) messages of n^2 / 2 doubles.
     func factor(at theta: [Double]) throws -> [Double] {
         try timings.measure(\.jacobian) { try combine([try treeFactor(at: theta)], theta: theta) }
     }
@@ -252,29 +252,10 @@ public final class Trainer {
         let n = pot.parameterCount + 1
         let layout = factorLayout
         let first = layout.localItems.lowerBound
-        func local(_ items: Range<Int>) -> Range<Int> {
-            let r = items.clamped(to: layout.localItems)
-            return (r.lowerBound - first)..<(r.upperBound - first)
-        }
-        let r = try BlockTree.reduce(layout, communicator: communicator, head: {
-            // This rank's rows of a block owned by a lower rank: the row count, then the rows.
-            var out: [Double] = [0]
-            try forEachPermutedRow(ev, configurations: local(layout.headItems)) { row in
-                out.append(contentsOf: row)
-                out[0] += 1
-            }
-            return out
-        }, leaf: { k, pieces in
-            var qr = StreamingQR(columns: n)
-            try forEachPermutedRow(ev, configurations: local(layout.items(of: k))) { try qr.append($0) }
-            for piece in pieces {
-                for i in 0..<Int(piece[0]) { try qr.append(Array(piece[(1 + i * n)..<(1 + (i + 1) * n)])) }
-            }
-            try qr.flush()
-            return qr.r
-        }, combine: { try StreamingQR.combinePair($0, $1, columns: n) })
-        if r.isEmpty { return [Double](repeating: 0, count: n * n) }
-        return r
+        func local(_ items: Range<Int>) -> Range<Int> { (items.lowerBound - first)..<(items.upperBound - first) }
+        return try FactorTree.reduce(layout, columns: n, communicator: communicator,
+                                     rowCount: { items in local(items).reduce(0) { $0 + rows[$1].count } },
+                                     rows: { items, body in try forEachPermutedRow(ev, configurations: local(items), body) })
     }
 
     /// Every row [J | r] of the configurations (local indices), in order,

@@ -12,7 +12,17 @@
 /// blocks) messages, kept until received: a sender does not wait for its
 /// receiver), and the root's owner broadcasts the result.
 ///
-/// Leaves: the owner of block k calls `leaf(k, pieces)` with the payloads
+/// Memory: a send's copy is freed as soon as MPI reports it delivered
+/// (polled before every leaf and combination, not only between sends), and
+/// `leaf` and `combine` take their inputs `inout`, so that they can release
+/// each one as soon as it is copied into their workspace. A rank owning
+/// `B` blocks then holds at most `2 floor(log2 B) + 2` finished values at a
+/// time (sends not yet received, with strictly increasing levels, and left
+/// halves waiting for their right halves, with strictly decreasing levels,
+/// all disjoint nodes of its own blocks), its head payload until received,
+/// and the workspace of one leaf or combination.
+///
+/// Leaves: the owner of block k calls `leaf(k, &pieces)` with the payloads
 /// that the other holders of block k made with `head` (in rank order). A
 /// payload is never empty: an empty one marks a failure, which travels up
 /// the tree so that every rank finishes the protocol, and then every rank
@@ -23,8 +33,8 @@ public enum BlockTree {
 
     public static func reduce(_ layout: BlockLayout, communicator comm: Communicator,
                               head: () throws -> [Double],
-                              leaf: (_ block: Int, _ pieces: [[Double]]) throws -> [Double],
-                              combine: (_ left: [Double], _ right: [Double]) throws -> [Double]) throws -> [Double] {
+                              leaf: (_ block: Int, _ pieces: inout [[Double]]) throws -> [Double],
+                              combine: (_ left: inout [Double], _ right: inout [Double]) throws -> [Double]) throws -> [Double] {
         precondition(layout.rank == comm.rank && layout.rankCount == comm.size)
         var failure: String? = nil
         func guarded(_ body: () throws -> [Double]) -> [Double] {
@@ -46,24 +56,26 @@ public enum BlockTree {
         }
         let m = layout.blockCount
         func node(_ level: Int, _ index: Int) -> [Double] {
+            sends.removeAll { $0.isDone }   // delivered copies freed as early as MPI says so
             if level == 0 {
-                let pieces = layout.contributors(to: index).map { comm.receive(from: $0, tag: pieceTag) }
+                var pieces = layout.contributors(to: index).map { comm.receive(from: $0, tag: pieceTag) }
                 if pieces.contains(where: { $0.isEmpty }) {
                     if failure == nil { failure = "" }   // reported by the rank where it happened
                     return []
                 }
-                return guarded { try leaf(index, pieces) }
+                return guarded { try leaf(index, &pieces) }
             }
-            let left = node(level - 1, 2 * index)
+            var left = node(level - 1, 2 * index)
             let rightStart = (2 * index + 1) << (level - 1)
             guard rightStart < m else { return left }
             let owner = layout.owner(of: rightStart)
-            let right = owner == comm.rank ? node(level - 1, 2 * index + 1) : comm.receive(from: owner, tag: nodeTag)
+            var right = owner == comm.rank ? node(level - 1, 2 * index + 1) : comm.receive(from: owner, tag: nodeTag)
             if left.isEmpty || right.isEmpty {
                 if failure == nil { failure = "" }
                 return []
             }
-            return guarded { try combine(left, right) }
+            sends.removeAll { $0.isDone }
+            return guarded { try combine(&left, &right) }
         }
         var root: [Double] = []
         let owned = layout.ownedBlocks
@@ -78,7 +90,7 @@ public enum BlockTree {
             // Not waited for here: the parent's owner takes it when its own
             // left half is done, and waiting would serialise the ranks.
             sends.removeAll { $0.isDone }
-            sends.append(comm.sendStarted(value, to: layout.owner(of: position - (1 << level)), tag: nodeTag))
+            sends.append(comm.sendStarted(consume value, to: layout.owner(of: position - (1 << level)), tag: nodeTag))
             position += 1 << level
         }
         for s in sends { s.wait() }

@@ -16,4 +16,15 @@ public enum ResidentMemory {
         }
         return (rss, hwm)
     }
+
+    /// Resets the peak (VmHWM) to the current resident size, so that the
+    /// next `current().peak` is the peak of what ran in between (Linux >= 4.0:
+    /// "5" to /proc/self/clear_refs). False where that is not possible.
+    @discardableResult
+    public static func resetPeak() -> Bool {
+        guard let h = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+        defer { try? h.close() }
+        do { try h.write(contentsOf: Data("5".utf8)) } catch { return false }
+        return true
+    }
 }

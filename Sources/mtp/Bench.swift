@@ -14,7 +14,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure the MPI transport and the phases of a training iteration (for the scaling study).",
-        subcommands: [BenchMPI.self, BenchPhases.self, BenchStep.self, BenchJacobian.self])
+        subcommands: [BenchMPI.self, BenchPhases.self, BenchStep.self, BenchTree.self, BenchJacobian.self])
 }
 
 /// `mtp bench mpi`: `TransportBenchmark` between the ranks, printed as it goes.
@@ -135,33 +135,31 @@ struct BenchStep: ParsableCommand {
     }
 }
 
-/// `mtp bench jacobian`: `JacobianBenchmark` on one rank, its summary printed.
-struct BenchJacobian: ParsableCommand {
+/// `mtp bench tree`: `TreeBenchmark` (the factor tree's time and peak memory per rank, and the former path's).
+struct BenchTree: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "jacobian",
-        abstract: "Time the Jacobian pass against a loss+gradient evaluation (one rank, CPU seconds).",
-        discussion: "mtp bench jacobian POT DATA [--reference] [--repeats 3] [-o jacobian.json]")
+        commandName: "tree",
+        abstract: "Time the factor tree on synthetic rows and measure each rank's peak memory against its bound.",
+        discussion: "mpirun -np N mtp bench tree --n 3000 --configurations 512 [--rows-per-configuration 103] [--gathered] [-o tree.json]")
 
-    @Argument(help: "Potential (.mtp), untrained or trained.") var potential: String
-    @Argument(help: "Training set (any format `mtp train` reads).") var data: String
-    @Flag(help: "Also time the reference kernel (forward tangents through the whole graph).") var reference = false
-    @Option(help: "Repetitions (the best counts).") var repeats: Int = 3
+    @Option(help: "Columns of the factor (parameters + 1).") var n: Int = 914
+    @Option(help: "Configurations (items) in all.") var configurations: Int = 64
+    @Option(help: "Rows per configuration (3 per atom + 7: 103 for 32 atoms).") var rowsPerConfiguration: Int = 103
+    @Flag(help: "Also the former path: allgather of every rank's factor and the QR of the stack.") var gathered = false
     @Option(name: .shortAndLong, help: "Write the measurements as JSON.") var output: String?
-    @Option(help: "Element symbols of species 0, 1, ... (for extended XYZ).") var species: String?
 
     func validate() throws {
-        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        guard n >= 2 && n <= 20000 else { throw ValidationError("--n must lie in 2...20000") }
+        guard configurations >= 1 && configurations <= 10_000_000 else { throw ValidationError("--configurations must lie in 1...10000000") }
+        guard rowsPerConfiguration >= 1 && rowsPerConfiguration <= 100_000 else { throw ValidationError("--rows-per-configuration must lie in 1...100000") }
     }
 
     func run() throws {
         try runCollectively { comm, say in
-            let source = ShardSource(path: data, options: FormatOptions(symbols: species.map { $0.split(separator: ",").map(String.init) }))
-            let configs = try source.read(comm).configurations
-            let bench = JacobianBenchmark(potential: try MTPFile.read(path: potential), configurations: configs,
-                                          repeats: repeats, reference: reference)
-            let record = try bench.measure(comm)
-            JacobianBenchmark.summary(record).forEach(say)
-            if comm.isRoot, let output { try JSONFile.write(record, to: output) }
+            let record = try TreeBenchmark(columns: n, configurations: configurations, rowsPerConfiguration: rowsPerConfiguration,
+                                           gathered: gathered).measure(comm)
+            record.summary.forEach(say)
+            if let output { try Collective.onRoot(comm) { try JSONFile.write(record, to: output) } }
         }
     }
 }

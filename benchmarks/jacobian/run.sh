@@ -46,10 +46,13 @@ for level in $LEVELS; do
         pot=$OUT/basis-$level.mtp
         "$MTP" basis --level "$level" --min-dist 0.5 --max-dist 5.0 -o "$pot" >/dev/null
     fi
-    "$MTP" bench jacobian "$pot" "$SET" --repeats 2 -o "$OUT/cubic-$level.json" | tee "$OUT/cubic-$level.txt"
+    set_for_level=$SET; tag=""
+    # Level 28's pass takes minutes on the whole set: its first 100 configurations stand for it.
+    if [ "$level" = 28 ]; then set_for_level=$OUT/cubic-first100.cfg; tag=" (first 100)"; fi
+    "$MTP" bench jacobian "$pot" "$set_for_level" --repeats 2 -o "$OUT/cubic-$level.json" | tee "$OUT/cubic-$level.txt"
     "$MTP" bench jacobian "$pot" "$OUT/cubic-first100.cfg" --repeats 1 --reference -o "$OUT/cubic-$level-ref.json" | tee "$OUT/cubic-$level-ref.txt"
     j=$OUT/cubic-$level.json; r=$OUT/cubic-$level-ref.json
-    echo "| $level | $(field "$j" "d['parameters']") | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.3f' % d['lossGradientCPU']") | $(field "$j" "'%.1f' % d['ratio']") | $(field "$j" "'%.1f / %.1f' % (d['productGFLOPs'], d['kernelGFLOPs'])") | $(field "$r" "'%.2f' % d['referenceCPU']") | $(field "$r" "'%.2f' % d['derivativesCPU']") | $(field "$r" "'%.1fx' % d['speedup']") |" >> "$RES"
+    echo "| $level$tag | $(field "$j" "d['parameters']") | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.3f' % d['lossGradientCPU']") | $(field "$j" "'%.1f' % d['ratio']") | $(field "$j" "'%.1f / %.1f' % (d['productGFLOPs'], d['kernelGFLOPs'])") | $(field "$r" "'%.2f' % d['referenceCPU']") | $(field "$r" "'%.2f' % d['derivativesCPU']") | $(field "$r" "'%.1fx' % d['speedup']") |" >> "$RES"
 done
 {
 echo

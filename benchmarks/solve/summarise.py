@@ -64,14 +64,20 @@ def old_time(c, p, C):
 def new_time(c, p, C):
     A = C * ATOMS_PER_CONFIG; Ap = max(A / p, A / C); n = c["n"]; L = math.ceil(math.log2(p)) if p > 1 else 0
     jac = c["cJ"] * Ap + c["cT"] * (RHO * Ap + (n if p > 1 else 0)) * n * n   # one block of n rows of imbalance
-    tree = L * (c["pair"] + 2 * (ALPHA + 8 * n * n / BETA))                  # levels, then the broadcast of R
+    tree = L * (c["pair"] + 2 * (ALPHA + 4 * n * n / BETA))                  # levels, then the broadcast of R (packed)
     loss = c["cE"] * Ap + 2 * L * (ALPHA + 96 / BETA)
     return jac + tree + c["step"] + K * loss
 
-def memory(n, p, C):   # bytes of the factor work per rank
+ROWS_PER_CONFIG = 3 * ATOMS_PER_CONFIG + 7
+
+def memory(n, p, C):   # bytes of the factor work per rank: former path, the tree's bound (FactorTree.memoryBound)
     Ap = C * ATOMS_PER_CONFIG / p
-    blocks = max(1.0, RHO * Ap / n)
-    return 8 * n * n * (2 * p + 3), 8 * n * n * (3 * math.log2(blocks) + 9)
+    blocks = max(1, int(RHO * Ap / n))
+    m = n + ROWS_PER_CONFIG                      # rows of a block: about n, whole configurations
+    leaf = (min(m, 2 * n) + m) / n
+    tree = 8 * n * n * (math.floor(math.log2(blocks)) + 1 + m / n + max(leaf, 2.5))
+    solve = 8 * n * n * 5                        # after the tree: R, the ridge rows' QR and stack, or the step's two triangles
+    return 8 * n * n * (2 * p + 3), max(tree, solve)
 
 lines += ["", "## Model predictions (InfiniBand-class: alpha 2 us, beta 10 GB/s; k = 1.8 trial losses)", "",
           "Constants from the 1-rank points of this run: c_J (derivatives per atom), c_QR (old stream, per row and n^2),",
@@ -93,11 +99,32 @@ for level, C in [(16, 1000), (16, 100000), (24, 100000)]:
             cells.append(f"{t:.3g} s ({100*e:.0f} %)")
             model.append({"level": level, "configurations": C, "path": name, "ranks": p, "seconds": t, "efficiency": e})
         lines.append(f"| {level}, {C} configs | {name} | " + " | ".join(cells) + " |")
-lines += ["", "Per-rank memory of the factor work, bound (1e5 configurations of 32 atoms; docs/performance-model.md):", ""]
+lines += ["", "Per-rank memory of the factor work and the solve, bound (1e5 configurations of 32 atoms; docs/performance-model.md):", ""]
 for n in [126, 914, 3000]:
     for p in [16, 256, 1024]:
         o, t = memory(n, p, 100000)
         lines.append(f"- n = {n}, p = {p}: old {o/1e9:.3g} GB, tree {t/1e9:.3g} GB")
+trees = []
+for path in sorted(glob.glob(os.path.join(out, "T*-np*.json"))):
+    with open(path) as f:
+        trees.append(json.load(f))
+if trees:
+    trees.sort(key=lambda r: (r["columns"], r["configurations"], r["ranks"]))
+    lines += ["", "## The factor tree alone: time and peak memory per rank (`mtp bench tree`, synthetic rows)", "",
+              "Peak: each rank's peak resident memory during the phase above what it held before (VmHWM, reset",
+              "before each phase), MB; bound: `FactorTree.memoryBound` for that rank's blocks and head rows;",
+              "F = 8 n^2 bytes. Wall seconds of the slowest rank, one run.", "",
+              "| n | configs | blocks | ranks | load | tree (s) | former path (s) | per rank: blocks, head rows, tree peak / bound (MB), former peak (MB) | largest peak / F | step + condition after the tree (s, peak MB with R) |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in trees:
+        F = 8 * r["columns"] ** 2
+        gp = r.get("gatheredPeakBytes")
+        per = "; ".join(f'{b}, {h}, {t/1e6:.0f} / {u/1e6:.0f}' + (f', {gp[k]/1e6:.0f}' if gp else '')
+                        for k, (b, h, t, u) in enumerate(zip(r["ownedBlocks"], r["headRows"], r["treePeakBytes"], r["treeBoundBytes"])))
+        g = r.get("gatheredSeconds")
+        lines.append(f'| {r["columns"]} | {r["configurations"]} | {r["blockCount"]} | {r["ranks"]}{" (oversubscribed)" if r["oversubscribed"] else ""} | '
+                     f'{r["loadAverage"]} | {r["treeSeconds"]:.1f} | {"%.1f" % g if g is not None else "-"} | {per} | {max(r["treePeakBytes"])/F:.2f} | '
+                     + (f'{r["solveSeconds"]:.1f}, {max(r["solvePeakBytes"])/1e6:.0f}' if "solveSeconds" in r else "-") + ' |')
 steps = []
 for path in sorted(glob.glob(os.path.join(out, "n*-np*.json"))):
     with open(path) as f:
