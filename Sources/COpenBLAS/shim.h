@@ -11,6 +11,9 @@ void dgesvd_(const char *jobu, const char *jobvt, const int *m, const int *n,
 void dtrtrs_(const char *uplo, const char *trans, const char *diag, const int *n,
              const int *nrhs, const double *a, const int *lda, double *b,
              const int *ldb, int *info);
+/* Condition estimate of a triangular matrix (cond(lin) above a size, where an SVD per iteration costs too much). */
+void dtrcon_(const char *norm, const char *uplo, const char *diag, const int *n, const double *a, const int *lda,
+             double *rcond, double *work, int *iwork, int *info);
 void dgesv_(const int *n, const int *nrhs, double *a, const int *lda, int *ipiv,
             double *b, const int *ldb, int *info);
 void dgetrf_(const int *m, const int *n, double *a, const int *lda, int *ipiv, int *info);

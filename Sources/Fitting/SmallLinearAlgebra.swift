@@ -25,6 +25,20 @@ public enum SmallLinearAlgebra {
         return s
     }
 
+    /// 1-norm condition number of an upper-triangular column-major `n x n`
+    /// matrix, LAPACK's estimate (`dtrcon`: O(n^2) instead of an SVD's
+    /// O(n^3)); infinite for a singular matrix.
+    public static func triangularConditionEstimate(_ m: [Double], n: Int) throws -> Double {
+        var a = m
+        var norm = Int8(UInt8(ascii: "1")), uplo = Int8(UInt8(ascii: "U")), diag = Int8(UInt8(ascii: "N"))
+        var nn = Int32(n), lda = Int32(n), info: Int32 = 0, rcond = 0.0
+        var work = [Double](repeating: 0, count: 3 * n)
+        var iwork = [Int32](repeating: 0, count: n)
+        dtrcon_(&norm, &uplo, &diag, &nn, &a, &lda, &rcond, &work, &iwork, &info)
+        try LinearAlgebraError.check("dtrcon", info: info)
+        return rcond > 0 ? 1 / rcond : .infinity
+    }
+
     /// x = pinv(S) b for a symmetric positive semi-definite n x n matrix S,
     /// by SVD, ignoring singular values below `cutoff` times the largest;
     /// also returns the condition number of S (largest / smallest singular value).
