@@ -23,10 +23,11 @@ extension JacobianPass {
         let vir = 3 * u
         let sr = s * r
         // Work rows over neighbours.
-        let work = ws.buffer(.rowsWork, mp * (k * nuCount + k + 6 + 3 + s * r + 5 * k))
+        let work = ws.buffer(.rowsWork, mp * (k * nuCount + k + 6 + 3 + 2 * s * r + 5 * k + 9))
         let fr = work, rp = fr + k * mp, dRow = rp + k * nuCount * mp, gRow = dRow + 3 * mp
-        let rad = gRow + 3 * mp, phiZ = rad + 3 * mp
-        let aMu = phiZ + s * r * mp, bMu = aMu + k * mp, gMu = bMu + k * mp
+        let rad = gRow + 3 * mp, phiZ = rad + 3 * mp, dphiZ = phiZ + s * r * mp
+        let aMu = dphiZ + s * r * mp, bMu = aMu + k * mp, gMu = bMu + k * mp
+        let tRows = gMu + 3 * k * mp, vRows = tRows + 6 * mp
         let colq = ws.buffer(.neighbourColumns, max(M, 1), as: Int.self)
         for q in 0..<M { colq[q] = 3 * column[ln.atom[q]] }
         // Stacked row of each basic moment of this atom.
@@ -40,13 +41,18 @@ extension JacobianPass {
             }
         }
         for c in 0..<3 { for q in 0..<mp { dRow[c * mp + q] = ln.e[c * mp + q] * ln.dist[q] } }
+        // Radial basis rows per neighbour species (zero for the others).
         if s == 1 {
-            (phiZ).update(from: ln.phi, count: r * mp)
+            phiZ.update(from: ln.phi, count: r * mp)
+            dphiZ.update(from: ln.dphi, count: r * mp)
         } else {
-            phiZ.initialize(repeating: 0, count: s * r * mp)
+            phiZ.initialize(repeating: 0, count: 2 * s * r * mp)
             for q in 0..<M {
                 let zj = config.species[ln.atom[q]]
-                for kk in 0..<r { phiZ[(zj * r + kk) * mp + q] = ln.phi[kk * mp + q] }
+                for kk in 0..<r {
+                    phiZ[(zj * r + kk) * mp + q] = ln.phi[kk * mp + q]
+                    dphiZ[(zj * r + kk) * mp + q] = ln.dphi[kk * mp + q]
+                }
             }
         }
         let St = ws.buffer(.sTilde, nb * sr)
@@ -110,24 +116,36 @@ extension JacobianPass {
                 addHS(out, source: Int(plan.hByRowColumn[e]), value: hv[Int(plan.hByRowEntry[e])], St: St)
             }
         }
-        // Direct radial term: adj dG/dc per neighbour.
-        for q in 0..<M {
-            let zj = config.species[ln.atom[q]]
-            let cq = colq[q]
-            let inv = ln.invR[q]
-            let ev3 = SIMD3<Double>(ln.e[q], ln.e[mp + q], ln.e[2 * mp + q])
-            let d3 = SIMD3<Double>(dRow[q], dRow[mp + q], dRow[2 * mp + q])
-            for mu in 0..<k {
-                let am = aMu[mu * mp + q], bm = bMu[mu * mp + q]
+        // Direct radial term adj dG/dc, as rows over neighbours: for c[zi, z,
+        // mu, kk] and axis c, v[q] = scaling (dphi_kk A_mu e_c + phi_kk / r
+        // (G_mu,c - B_mu e_c)), into the neighbours' columns (-), the atom's
+        // own (+ the sum) and the virial (- v d).
+        for mu in 0..<k {
+            for c in 0..<3 {
+                let t1 = tRows + c * mp, t2 = tRows + (3 + c) * mp
+                let e = ln.e + c * mp, am = aMu + mu * mp, bm = bMu + mu * mp, gm = gMu + (c * k + mu) * mp
+                for q in 0..<mp {
+                    t1[q] = ev.scaling * am[q] * e[q]
+                    t2[q] = ev.scaling * ln.invR[q] * (gm[q] - bm[q] * e[q])
+                }
+            }
+            for z in 0..<s {
                 for kk in 0..<r {
-                    let ph = ln.phi[kk * mp + q], dph = ln.dphi[kk * mp + q]
-                    let R = outRad + (zi * L + (zj * k + mu) * r + kk) * nc
+                    let ph = phiZ + (z * r + kk) * mp, dph = dphiZ + (z * r + kk) * mp
+                    let R = outRad + (zi * L + (z * k + mu) * r + kk) * nc
                     for c in 0..<3 {
-                        let val = ev.scaling * (dph * am * ev3[c] + ph * inv * (gMu[(c * k + mu) * mp + q] - bm * ev3[c]))
-                        R[selfCol + c] += val
-                        R[cq + c] -= val
-                        for cb in 0..<3 { R[vir + c * 3 + cb] -= val * d3[cb] }
+                        let v = vRows + c * mp, t1 = tRows + c * mp, t2 = tRows + (3 + c) * mp
+                        for q in 0..<mp { v[q] = dph[q] * t1[q] + ph[q] * t2[q] }
                     }
+                    let v0 = vRows, v1 = vRows + mp, v2 = vRows + 2 * mp
+                    var s0 = 0.0, s1 = 0.0, s2 = 0.0
+                    for q in 0..<M {
+                        let o = R + colq[q]
+                        o[0] -= v0[q]; o[1] -= v1[q]; o[2] -= v2[q]
+                        s0 += v0[q]; s1 += v1[q]; s2 += v2[q]
+                    }
+                    R[selfCol] += s0; R[selfCol + 1] += s1; R[selfCol + 2] += s2
+                    virialColumns(R + vir, vRows, dRow, mp)
                 }
             }
         }
