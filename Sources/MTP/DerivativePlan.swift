@@ -121,7 +121,7 @@ final class DerivativePlan: @unchecked Sendable {
         var zero = [Int32]()
         var hr = [Int32](), hi = [Int32](), hj = [Int32](), hd = [Int32]()
         var hWritten = [Bool]()
-        var pairIndex = [Int: Int32]()
+        var pairIndex = [Int32](repeating: -1, count: nb * nb)   // dense: 3 MB at level 28
         var rowsH = [Int32](), colsH = [Int32]()
         for c in contractions {
             var runs = [[(Int32, Int32)]](repeating: [], count: 4)
@@ -149,8 +149,8 @@ final class DerivativePlan: @unchecked Sendable {
                 for (q, y) in support[c.j].enumerated() {
                     let lo = min(x, y), hiB = max(x, y)
                     let key = Int(lo) * nb + Int(hiB)
-                    let h: Int32
-                    if let known = pairIndex[key] { h = known } else {
+                    var h = pairIndex[key]
+                    if h < 0 {
                         h = Int32(rowsH.count); pairIndex[key] = h; rowsH.append(lo); colsH.append(hiB); hWritten.append(false)
                     }
                     let entry = (starts[c.i] + Int32(p), starts[c.j] + Int32(q), h)
