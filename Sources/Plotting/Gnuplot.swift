@@ -15,8 +15,12 @@ public struct Gnuplot {
         public var xColumn: Int
         public var yColumn: Int
         public var style: String
-        public init(title: String, xColumn: Int, yColumn: Int, style: String = "lines") {
+        /// A column of text drawn at each point (gnuplot `with labels`; then
+        /// `style` holds the label options and the series has no key entry).
+        public var labelColumn: Int?
+        public init(title: String, xColumn: Int, yColumn: Int, style: String = "lines", labelColumn: Int? = nil) {
             self.title = title; self.xColumn = xColumn; self.yColumn = yColumn; self.style = style
+            self.labelColumn = labelColumn
         }
     }
 
@@ -28,6 +32,8 @@ public struct Gnuplot {
     public var verticalLines: [(x: Double, label: String, color: String)] = []
     public var xRange: ClosedRange<Double>?
     public var logY = false
+    /// Distance between x tics (integer levels, say), gnuplot's choice when nil.
+    public var xTicStep: Double?
 
     public init(title: String, xLabel: String, yLabel: String) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
@@ -62,13 +68,17 @@ public struct Gnuplot {
         script += "set key outside right top\nset grid\n"
         if let r = xRange { script += "set xrange [\(r.lowerBound):\(r.upperBound)]\n" }
         if logY { script += "set logscale y\n" }
+        if let step = xTicStep { script += "set xtics \(step)\nset format x '%g'\n" }
         for (i, line) in verticalLines.enumerated() {
             script += "set arrow \(i + 1) from first \(line.x), graph 0 to first \(line.x), graph 1 nohead lc rgb \(quote(line.color)) dt 2\n"
             script += "set label \(i + 1) \(quote(line.label)) at first \(line.x), graph 0.98 rotate by 90 right font ',8' tc rgb \(quote(line.color))\n"
         }
         let dataName = quote((dataPath as NSString).lastPathComponent)
         script += "plot " + series.map {
-            "\(dataName) using \($0.xColumn):\($0.yColumn) with \($0.style) title \(quote($0.title))"
+            if let label = $0.labelColumn {
+                return "\(dataName) using \($0.xColumn):\($0.yColumn):\(label) with labels \($0.style) notitle"
+            }
+            return "\(dataName) using \($0.xColumn):\($0.yColumn) with \($0.style) title \(quote($0.title))"
         }.joined(separator: ", \\\n     ") + "\n"
         try AtomicFile.write(script, to: scriptPath)
 

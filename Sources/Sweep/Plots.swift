@@ -35,6 +35,9 @@ public enum SweepPlots {
             Gnuplot.Series(title: String(format: "cutoff %.2f A", $0.element), xColumn: 1, yColumn: $0.offset + 2, style: "linespoints")
         }
         plot.logY = records.allSatisfy { e($0) > 0 || e($0).isNaN }
+        // Levels are integers: tics at the sweep's own step.
+        let steps = zip(levels.dropFirst(), levels).map { $0 - $1 }
+        plot.xTicStep = Double(steps.min() ?? 1)
         note(try plot.render(data: data, to: (directory as NSString).appendingPathComponent("rmse-vs-level.\(format)")), "energy RMSE vs level")
 
         // Cost against error: the front's rows first, by cost, so its line
@@ -45,15 +48,18 @@ public enum SweepPlots {
         let which = valid ? "validation" : "training"
         let front = Records.paretoFront(records)
         let rest = records.indices.filter { !front.contains($0) }
-        data = "# cost_us_per_atom \(which)_E_RMSE_meV_per_atom pareto_E_RMSE level cutoff_A\n"
+        data = "# cost_us_per_atom \(which)_E_RMSE_meV_per_atom pareto_E_RMSE level cutoff_A label\n"
         for i in front + rest {
             let r = records[i]
-            data += "\(n(r.cost?.microsecondsPerAtom ?? .nan)) \(n(fe(r))) \(front.contains(i) ? n(fe(r)) : "NaN") \(r.settings.level) \(String(format: "%.2f", r.settings.cutoff))\n"
+            let label = String(format: "L%d/%.1fA", r.settings.level, r.settings.cutoff)
+            data += "\(n(r.cost?.microsecondsPerAtom ?? .nan)) \(n(fe(r))) \(front.contains(i) ? n(fe(r)) : "NaN") \(r.settings.level) \(String(format: "%.2f", r.settings.cutoff)) \(label)\n"
         }
         plot = Gnuplot(title: "Cost against \(which) energy RMSE (" + (records.lazy.compactMap(\.cost).first?.structure ?? "no cost measured") + ")",
                        xLabel: "cost (microseconds per atom per force call)", yLabel: "\(which) energy RMSE (meV/atom)")
         plot.series = [Gnuplot.Series(title: "fits", xColumn: 1, yColumn: 2, style: "points pt 7 ps 1"),
-                       Gnuplot.Series(title: "Pareto front", xColumn: 1, yColumn: 3, style: "linespoints lw 2 pt 6 ps 2")]
+                       Gnuplot.Series(title: "Pareto front", xColumn: 1, yColumn: 3, style: "linespoints lw 2 pt 6 ps 2"),
+                       // Every point named by its level and cutoff.
+                       Gnuplot.Series(title: "", xColumn: 1, yColumn: 2, style: "offset char 0.8,0.8 font ',9'", labelColumn: 6)]
         plot.logY = records.allSatisfy { fe($0) > 0 || fe($0).isNaN }
         note(try plot.render(data: data, to: (directory as NSString).appendingPathComponent("cost-vs-error.\(format)")), "cost vs \(which) error")
         return messages
