@@ -70,6 +70,12 @@ public struct FitRecord: Codable, Equatable, Sendable {
     public var lossEvaluations: Int
     public var loss: Double
     public var converged: Bool
+    /// The fit ended at its iteration limit, not converged (and not stopped
+    /// on a validation set): its errors are an upper bound of what the
+    /// level and cutoff can reach.
+    public var hitIterationLimit: Bool {
+        !converged && iterations >= settings.options.maxIterations && validation?.stopped != true
+    }
     public var wallSeconds: Double
     /// Condition number of the linear least-squares problem at the last iteration.
     public var conditionNumber: Double
@@ -144,7 +150,7 @@ public enum Records {
         let groups = groupNames(records)
         let front = Set(paretoFront(records))
         var header = ["level", "cutoff_A", "parameters", "basis_size", "configurations", "ranks", "iterations",
-                      "converged", "wall_s", "condition_number", "cost_us_per_atom", "neighbours_per_atom",
+                      "converged", "hit_iteration_limit", "wall_s", "condition_number", "cost_us_per_atom", "neighbours_per_atom",
                       "energy_rmse_meV_per_atom", "force_rmse_eV_per_A", "stress_rmse_GPa", "pareto"]
         for g in groups { header += ["energy_rmse_\(csvSafe(g))", "force_rmse_\(csvSafe(g))"] }
         let valid = hasValidation(records)
@@ -157,7 +163,7 @@ public enum Records {
             let o = r.overall
             var row = [String(r.settings.level), String(format: "%.4g", r.settings.cutoff), String(r.parameterCount),
                        String(r.basisSize), String(r.configurations), String(r.ranks), String(r.iterations),
-                       r.converged ? "1" : "0", number(r.wallSeconds, "%.3f"), number(r.conditionNumber, "%.6e"),
+                       r.converged ? "1" : "0", r.hitIterationLimit ? "1" : "0", number(r.wallSeconds, "%.3f"), number(r.conditionNumber, "%.6e"),
                        number(r.cost?.microsecondsPerAtom ?? .nan, "%.6g"), number(r.cost?.neighboursPerAtom ?? .nan, "%.3f"),
                        number(o?.energyRMSE ?? .nan, "%.10g"), number(o?.forceRMSE ?? .nan, "%.10g"),
                        number(o?.stressRMSE ?? .nan, "%.10g"), front.contains(i) ? "1" : "0"]
@@ -180,7 +186,9 @@ public enum Records {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
     }
 
-    /// A Markdown table of the records, Pareto fits in bold, then the fits
+    /// A Markdown table of the records (fits that ended at --max-iter
+    /// without converging marked "(limit)": their errors may still fall),
+    /// Pareto fits in bold, then the fits
     /// of the grid that have no record yet.
     public static func markdown(_ records: [FitRecord], missing: [FitSpec], title: String) -> String {
         let front = Set(paretoFront(records))
@@ -192,7 +200,8 @@ public enum Records {
         for (i, r) in records.enumerated() {
             let o = r.overall
             var cells = [String(r.settings.level), String(format: "%.2f", r.settings.cutoff), String(r.parameterCount),
-                         String(r.iterations), number(r.wallSeconds, "%.1f"), number(r.conditionNumber, "%.2e"),
+                         String(r.iterations) + (r.hitIterationLimit ? " (limit)" : ""),
+                         number(r.wallSeconds, "%.1f"), number(r.conditionNumber, "%.2e"),
                          number(r.cost?.microsecondsPerAtom ?? .nan, "%.3g"), number(o?.energyRMSE ?? .nan, "%.4f"),
                          number(o?.forceRMSE ?? .nan, "%.5f"), number(o?.stressRMSE ?? .nan, "%.5f")]
             if valid {
