@@ -40,13 +40,15 @@ final class DerivativePlan: @unchecked Sendable {
     /// hByRowStart[x]..<hByRowStart[x + 1].
     let hByRowStart: UnsafeMutablePointer<Int32>
     let hByRowColumn: UnsafeMutablePointer<Int32>, hByRowEntry: UnsafeMutablePointer<Int32>
-    /// Outer-product updates of contraction c: H[hDst[e]] = (run 2c) or +=
-    /// (run 2c + 1) adj_k mult J[hSrcI[e]] J[hSrcJ[e]], e in the run
-    /// hRuns[2c + w]..<hRuns[2c + w + 1]. With
-    /// d2V = sum_c adj_k mult (J_i^T J_j + J_j^T J_i), a pair off the
-    /// diagonal gets one update and a diagonal pair two (listed twice).
-    let hRuns: UnsafeMutablePointer<Int32>
-    let hSrcI: UnsafeMutablePointer<Int32>, hSrcJ: UnsafeMutablePointer<Int32>, hDst: UnsafeMutablePointer<Int32>
+    /// Outer-product updates of contraction c (m_k += mult m_i m_j), with
+    /// d2V = sum_c adj_k mult (J_i^T J_j + J_j^T J_i): for the p-th entry of
+    /// J_i and the q-th of J_j, in that order (p outer),
+    /// H[hOuterDst[hOuter[c] + p |J_j| + q]] += adj_k mult J_i[p] J_j[q]; a
+    /// pair on the diagonal gets a second update from the diagonal list
+    /// hDiag[c]..<hDiag[c + 1] (H[hDiagDst] += adj_k mult J[hDiagI] J[hDiagJ]).
+    let hOuter: UnsafeMutablePointer<Int32>, hOuterDst: UnsafeMutablePointer<Int32>
+    let hDiag: UnsafeMutablePointer<Int32>
+    let hDiagI: UnsafeMutablePointer<Int32>, hDiagJ: UnsafeMutablePointer<Int32>, hDiagDst: UnsafeMutablePointer<Int32>
     let hUpdates: Int
     let contractionCount: Int
 
@@ -119,8 +121,7 @@ final class DerivativePlan: @unchecked Sendable {
         var written = [Bool](repeating: false, count: jCount)
         for b in 0..<nb { written[Int(starts[b])] = true }
         var zero = [Int32]()
-        var hr = [Int32](), hi = [Int32](), hj = [Int32](), hd = [Int32]()
-        var hWritten = [Bool]()
+        var ho = [Int32](), od = [Int32](), hdo = [Int32](), hi = [Int32](), hj = [Int32](), hd = [Int32]()
         var pairIndex = [Int32](repeating: -1, count: nb * nb)   // dense: 3 MB at level 28
         var rowsH = [Int32](), colsH = [Int32]()
         for c in contractions {
@@ -144,31 +145,23 @@ final class DerivativePlan: @unchecked Sendable {
                 fr.append(Int32(src.count))
                 for (a, b) in run { src.append(a); dst.append(b) }
             }
-            var hRuns = [[(Int32, Int32, Int32)]](repeating: [], count: 2)
+            ho.append(Int32(od.count))
+            hdo.append(Int32(hi.count))
             for (p, x) in support[c.i].enumerated() {
                 for (q, y) in support[c.j].enumerated() {
                     let lo = min(x, y), hiB = max(x, y)
                     let key = Int(lo) * nb + Int(hiB)
                     var h = pairIndex[key]
-                    if h < 0 {
-                        h = Int32(rowsH.count); pairIndex[key] = h; rowsH.append(lo); colsH.append(hiB); hWritten.append(false)
-                    }
-                    let entry = (starts[c.i] + Int32(p), starts[c.j] + Int32(q), h)
-                    for _ in 0..<(x == y ? 2 : 1) {
-                        let first = !hWritten[Int(h)]
-                        hWritten[Int(h)] = true
-                        hRuns[first ? 0 : 1].append(entry)
-                    }
+                    if h < 0 { h = Int32(rowsH.count); pairIndex[key] = h; rowsH.append(lo); colsH.append(hiB) }
+                    od.append(h)
+                    if x == y { hi.append(starts[c.i] + Int32(p)); hj.append(starts[c.j] + Int32(q)); hd.append(h) }
                 }
-            }
-            for run in hRuns {
-                hr.append(Int32(hi.count))
-                for (a, b, d) in run { hi.append(a); hj.append(b); hd.append(d) }
             }
         }
         for e in 0..<jCount where !written[e] { zero.append(Int32(e)) }
         fr.append(Int32(src.count))
-        hr.append(Int32(hi.count))
+        ho.append(Int32(od.count))
+        hdo.append(Int32(hi.count))
         func copy(_ a: [Int32]) -> UnsafeMutablePointer<Int32> {
             let p = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, a.count))
             p.initialize(from: a, count: a.count)
@@ -176,10 +169,10 @@ final class DerivativePlan: @unchecked Sendable {
         }
         fRuns = copy(fr); fSrc = copy(src); fDst = copy(dst)
         zeroEntries = copy(zero); zeroCount = zero.count
-        hRuns = copy(hr); hSrcI = copy(hi); hSrcJ = copy(hj); hDst = copy(hd)
+        hOuter = copy(ho); hOuterDst = copy(od); hDiag = copy(hdo); hDiagI = copy(hi); hDiagJ = copy(hj); hDiagDst = copy(hd)
         hRow = copy(rowsH); hCol = copy(colsH)
         hCount = rowsH.count
-        hUpdates = hi.count
+        hUpdates = od.count + hi.count
         var byRow = [[(Int32, Int32)]](repeating: [], count: nb)
         for h in 0..<rowsH.count {
             byRow[Int(rowsH[h])].append((colsH[h], Int32(h)))
@@ -235,7 +228,7 @@ final class DerivativePlan: @unchecked Sendable {
     }
 
     deinit {
-        for p in [jStart, jBasic, fRuns, fSrc, fDst, zeroEntries, hRuns, hSrcI, hSrcJ, hDst, hRow, hCol,
+        for p in [jStart, jBasic, fRuns, fSrc, fDst, zeroEntries, hOuter, hOuterDst, hDiag, hDiagI, hDiagJ, hDiagDst, hRow, hCol,
                   hByRowStart, hByRowColumn, hByRowEntry] { p.deallocate() }
     }
 

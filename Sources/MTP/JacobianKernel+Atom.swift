@@ -9,7 +9,7 @@ extension JacobianPass {
     /// radial term (adj dG/dc) straight into the radial output; its dE/dc.
     func atomRows(atom i: Int, position p: Int, lane: Int, blockAtoms na: Int, rows: RowScratch, column: [Int],
                   columnCount u: Int, mB: UnsafeMutablePointer<Lanes>, adjB: UnsafeMutablePointer<Lanes>,
-                  Hl: UnsafeMutablePointer<Lanes>,
+                  hLanes: UnsafeMutablePointer<Double>,
                   G: UnsafeMutablePointer<Double>, D: UnsafeMutablePointer<Double>,
                   adjS: UnsafeMutablePointer<Double>,
                   outRad: UnsafeMutablePointer<Double>, dE: inout [Double]) {
@@ -106,14 +106,37 @@ extension JacobianPass {
                 }
             }
         }
-        // d adj/dc = H S, row by row of H (each row of D built in cache).
-        let hv = ws.buffer(.hessianLane, plan.hCount)
-        for h in 0..<plan.hCount { hv[h] = Hl[h][lane] }
+        // d adj/dc = H S, row by row of H: along a row the columns' radial
+        // functions come in runs (basic moments are ordered by mu), each run
+        // summed in registers and added to its block of the row once.
+        let hv = hLanes + lane * plan.hCount
+        let muOf = rows.bMu
         for x in 0..<nb {
             let out = D + rowOf[x] * L
             out.initialize(repeating: 0, count: L)
-            for e in Int(plan.hByRowStart[x])..<Int(plan.hByRowStart[x + 1]) {
-                addHS(out, source: Int(plan.hByRowColumn[e]), value: hv[Int(plan.hByRowEntry[e])], St: St)
+            let e0 = Int(plan.hByRowStart[x]), e1 = Int(plan.hByRowStart[x + 1])
+            for z in 0..<s {
+                if r == 8 {
+                    var acc = SIMD8<Double>()
+                    var current = -1
+                    for e in e0..<e1 {
+                        let y = Int(plan.hByRowColumn[e])
+                        let mu = Int(muOf[y])
+                        if mu != current {
+                            if current >= 0 { addRun(out + (z * k + current) * 8, acc) }
+                            acc = SIMD8<Double>(); current = mu
+                        }
+                        acc += hv[Int(plan.hByRowEntry[e])] * UnsafeRawPointer(St + y * sr + z * 8).loadUnaligned(as: SIMD8<Double>.self)
+                    }
+                    if current >= 0 { addRun(out + (z * k + current) * 8, acc) }
+                } else {
+                    for e in e0..<e1 {
+                        let y = Int(plan.hByRowColumn[e])
+                        let o = out + (z * k + Int(muOf[y])) * r, si = St + y * sr + z * r
+                        let value = hv[Int(plan.hByRowEntry[e])]
+                        for kk in 0..<r { o[kk] += value * si[kk] }
+                    }
+                }
             }
         }
         // Direct radial term adj dG/dc, as rows over neighbours: for c[zi, z,
@@ -205,25 +228,11 @@ extension JacobianPass {
         out[6] -= a20.sum(); out[7] -= a21.sum(); out[8] -= a22.sum()
     }
 
-    /// D[row(target)][(z, mu(source), :)] += value * S[source][z, :], `out`
-    /// being the target's row.
+    /// out[0..<8] += v.
     @inline(__always)
-    func addHS(_ out: UnsafeMutablePointer<Double>, source: Int, value: Double, St: UnsafeMutablePointer<Double>) {
-        let mu = Int(ev.bMu[source])
-        let st = St + source * s * r
-        if r == 8 {
-            let v = SIMD8<Double>(repeating: value)
-            for z in 0..<s {
-                let o = UnsafeMutableRawPointer(out + (z * k + mu) * 8), si = UnsafeRawPointer(st + z * 8)
-                o.storeBytes(of: o.loadUnaligned(as: SIMD8<Double>.self) + v * si.loadUnaligned(as: SIMD8<Double>.self),
-                             as: SIMD8<Double>.self)
-            }
-        } else {
-            for z in 0..<s {
-                let o = out + (z * k + mu) * r, si = st + z * r
-                for kk in 0..<r { o[kk] += value * si[kk] }
-            }
-        }
+    func addRun(_ out: UnsafeMutablePointer<Double>, _ v: SIMD8<Double>) {
+        let o = UnsafeMutableRawPointer(out)
+        o.storeBytes(of: o.loadUnaligned(as: SIMD8<Double>.self) + v, as: SIMD8<Double>.self)
     }
 
     /// The block's products, scattered into the configuration's totals.

@@ -107,6 +107,7 @@ struct JacobianPass {
         let adjB = ws.buffer(.adjoints, T, as: Lanes.self)
         let Jl = ws.buffer(.tangents, plan.jCount, as: Lanes.self)
         let Hl = ws.buffer(.hessian, plan.hCount, as: Lanes.self)
+        let hLanes = ws.buffer(.hessianLane, laneCount * plan.hCount)
 
         var start = 0
         while start < na {
@@ -128,6 +129,11 @@ struct JacobianPass {
             tangents(mB, Jl)
             hessian(adjB, Jl, Hl)
             fillBlocks(Jl: Jl, lanes: lanes, firstPosition: start, blockAtoms: na, Jb: Jb)
+            // H per lane, contiguous (each entry read once for all lanes).
+            for h in 0..<plan.hCount {
+                let v = Hl[h]
+                for lane in 0..<lanes { hLanes[lane * plan.hCount + h] = v[lane] }
+            }
             for lane in 0..<lanes {
                 let i = atoms[start + lane]
                 let zi = config.species[i]
@@ -137,7 +143,7 @@ struct JacobianPass {
                 totals.dE[radialCount + zi] += 1
                 for a in 0..<A { totals.dE[radialCount + s + a] += mB[Int(ev.slots[a])][lane] }
                 atomRows(atom: i, position: start + lane, lane: lane, blockAtoms: na, rows: rows, column: column,
-                         columnCount: u, mB: mB, adjB: adjB, Hl: Hl, G: G, D: D, adjS: adjS,
+                         columnCount: u, mB: mB, adjB: adjB, hLanes: hLanes, G: G, D: D, adjS: adjS,
                          outRad: outRad, dE: &totals.dE)
             }
             start += lanes
@@ -167,20 +173,29 @@ struct JacobianPass {
         }}}
     }
 
-    /// H = d2V/dm_basic^2 = sum over contractions of adj_k mult (J_i^T J_j + J_j^T J_i).
+    /// H = d2V/dm_basic^2 = sum over contractions of adj_k mult (J_i^T J_j + J_j^T J_i):
+    /// per contraction an outer product of two contiguous tangent runs.
     func hessian(_ adj: UnsafeMutablePointer<Lanes>, _ J: UnsafeMutablePointer<Lanes>, _ H: UnsafeMutablePointer<Lanes>) {
         let p = plan
-        let si = p.hSrcI, sj = p.hSrcJ, dst = p.hDst, runs = p.hRuns
+        H.initialize(repeating: Lanes(), count: p.hCount)
+        let js = p.jStart, dst = p.hOuterDst
+        ev.tI.withUnsafeBufferPointer { ti in
+        ev.tJ.withUnsafeBufferPointer { tj in
         ev.tK.withUnsafeBufferPointer { tk in
         ev.tMult.withUnsafeBufferPointer { tm in
             for c in 0..<p.contractionCount {
-                let r0 = Int(runs[2 * c]), r1 = Int(runs[2 * c + 1]), r2 = Int(runs[2 * c + 2])
-                if r0 == r2 { continue }
                 let wgt = tm[c] * adj[Int(tk[c])]
-                var e = r0
-                while e < r1 { H[Int(dst[e])] = wgt * (J[Int(si[e])] * J[Int(sj[e])]); e += 1 }
-                while e < r2 { H[Int(dst[e])] += wgt * (J[Int(si[e])] * J[Int(sj[e])]); e += 1 }
+                let i0 = Int(js[Int(ti[c])]), i1 = Int(js[Int(ti[c]) + 1])
+                let j0 = Int(js[Int(tj[c])]), j1 = Int(js[Int(tj[c]) + 1])
+                var e = Int(p.hOuter[c])
+                for x in i0..<i1 {
+                    let a = wgt * J[x]
+                    for y in j0..<j1 { H[Int(dst[e])] += a * J[y]; e += 1 }
+                }
+                for d in Int(p.hDiag[c])..<Int(p.hDiag[c + 1]) {
+                    H[Int(p.hDiagDst[d])] += wgt * (J[Int(p.hDiagI[d])] * J[Int(p.hDiagJ[d])])
+                }
             }
-        }}
+        }}}}
     }
 }
