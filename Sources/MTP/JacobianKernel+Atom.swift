@@ -109,7 +109,7 @@ extension JacobianPass {
         // d adj/dc = H S, row by row of H: along a row the columns' radial
         // functions come in runs (basic moments are ordered by mu), each run
         // summed in registers and added to its block of the row once.
-        let hv = hLanes + lane * plan.hCount
+        let hv = hLanes + lane * Int(plan.hByRowStart[nb])
         let muOf = rows.bMu
         for x in 0..<nb {
             let out = D + rowOf[x] * L
@@ -126,14 +126,14 @@ extension JacobianPass {
                             if current >= 0 { addRun(out + (z * k + current) * 8, acc) }
                             acc = SIMD8<Double>(); current = mu
                         }
-                        acc += hv[Int(plan.hByRowEntry[e])] * UnsafeRawPointer(St + y * sr + z * 8).loadUnaligned(as: SIMD8<Double>.self)
+                        acc += hv[e] * UnsafeRawPointer(St + y * sr + z * 8).loadUnaligned(as: SIMD8<Double>.self)
                     }
                     if current >= 0 { addRun(out + (z * k + current) * 8, acc) }
                 } else {
                     for e in e0..<e1 {
                         let y = Int(plan.hByRowColumn[e])
                         let o = out + (z * k + Int(muOf[y])) * r, si = St + y * sr + z * r
-                        let value = hv[Int(plan.hByRowEntry[e])]
+                        let value = hv[e]
                         for kk in 0..<r { o[kk] += value * si[kk] }
                     }
                 }

@@ -107,7 +107,8 @@ struct JacobianPass {
         let adjB = ws.buffer(.adjoints, T, as: Lanes.self)
         let Jl = ws.buffer(.tangents, plan.jCount, as: Lanes.self)
         let Hl = ws.buffer(.hessian, plan.hCount, as: Lanes.self)
-        let hLanes = ws.buffer(.hessianLane, laneCount * plan.hCount)
+        let hRowEntries = Int(plan.hByRowStart[plan.basicCount])
+        let hLanes = ws.buffer(.hessianLane, laneCount * hRowEntries)
 
         var start = 0
         while start < na {
@@ -129,10 +130,11 @@ struct JacobianPass {
             tangents(mB, Jl)
             hessian(adjB, Jl, Hl)
             fillBlocks(Jl: Jl, lanes: lanes, firstPosition: start, blockAtoms: na, Jb: Jb)
-            // H per lane, contiguous (each entry read once for all lanes).
-            for h in 0..<plan.hCount {
-                let v = Hl[h]
-                for lane in 0..<lanes { hLanes[lane * plan.hCount + h] = v[lane] }
+            // H per lane in the row order of H S (both triangles), so that
+            // the product reads its values in sequence.
+            for e in 0..<hRowEntries {
+                let v = Hl[Int(plan.hByRowEntry[e])]
+                for lane in 0..<lanes { hLanes[lane * hRowEntries + e] = v[lane] }
             }
             for lane in 0..<lanes {
                 let i = atoms[start + lane]
