@@ -68,6 +68,14 @@ struct AssystHandoffRound {
         let imported = try handoff.importStage(stage)
         var configs = imported.configurations
         if stage <= .intmin {
+            // Relaxed elsewhere: cells that fell apart are dropped here (and
+            // so never perturbed), as in the local pipeline.
+            if stage != .randspg {
+                let rule = job.options.explodedCell
+                let before = configs.count
+                configs.removeAll { rule.isolatedAtom(in: $0) != nil }
+                if configs.count < before { failures[stage, default: [:]][rule.reason, default: 0] += before - configs.count }
+            }
             for k in configs.indices {
                 let g = Spglib.spaceGroupNumber(of: configs[k], symprec: job.options.generation.symprec) ?? 0
                 configs[k].setFeature(AssystFeature.detectedGroup, "\(g)")

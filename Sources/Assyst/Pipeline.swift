@@ -22,12 +22,15 @@ public struct AssystOptions: Sendable {
     /// The last stage run (all stages by default).
     public var stopAfter: AssystStage = .rattle
     public var threads = 1
+    /// Relaxed structures that fell apart are discarded with their copies.
+    public var explodedCell: ExplodedCellRule
 
     public init(element: String, atomicVolume: Double, minDistance: Double? = nil) {
         self.element = element
         let d = minDistance ?? CrystalGenerationOptions.defaultMinDistance(atomicVolume: atomicVolume)
         generation = CrystalGenerationOptions(atomicVolume: atomicVolume, minDistance: d)
         perturbation = PerturbationOptions(minDistance: d)
+        explodedCell = ExplodedCellRule(atomicVolume: atomicVolume)
     }
 
     /// The stress tolerance in GPa, the unit of reports and command lines.
@@ -211,6 +214,10 @@ public enum AssystPipeline {
                 // such a structure is as useless as a failed one.
                 if violatesMinimumDistance(c, 0.5 * options.generation.minDistance) {
                     out.failures.append((stage, "atoms closer than \(0.5 * options.generation.minDistance) A after relaxation"))
+                    return out
+                }
+                if options.explodedCell.isolatedAtom(in: c) != nil {
+                    out.failures.append((stage, options.explodedCell.reason))
                     return out
                 }
                 c.group = stage.rawValue
