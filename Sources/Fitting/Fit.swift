@@ -162,6 +162,7 @@ public final class Fit {
             log("validation set \(validation.path): \(validation.data.totalConfigurations) configurations (\(validation.data.totalAtoms) atoms)"
                 + (validation.stopAfter.map { ", stop after \($0) iteration\($0 == 1 ? "" : "s") without a lower validation loss and keep the best" } ?? ""))
         }
+        log(IterationReport.legend)
         log(IterationReport.header + (validation == nil ? "" : ValidationPoint.header))
         let clock = ContinuousClock()
         let t0 = clock.now
@@ -285,6 +286,8 @@ public struct FitResult: Sendable {
 }
 
 extension IterationReport {
+    /// What the columns that are not errors mean, printed above the header.
+    public static let legend = "(loss: the weighted sum of squares minimised; lambda: Levenberg-Marquardt damping; cond(lin): condition number of the linear least-squares block (species and moment coefficients) at the current radial functions, where above about 1e12 some combinations of them are fixed by the damping and the ridge, not by the data; time: wall seconds of the iteration)"
     public static let header = "  iter                loss  E-RMSE meV/atom   F-RMSE eV/A   S-RMSE GPa      lambda    cond(lin)    time s"
 
     /// The iteration's line under `header`.

@@ -45,19 +45,30 @@ public enum StartingPoint {
     /// within `max_dist` or its shortest distance is not below `max_dist`.
     public static func updatingMinDist(_ start: Potential, data: DataShard, dataPath: String,
                                        communicator comm: Communicator) throws -> Potential {
-        let local = try Collective.together(comm) { () -> Double in
-            do {
-                return try data.configurations.minimalDistance(limit: start.maxDist) ?? .infinity
-            } catch {
-                throw InputError(file: dataPath, "--update-mindist: \(error)")
-            }
-        }
-        let shortest = -comm.allReduceMax(-local)
-        guard shortest.isFinite, shortest < start.maxDist else {
+        let shortest = try shortestDistance(data: data, dataPath: dataPath, below: start.maxDist, communicator: comm)
+        guard shortest.isFinite else {
             throw InputError(file: dataPath, "--update-mindist: no two atoms of the training set lie closer than max_dist (\(start.maxDist) A)")
         }
         var p = start
         p.minDist = shortest
         return p
+    }
+
+    /// The shortest interatomic distance of the whole data set (every rank's
+    /// shard), or infinity when no two atoms lie closer than `limit`. Below
+    /// a potential's min_dist its radial basis is evaluated outside the
+    /// interval it was built on (Chebyshev polynomials grow fast there), so
+    /// `mtp train` reports this distance beside min_dist.
+    public static func shortestDistance(data: DataShard, dataPath: String, below limit: Double,
+                                        communicator comm: Communicator) throws -> Double {
+        let local = try Collective.together(comm) { () -> Double in
+            do {
+                return try data.configurations.minimalDistance(limit: limit) ?? .infinity
+            } catch {
+                throw InputError(file: dataPath, "shortest interatomic distance: \(error)")
+            }
+        }
+        let shortest = -comm.allReduceMax(-local)
+        return shortest < limit ? shortest : .infinity
     }
 }

@@ -224,6 +224,7 @@ public enum Records {
         if valid, let v = records.lazy.compactMap(\.validation).first {
             out += "\nValidation set: \(v.file) (\(v.configurations) configurations); the Pareto front is on the validation energy RMSE.\n"
         }
+        out += "\ncond(lin): condition number of the linear least-squares block (species and moment coefficients) at the fit's last radial functions; above about 1e12 some combinations of them are fixed by the damping and the ridge, not by the data.\n"
         if let c = records.lazy.compactMap(\.cost).first {
             out += "\nCost: best time of one energy/forces/virial call per atom on \(c.structure) (\(c.atoms) atoms), single rank.\n"
         }

@@ -65,6 +65,10 @@ public struct StoreSummary: Equatable {
         /// Per group: every neighbour within `maxDistance`, seen from each atom
         /// (so each pair twice).
         public var pairs: [[Double]]
+        /// Per group: the shortest interatomic distance (infinity when no
+        /// two atoms lie within `maxDistance`), the figure to compare with
+        /// a potential's min_dist.
+        public var shortest: [Double] = []
 
         public var bins: Int { Int((maxDistance / binWidth).rounded(.up)) }
         /// The centre of bin `b` (A).
@@ -101,7 +105,8 @@ public struct StoreSummary: Equatable {
         histograms = histogramBinWidth.map { w in
             let empty = Histograms(binWidth: w, maxDistance: maxDistance, nearest: [], pairs: [])
             let zero = [[Double]](repeating: [Double](repeating: 0, count: empty.bins), count: groupNames.count)
-            return Histograms(binWidth: w, maxDistance: maxDistance, nearest: zero, pairs: zero)
+            return Histograms(binWidth: w, maxDistance: maxDistance, nearest: zero, pairs: zero,
+                              shortest: [Double](repeating: .infinity, count: groupNames.count))
         }
         for start in stride(from: 0, to: reader.configurationCount, by: chunk) {
             let range = start..<min(start + chunk, reader.configurationCount)
@@ -151,6 +156,7 @@ extension StoreSummary.Histograms {
                 pairs[g][min(Int(d / binWidth), last)] += 1
             }
             if closest.isFinite { nearest[g][min(Int(closest / binWidth), last)] += 1 }
+            if g < shortest.count { shortest[g] = min(shortest[g], closest) }
         }
     }
 }

@@ -134,31 +134,3 @@ struct AssystCommand: ParsableCommand {
         }
     }
 }
-
-/// A one-line progress bar on stderr, redrawn at most twice a second and
-/// ended with a newline when the last item is done.
-final class ProgressBar {
-    let label: String
-    let start = Date()
-    var last = Date.distantPast
-
-    init(label: String) { self.label = label }
-
-    func update(_ done: Int, _ total: Int) {
-        let now = Date()
-        guard done == total || now.timeIntervalSince(last) > 0.5 else { return }
-        last = now
-        let fraction = Double(done) / Double(max(total, 1))
-        let width = 30
-        let filled = Int(fraction * Double(width))
-        let elapsed = now.timeIntervalSince(start)
-        let left = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\r[\(bar)] \(done)/\(total) \(label), " + String(format: "%.0f s elapsed, ~%.0f s left", elapsed, left)
-        FileHandle.standardError.write(Data(line.utf8))
-        if done == total { finish() }
-    }
-
-    /// Ends the line once every item is done.
-    private func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
-}

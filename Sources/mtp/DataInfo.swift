@@ -45,6 +45,13 @@ struct DataInfo: ParsableCommand {
             let summary = try StoreSummary(path: file, histogramBinWidth: noHistograms ? nil : binWidth, maxDistance: maxDistance)
             summary.table.forEach { print($0) }
             guard let histograms = summary.histograms else { return }
+            let names0 = summary.groupNames
+            let found = summary.usedGroups.filter { histograms.shortest[$0].isFinite }
+            if let g = found.min(by: { histograms.shortest[$0] < histograms.shortest[$1] }) {
+                print(String(format: "shortest interatomic distance: %.4f A (in %@; a potential's min_dist should not exceed it: mtp train --update-mindist)",
+                             histograms.shortest[g], names0[g]))
+                print("  per group: " + found.map { names0[$0] + String(format: " %.4f", histograms.shortest[$0]) }.joined(separator: ", "))
+            }
             let prefix = plot ?? (file as NSString).deletingPathExtension
             let hcpValues = hcp.flatMap(parseList)
             let marks = DistanceMarks.cutoffs(cutoffs.flatMap(parseList) ?? [])

@@ -55,7 +55,8 @@ struct Label: ParsableCommand {
             job.overwrite = overwrite
             if !symbols.isEmpty { job.formatOptions.symbols = symbols }
             let show = !quiet && comm.isRoot
-            let summary = try job.run(comm, progress: { p in if show { Label.show(p) } })
+            let line = ProgressLine()
+            let summary = try job.run(comm, progress: { p in if show { Label.show(p, on: line) } })
             say("""
                 labelled \(summary.labelled) of \(summary.selected) structures with \(summary.calculator) \
                 (\(summary.resumed) from the journal, \(summary.labelledNow) now, \(summary.failures.count) failed), \
@@ -68,11 +69,10 @@ struct Label: ParsableCommand {
         }
     }
 
-    /// One progress line on stderr: done, failed, time left.
-    static func show(_ p: LabelProgress) {
+    /// One progress line: done, failed, time left.
+    static func show(_ p: LabelProgress, on line: ProgressLine) {
         let left = p.secondsLeft.map { String(format: ", ~%.0f s left", $0) } ?? ""
-        let line = "\rlabel: \(p.done)/\(p.total) done, \(p.failed) failed, " + String(format: "%.0f s", p.elapsed) + left + "   "
-        FileHandle.standardError.write(Data(line.utf8))
-        if p.done == p.total { FileHandle.standardError.write(Data("\n".utf8)) }
+        line.show("label: \(p.done)/\(p.total) done, \(p.failed) failed, " + String(format: "%.0f s", p.elapsed) + left,
+                  final: p.done == p.total)
     }
 }

@@ -67,6 +67,14 @@ struct Train: ParsableCommand {
             if updateMindist {
                 start = try StartingPoint.updatingMinDist(start, data: shard, dataPath: data, communicator: comm)
                 say("min_dist set to the training set's shortest interatomic distance, \(start.minDist) A")
+            } else {
+                let shortest = try StartingPoint.shortestDistance(data: shard, dataPath: data, below: start.maxDist, communicator: comm)
+                if shortest.isFinite {
+                    say(String(format: "shortest interatomic distance in %@: %.4f A (min_dist of the potential: %.4f A)", data, shortest, start.minDist))
+                    if shortest < start.minDist {
+                        say("note: pairs closer than min_dist lie outside the radial basis's interval, where it grows fast; --update-mindist (MLIP's option) sets min_dist to the shortest distance")
+                    }
+                }
             }
             let fit = try Fit(start: start, data: shard, dataPath: data, options: training.options, communicator: comm,
                               cacheBudget: Int(max(0, cacheMemory) * 1e9), potentialPath: potential)

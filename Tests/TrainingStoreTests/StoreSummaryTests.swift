@@ -67,6 +67,10 @@ final class StoreSummaryTests: XCTestCase {
         // Per atom of the group: 6 neighbours per cubic atom, 1 per dimer atom.
         XCTAssertEqual(s.perAtom(h.pairs).map { $0.reduce(0, +) }, [6, 1, 0])
         XCTAssertEqual(h.center(6), 3.25)
+        // Shortest distance per group: 3.2 A, 2.1 A, none within 4 A.
+        XCTAssertEqual(h.shortest[0], 3.2, accuracy: 1e-12)
+        XCTAssertEqual(h.shortest[1], 2.1, accuracy: 1e-12)
+        XCTAssertEqual(h.shortest[2], .infinity)
     }
 
     func testWithoutHistogramsReadsCountsOnly() throws {
