@@ -27,6 +27,8 @@ public struct FitSettings: Codable, Equatable, Sendable {
     public var validation: String? = nil
     public var validationBytes: Int64? = nil
     public var stopOnValid: Int? = nil
+    /// `--group-weights` as given (NAME=FACTOR,... in name order), nil when none.
+    public var groupWeights: String? = nil
 
     public init(level: Int, cutoff: Double, minDist: Double, radialBasisSize: Int, speciesCount: Int,
                 options: TrainingOptions, data: String, dataBytes: Int64, groups: [String]?, species: [String]?,

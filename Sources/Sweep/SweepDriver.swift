@@ -64,6 +64,7 @@ public struct SweepDriver {
             s.validation = options.validation.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             s.validationBytes = validationBytes
             s.stopOnValid = options.validation == nil ? nil : options.stopOnValid
+            s.groupWeights = options.groupWeights?.description
             return s
         }
 

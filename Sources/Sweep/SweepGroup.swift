@@ -52,7 +52,9 @@ struct SweepGroup {
         var validation: DataShard? = nil
         var lists: [NeighborList] = []
         do {
-            data = try source.read(comm)
+            var read = try source.read(comm)
+            if let w = options.groupWeights { try w.apply(to: &read, dataPath: source.path) }
+            data = read
             validation = try validationSource?.read(comm)
             try Collective.together(comm) {
                 guard data.totalConfigurations > 0 else {

@@ -1,4 +1,5 @@
 import Fitting
+import TrainingStore
 
 /// Everything a user chooses about a sweep.
 public struct SweepOptions: Sendable {
@@ -13,6 +14,8 @@ public struct SweepOptions: Sendable {
     public var speciesCount: Int?
     /// Train only on configurations of these groups (nil: all).
     public var groups: [String]?
+    /// Factors on the loss weights of whole groups (`--group-weights`).
+    public var groupWeights: GroupWeights?
     /// Element symbols of species 0, 1, ... (for formats that store indices).
     public var symbols: [String]?
     /// The output directory.

@@ -3,6 +3,7 @@ import Foundation
 import Fitting
 import Parallel
 import Sweep
+import TrainingStore
 
 /// `mtp sweep`: the arguments of `SweepDriver`.
 struct SweepCommand: ParsableCommand {
@@ -29,6 +30,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Cutoffs (A), e.g. 5.2,6.5,8.2.") var cutoffs: String
     @Option(help: "Smallest interatomic distance of the radial basis (A).") var minDist: Double = 1.8
     @Option(help: "Train only on configurations of these groups (comma-separated).") var groups: String?
+    @Option(help: "Multiply the loss weights of every configuration of a group by a factor, e.g. TRIAX=0.2,SHEAR=0.5.") var groupWeights: String?
     @Option(name: .customLong("out"), help: "Output directory (created if missing).") var out: String
     @Option(help: "Number of species (default: from the data).") var speciesCount: Int?
     @Option(help: "Number of Chebyshev polynomials in the radial basis.") var radialBasisSize: Int = 8
@@ -59,6 +61,7 @@ struct SweepCommand: ParsableCommand {
         o.radialBasisSize = radialBasisSize
         o.speciesCount = speciesCount
         o.groups = groups.map(groupList)
+        o.groupWeights = try groupWeights.map { try GroupWeights(parsing: $0) }
         o.symbols = training.symbols
         o.training = training.options
         o.checkpointEvery = checkpointEvery

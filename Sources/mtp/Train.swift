@@ -45,8 +45,15 @@ struct Train: ParsableCommand {
     @Option(help: "Write a checkpoint every N iterations (0: never).") var checkpointEvery: Int = 5
     @Flag(help: "Continue from the checkpoint next to --output (OUTPUT.checkpoint.json).") var resume = false
     @Option(help: "Machine-readable summary (JSON); default OUTPUT.json.") var summary: String?
+    @Option(help: "Train only on configurations of these groups of DATA (comma-separated, e.g. VOLMIN,CELLMIN,INTMIN).") var groups: String?
+    @Option(help: "Multiply the loss weights of every configuration of a group by a factor, e.g. TRIAX=0.2,SHEAR=0.5 (the stored per-configuration weights are multiplied; groups not named keep theirs).")
+    var groupWeights: String?
 
     func validate() throws {
+        if let g = groupWeights { do { _ = try GroupWeights(parsing: g) } catch { throw ValidationError("\(error)") } }
+        if let g = groups, g.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
+            throw ValidationError("--groups needs at least one group name")
+        }
         if let initParams, StartingPoint.Radial(rawValue: initParams) == nil {
             throw ValidationError("--init-params must be \(StartingPoint.Radial.allCases.map(\.rawValue).joined(separator: " or "))")
         }
@@ -63,7 +70,13 @@ struct Train: ParsableCommand {
                 start = StartingPoint.initialised(start, radial: radial)
             }
             let options = FormatOptions(symbols: training.symbols)
-            let shard = try ShardSource(path: data, options: options).read(comm)
+            let selected = groups.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+            var shard = try ShardSource(path: data, options: options, groups: selected).read(comm)
+            if let groupWeights {
+                let weights = try GroupWeights(parsing: groupWeights)
+                try weights.apply(to: &shard, dataPath: data)
+                say("group weights: \(weights.description)")
+            }
             if updateMindist {
                 start = try StartingPoint.updatingMinDist(start, data: shard, dataPath: data, communicator: comm)
                 say("min_dist set to the training set's shortest interatomic distance, \(start.minDist) A")
