@@ -164,6 +164,15 @@ for opt in lm bfgs; do
     cmp "$WORK/straight.mtp" "$WORK/killed.mtp"
 done
 
+echo "== mtp train --max-time under -np 2: stops after one iteration with the checkpoint; --resume ends at the straight run's potential"
+rm -f "$WORK/timed.mtp" "$WORK/timed.mtp.checkpoint.json"
+"${MPIRUN[@]}" -np 2 "$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/straight-np2.mtp" --max-iter 4 --checkpoint-every 1 >/dev/null
+"${MPIRUN[@]}" -np 2 "$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/timed.mtp" --max-iter 4 --checkpoint-every 1 --max-time 0.0001 > "$WORK/timed.log"
+grep -q "stopped: the time limit of 0.0001 s was reached after iteration 1" "$WORK/timed.log" || { echo "--max-time did not stop after iteration 1"; tail -5 "$WORK/timed.log"; exit 1; }
+grep -q '"timeLimitReached" : true' "$WORK/timed.mtp.json" || { echo "the summary does not record the time limit"; exit 1; }
+"${MPIRUN[@]}" -np 2 "$MTP" train "$POT" "$WORK/t24.cfg" -o "$WORK/timed.mtp" --max-iter 4 --checkpoint-every 1 --resume >/dev/null
+cmp "$WORK/straight-np2.mtp" "$WORK/timed.mtp"
+
 echo "== mtp sweep: 2 levels x 2 cutoffs under -np 2, rerun, equality with mtp train"
 awk '/BEGIN_CFG/{n++} n<=12' $REF/cubic/08/calc-efs.first100.cfg > "$WORK/t12.cfg"
 SWEEP=("$MTP" sweep "$WORK/t12.cfg" --levels 2,4 --cutoffs 4.0,5.0 --max-iter 3 --min-dist 0.5 --out "$WORK/sweep")

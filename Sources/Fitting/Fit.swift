@@ -128,10 +128,20 @@ public final class Fit {
         var saved: SavedFit
     }
 
+    /// Thrown from the checkpoint callback when the wall-time limit is
+    /// reached (after the checkpoint is written, so `--resume` continues).
+    struct TimeStop: Error {
+        var saved: SavedFit
+    }
+
     /// Runs the fit; `log` receives the lines a user follows (header, one
     /// per iteration, the error table, the totals), on every rank alike.
     /// The root writes the trained potential to `output` (when given).
-    public func run(output: String?, checkpointing: Checkpointing = .none,
+    /// With `maxSeconds`, the fit stops after the first iteration that ends
+    /// past that wall time of this run (root's clock, decided for all ranks
+    /// together) and keeps its potential, as a batch job's time limit needs;
+    /// the checkpoint is written then, so `--resume` continues the fit.
+    public func run(output: String?, checkpointing: Checkpointing = .none, maxSeconds: Double? = nil,
                     log: (String) -> Void = { _ in }) throws -> FitResult {
         let comm = communicator
         let options = trainer.options
@@ -170,6 +180,7 @@ public final class Fit {
         var condition = Double.nan
         var final: TrainerState
         var pending: IterationReport? = nil
+        var timeLimitReached = false
         if let resumed, tracking?.stopped == true {
             // The checkpointed run had stopped on the validation set already.
             log("the checkpoint's run had stopped: no lower validation loss for \(tracking?.sinceBest ?? 0) iterations")
@@ -194,7 +205,13 @@ public final class Fit {
                 p.parameters = saved.state.parameters
                 try? MTPFile.write(p, to: current)
             }
-            let stopping = tracking?.stopped == true
+            var outOfTime = false
+            if let maxSeconds, saved.state.iteration < options.maxIterations, !saved.state.converged {
+                var decision = [ProcessTime.seconds(clock.now - t0) >= maxSeconds ? 1.0 : 0.0]
+                comm.broadcast(&decision)
+                outOfTime = decision[0] != 0
+            }
+            let stopping = tracking?.stopped == true || outOfTime
             // Root only, and best effort: a checkpoint that cannot be written
             // costs a restart after a crash, never the fit.
             if comm.isRoot, let path = checkpointing.path, checkpointing.every > 0,
@@ -204,10 +221,16 @@ public final class Fit {
                                    wallSeconds: earlier + ProcessTime.seconds(clock.now - t0), validation: tracking)
                 try? JSONFile.write(c, to: path)
             }
-            if stopping { throw ValidationStop(saved: saved) }
+            if tracking?.stopped == true { throw ValidationStop(saved: saved) }
+            if outOfTime { throw TimeStop(saved: saved) }
         })
         } catch let stop as ValidationStop {
             final = stop.saved.state
+        } catch let stop as TimeStop {
+            final = stop.saved.state
+            timeLimitReached = true
+            log(String(format: "stopped: the time limit of %g s was reached after iteration %d (the checkpoint lets --resume continue)",
+                       maxSeconds ?? 0, final.iteration))
         } catch let e as CollectiveFailure { throw e } catch let e as InputError { throw e } catch {
             throw InputError(file: potentialPath ?? dataPath, "training failed: \(error) (are the starting potential's coefficients and the data sane?)")
         }
@@ -236,6 +259,7 @@ public final class Fit {
                                cacheBytes: trainer.cacheBytes, cachedConfigurations: trainer.cachedConfigurations,
                                configurations: data.totalConfigurations, atoms: data.totalAtoms, ranks: comm.size)
         result.validationGroups = validationGroups
+        result.timeLimitReached = timeLimitReached
         result.validation = tracking.map { $0.summary(stopAfter: validation?.stopAfter) }
         log("")
         log(result.table)
@@ -275,6 +299,8 @@ public struct FitResult: Sendable {
     public var validationGroups: [GroupErrorRow]? = nil
     /// Every iteration's validation errors, the best, and which was kept.
     public var validation: ValidationSummary? = nil
+    /// The fit stopped at its wall-time limit (`maxSeconds`), not converged.
+    public var timeLimitReached = false
 
     public var table: String { GroupErrors.text(groups) }
     /// The row of all configurations (the only row when there is one group).
@@ -318,6 +344,8 @@ public struct TrainSummary: Codable, Sendable {
     public var optimizer: String
     public var loss: Double
     public var converged: Bool
+    /// Stopped by --max-time (continue with --resume).
+    public var timeLimitReached: Bool
     public var wallSeconds: Double
     /// Rank 0's time per kind of pass (wall and CPU seconds).
     public var timings: PassTimings
@@ -341,6 +369,7 @@ public struct TrainSummary: Codable, Sendable {
         self.optimizer = optimizer
         loss = r.state.loss
         converged = r.state.converged
+        timeLimitReached = r.timeLimitReached
         wallSeconds = r.wallSeconds
         timings = r.timings
         cacheBytes = r.cacheBytes

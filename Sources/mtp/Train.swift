@@ -45,11 +45,14 @@ struct Train: ParsableCommand {
     @Option(help: "Write a checkpoint every N iterations (0: never).") var checkpointEvery: Int = 5
     @Flag(help: "Continue from the checkpoint next to --output (OUTPUT.checkpoint.json).") var resume = false
     @Option(help: "Machine-readable summary (JSON); default OUTPUT.json.") var summary: String?
+    @Option(name: .customLong("max-time"), help: "Stop after the first iteration that ends past this many wall seconds of this run, keeping its potential (and the checkpoint, for --resume): a batch job's time limit.")
+    var maxTime: Double?
     @Option(help: "Train only on configurations of these groups of DATA (comma-separated, e.g. VOLMIN,CELLMIN,INTMIN).") var groups: String?
     @Option(help: "Multiply the loss weights of every configuration of a group by a factor, e.g. TRIAX=0.2,SHEAR=0.5 (the stored per-configuration weights are multiplied; groups not named keep theirs).")
     var groupWeights: String?
 
     func validate() throws {
+        if let t = maxTime, !(t.isFinite && t > 0) { throw ValidationError("--max-time must be a positive number of seconds") }
         if let g = groupWeights { do { _ = try GroupWeights(parsing: g) } catch { throw ValidationError("\(error)") } }
         if let g = groups, g.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw ValidationError("--groups needs at least one group name")
@@ -98,6 +101,7 @@ struct Train: ParsableCommand {
                                      checkpointing: Fit.Checkpointing(path: output + ".checkpoint.json", every: checkpointEvery,
                                                                       resume: resume ? .required : .never,
                                                                       currentPotential: currPotName),
+                                     maxSeconds: maxTime,
                                      log: say)
             try Collective.onRoot(comm) {
                 try JSONFile.write(TrainSummary(result, potential: output, optimizer: training.optimizer), to: summary ?? (output + ".json"))
