@@ -49,15 +49,41 @@ public struct Quantity: Codable, Sendable, Equatable {
     }
 }
 
-/// RMSE of a - b over the points where both are finite; NaN if the grids
-/// differ or no point is finite (a curve the potential could not compute).
-func rmse(_ a: [Double], _ b: [Double]) -> Double {
-    guard a.count == b.count, !a.isEmpty else { return .nan }
-    var s = 0.0, n = 0
-    for (x, y) in zip(a, b) where x.isFinite && y.isFinite {
-        s += (x - y) * (x - y); n += 1
+/// How a potential's curve differs from the reference's on a shared grid:
+/// the RMSE, the RMSE without the mean difference (energy curves of two
+/// calculators may differ by a constant, the choice of energy zero, that no
+/// property depends on), and the point that carries the largest share of
+/// the squared error (one extrapolated point can make a curve's RMSE
+/// meaningless, as a -80 % volume point with neighbours below min_dist did).
+struct CurveErrors {
+    var rmse: Double
+    var offsetFreeRMSE: Double
+    /// Index of the worst point and its share of the sum of squared errors.
+    var worst: Int
+    var worstShare: Double
+    var count: Int
+
+    /// Nil when the grids differ or a point is not finite on either curve.
+    init?(_ a: [Double], _ b: [Double]) {
+        guard a.count == b.count, !a.isEmpty, zip(a, b).allSatisfy({ $0.isFinite && $1.isFinite }) else { return nil }
+        let d = zip(a, b).map { $0 - $1 }
+        let n = Double(d.count)
+        let mean = d.reduce(0, +) / n
+        let squares = d.map { $0 * $0 }
+        let total = squares.reduce(0, +)
+        rmse = (total / n).squareRoot()
+        offsetFreeRMSE = (d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+        worst = squares.indices.max { squares[$0] < squares[$1] }!
+        worstShare = total > 0 ? squares[worst] / total : 0
+        count = d.count
     }
-    return n == a.count ? (s / Double(n)).squareRoot() : .nan
+
+    /// A warning when one point of at least four carries more than half of
+    /// the squared error; nil otherwise.
+    func dominanceWarning(unit: String) -> String? {
+        guard count >= 4, worstShare > 0.5 else { return nil }
+        return String(format: "one point (%d of %d) carries %.0f%% of the squared error", worst + 1, count, 100 * worstShare)
+    }
 }
 
 /// Standard atomic weights (amu) of the elements potentials are usually

@@ -19,6 +19,10 @@ public struct ValidationReport: Sendable {
         public var values: [Double?]
         public var errors: [Double?]
         public var notes: [String?]
+        /// Curves only, per potential: the RMSE once the mean difference (a
+        /// constant offset of the energy zero, which no property depends on)
+        /// is removed.
+        public var offsetFreeErrors: [Double?]? = nil
     }
 
     public var results: [CalculatorResults]
@@ -66,6 +70,7 @@ public struct ValidationReport: Sendable {
                 for pot in results.dropFirst() {
                     guard let q = pot.quantities(p)?.first(where: { $0.name == t.name }) else {
                         row.values.append(nil); row.errors.append(nil)
+                        if t.kind == .curve { row.offsetFreeErrors = (row.offsetFreeErrors ?? []) + [nil] }
                         row.notes.append(pot.failures[p] ?? pot.failures[EquilibriumProperty.identifier].map { "no equilibrium: \($0)" } ?? "not computed")
                         continue
                     }
@@ -76,7 +81,13 @@ public struct ValidationReport: Sendable {
                         row.errors.append(v.flatMap { v in row.reference.map { v - $0 } })
                     case .curve:
                         row.values.append(nil)
-                        row.errors.append(r.flatMap { finite(rmse(q.values, $0.values)) })
+                        let stats = r.flatMap { CurveErrors(q.values, $0.values) }
+                        row.errors.append(stats.flatMap { finite($0.rmse) })
+                        row.offsetFreeErrors = (row.offsetFreeErrors ?? []) + [stats.flatMap { finite($0.offsetFreeRMSE) }]
+                        if let w = stats?.dominanceWarning(unit: t.unit) {
+                            row.notes.append([q.note, w].compactMap { $0 }.joined(separator: "; "))
+                            continue
+                        }
                     case .flag:
                         row.values.append(q.values.first)
                         row.errors.append(nil)
@@ -120,7 +131,8 @@ public struct ValidationReport: Sendable {
             for p in row.values.indices {
                 switch row.kind {
                 case .curve:
-                    line += " curve | " + (row.errors[p].map { "RMSE " + Self.format($0, unit: row.unit) } ?? "-") + " |"
+                    line += " curve | " + (row.errors[p].map { "RMSE " + Self.format($0, unit: row.unit) } ?? "-")
+                        + (row.offsetFree(p).map { " (" + Self.format($0, unit: row.unit) + " without the offset)" } ?? "") + " |"
                 case .flag:
                     let v = row.values[p].flatMap { $0 }
                     line += " " + (v == 1 ? "stable" : (v == nil ? "-" : "BLEW UP")) + " | "
@@ -167,7 +179,8 @@ public struct ValidationReport: Sendable {
                     let v = row.values[p].flatMap { $0 }
                     out += "  \(key): \(v == 1 ? "stable" : (v == nil ? "-" : "BLEW UP"))\n"
                 case .curve:
-                    out += "  \(key): RMSE \(e.map { Self.format($0, unit: row.unit) } ?? "-") \(row.unit)\n"
+                    out += "  \(key): RMSE \(e.map { Self.format($0, unit: row.unit) } ?? "-") \(row.unit)"
+                        + (row.offsetFree(p).map { ", \(Self.format($0, unit: row.unit)) without the constant offset" } ?? "") + "\n"
                 case .value:
                     out += "  \(key): \(Self.format(row.values[p].flatMap { $0 }, unit: row.unit)) vs \(Self.format(row.reference, unit: row.unit)) \(row.unit), error \(e.map { Self.format($0, unit: row.unit) } ?? "-")\n"
                 }
@@ -262,5 +275,13 @@ public struct ValidationReport: Sendable {
         }
         for remark in methods.compactMap(\.remark) { out += remark + " " }
         return out
+    }
+}
+
+extension ValidationReport.Row {
+    /// Potential `p`'s curve RMSE without the constant offset, when known.
+    func offsetFree(_ p: Int) -> Double? {
+        guard let f = offsetFreeErrors, p < f.count else { return nil }
+        return f[p]
     }
 }
