@@ -1,4 +1,5 @@
 import Foundation
+import Plotting
 import Atomistic
 import Reference
 import TrainingStore
@@ -50,7 +51,7 @@ public struct AssystJob {
     /// Report and plot file prefix.
     public var reportPrefix: String
     /// Plot image format: "svg" or "png".
-    public var plotFormat = "svg"
+    public var plotFormat = PlotFormat.standard.rawValue
     /// Hand-off: INCAR and KPOINTS template files (nil: the built-in templates),
     /// the k-point spacing for `{mesh}`, and a POTCAR to copy.
     public var incarTemplate: String?

@@ -1,4 +1,5 @@
 import Fitting
+import Plotting
 import TrainingStore
 
 /// Everything a user chooses about a sweep.
@@ -27,7 +28,7 @@ public struct SweepOptions: Sendable {
     /// How fits are handed to groups of ranks.
     public var schedule = SweepScheduleKind.dynamic
     /// Plot format: svg or png.
-    public var plotFormat = "svg"
+    public var plotFormat = PlotFormat.standard.rawValue
     /// A validation set (any registered format; all its configurations):
     /// every fit's validation errors per iteration and at the end, in the
     /// records and summaries; the Pareto front is then drawn on them.

@@ -219,7 +219,7 @@ public struct ValidationReport: Sendable {
     /// Writes report.md, report.json and the plots (each with its data and
     /// gnuplot script) into `directory`; returns the files written and any
     /// plot that could only be written as data.
-    public func write(to directory: String, title: String, format: String = "png") throws -> [String] {
+    public func write(to directory: String, title: String, format: String = PlotFormat.standard.rawValue) throws -> [String] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var written: [String] = [], plotNotes: [String] = []
         func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }

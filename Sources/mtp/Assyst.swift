@@ -1,4 +1,5 @@
 import ArgumentParser
+import Plotting
 import Foundation
 import Atomistic
 import Assyst
@@ -60,7 +61,8 @@ struct AssystCommand: ParsableCommand {
     @Option(help: "Relaxation: step limit.") var maxSteps: Int = 2000
     @Option(help: "Threads (local calculators; default: all cores).") var threads: Int?
     @Option(help: "Report and plot file prefix (default: OUT without extension).") var report: String?
-    @Option(help: "Plot format: svg or png.") var format: String = "svg"
+    @OptionGroup var plots: PlotArguments
+    var format: String { plots.format }
     @Option(help: "Hand-off: INCAR template (ISIF, IBRION, NSW are set per stage).") var incar: String?
     @Option(help: "Hand-off: KPOINTS template; {mesh} becomes the structure's Gamma mesh.") var kpoints: String?
     @Option(help: "Hand-off: k-point spacing for {mesh} (1/A, 2 pi included).") var kSpacing: Double = 0.15
@@ -86,7 +88,6 @@ struct AssystCommand: ParsableCommand {
         }
         guard forceTolerance > 0, stressTolerance > 0, maxSteps >= 1 else { throw ValidationError("relaxation tolerances and --max-steps must be positive") }
         if let t = threads { guard t >= 1 else { throw ValidationError("--threads must be at least 1") } }
-        guard ["svg", "png"].contains(format) else { throw ValidationError("--format is svg or png") }
         guard kSpacing > 0 else { throw ValidationError("--k-spacing must be positive") }
         if let t = timeout { guard t > 0 else { throw ValidationError("--timeout must be positive") } }
     }

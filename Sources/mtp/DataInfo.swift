@@ -26,7 +26,8 @@ struct DataInfo: ParsableCommand {
 
     @Argument(help: "Training store (.h5).") var file: String
     @Option(help: "Plot file prefix (default: FILE without extension).") var plot: String?
-    @Option(help: "Plot format: svg or png.") var format: String = "svg"
+    @OptionGroup var plots: PlotArguments
+    var format: String { plots.format }
     @Option(help: "Largest pair distance histogrammed (A).") var maxDistance: Double = 8.2
     @Option(help: "Histogram bin width (A).") var binWidth: Double = 0.02
     @Option(help: "Candidate cutoffs to mark (A), e.g. 5.0,6.5,8.2.") var cutoffs: String?
@@ -35,7 +36,6 @@ struct DataInfo: ParsableCommand {
 
     func validate() throws {
         guard maxDistance > 0, binWidth > 0, maxDistance / binWidth <= 1e6 else { throw ValidationError("need --max-distance > 0 and a reasonable --bin-width") }
-        guard ["svg", "png"].contains(format) else { throw ValidationError("--format is svg or png") }
         if let c = cutoffs, parseList(c) == nil { throw ValidationError("--cutoffs must be numbers separated by commas") }
         if let h = hcp, parseList(h)?.count != 2 { throw ValidationError("--hcp needs a,c/a, e.g. 3.1842,1.6282") }
     }

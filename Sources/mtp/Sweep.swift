@@ -1,4 +1,5 @@
 import ArgumentParser
+import Plotting
 import Foundation
 import Fitting
 import Parallel
@@ -37,7 +38,8 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var training: TrainingArguments
     @Option(help: "How fits go to groups of ranks: dynamic (one queue, longest first, a group takes the next fit when it finishes one), static (each group's fits fixed at the start) or serial (every fit on all ranks, one after the other).")
     var schedule: String = SweepOptions(data: "", levels: [], cutoffs: [], out: "").schedule.rawValue
-    @Option(help: "Plot format: svg or png.") var format: String = "svg"
+    @OptionGroup var plots: PlotArguments
+    var format: String { plots.format }
     @Option(help: "Save each fit's progress every N iterations, to continue a killed sweep mid-fit.") var checkpointEvery: Int = 5
 
     func validate() throws {
@@ -45,7 +47,6 @@ struct SweepCommand: ParsableCommand {
         guard minDist >= 0 else { throw ValidationError("--min-dist must be non-negative") }
         guard radialBasisSize >= 2 else { throw ValidationError("--radial-basis-size must be at least 2") }
         if let s = speciesCount, s < 1 { throw ValidationError("--species-count must be at least 1") }
-        guard ["svg", "png"].contains(format) else { throw ValidationError("--format is svg or png") }
         do { _ = try sweepOptions() } catch { throw ValidationError("\(error)") }
         if let g = groups, groupList(g).isEmpty { throw ValidationError("--groups needs at least one group name") }
     }

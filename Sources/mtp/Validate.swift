@@ -1,4 +1,5 @@
 import ArgumentParser
+import Plotting
 import Foundation
 import Atomistic
 import MTP
@@ -44,7 +45,8 @@ struct Validate: ParsableCommand {
     @Option(help: "Start of the reference's hcp relaxation, hcp:a,c/a (e.g. hcp:3.18,1.62); default: scanned.") var lattice: String?
     @Option(help: "Output directory.") var out: String?
     @Option(help: "Worker threads (each with its own calculator).") var threads: Int = 2
-    @Option(help: "Plot format: png or svg.") var format: String = "png"
+    @OptionGroup var plots: PlotArguments
+    var format: String { plots.format }
     @Option(help: "MD run length per temperature (ps).") var mdDuration: Double?
     @Option(help: "MD temperatures (K), comma-separated.") var mdTemperatures: String?
     @Flag(help: "Small cells and short runs (a smoke test; the numbers are not converged).") var quick = false
@@ -59,7 +61,6 @@ struct Validate: ParsableCommand {
         }
         guard kSpacing > 0 else { throw ValidationError("--k-spacing must be positive") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-        guard ["png", "svg"].contains(format) else { throw ValidationError("--format is png or svg") }
         if let t = timeout, !(t > 0) { throw ValidationError("--timeout must be positive") }
         if let d = mdDuration, !(d > 0) { throw ValidationError("--md-duration must be positive") }
         if let t = mdTemperatures, Self.numbers(t)?.allSatisfy({ $0 > 0 }) != true {
