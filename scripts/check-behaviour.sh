@@ -368,7 +368,7 @@ fits=()
 for f in "$WORKDIR"/old/sweep/fits/*.json; do
     [ -e "$f" ] || continue
     n=$(basename "$f" .json)
-    fits+=(cmp "sweep/fits/$n.mtp" cmp "sweep/fits/$n.untrained.mtp" json "sweep/fits/$n.json" text "sweep/fits/$n.log")
+    fits+=(cmp "sweep/fits/$n.mtp" cmp "sweep/fits/untrained/$n.mtp" json "sweep/fits/$n.json" text "sweep/fits/$n.log")
 done
 [ ${#fits[@]} -gt 0 ] || fits=(cmp sweep/fits/missing.json)
 check "sweep fits" sweep "${fits[@]}"

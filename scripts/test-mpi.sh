@@ -334,7 +334,7 @@ cmp "$WORK/valid-np1.mtp" "$WORK/valid-np3.mtp" || { echo "the kept potential di
 echo "== mtp sweep --valid under -np 2: the fit's validation record equals mtp train's, the summary has validation columns"
 "${MPIRUN[@]}" -np 2 "$MTP" sweep "$WORK/t24.cfg" --levels 4 --cutoffs 5.0 --max-iter 3 --tolerance 0 --min-dist 0.5 \
     --valid "$WORK/v12.h5" --out "$WORK/sw-valid" > "$WORK/sw-valid.log"
-"$MTP" train "$WORK/sw-valid/fits/L04-c5.00.untrained.mtp" "$WORK/t24.cfg" -o "$WORK/sw-valid-train.mtp" --max-iter 3 \
+"$MTP" train "$WORK/sw-valid/fits/untrained/L04-c5.00.mtp" "$WORK/t24.cfg" -o "$WORK/sw-valid-train.mtp" --max-iter 3 \
     --tolerance 0 --checkpoint-every 0 --valid "$WORK/v12.h5" >/dev/null
 head -1 "$WORK/sw-valid/summary.csv" | grep -q valid_energy_rmse_meV_per_atom || { echo "summary.csv has no validation columns"; exit 1; }
 python3 - "$WORK/sw-valid/fits/L04-c5.00.json" "$WORK/sw-valid-train.mtp.json" <<'PYEOF'

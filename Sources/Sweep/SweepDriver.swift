@@ -184,10 +184,15 @@ public struct SweepDriver {
     }
 }
 
-/// Where a sweep keeps its files: DIR/fits/NAME.{mtp,untrained.mtp,log,json,checkpoint.json,running}.
+/// Where a sweep keeps its files: DIR/fits/NAME.{mtp,log,json,checkpoint.json,running}, and the
+/// untrained starting potentials in DIR/fits/untrained/NAME.mtp, so that `fits/*.mtp` is exactly
+/// the trained potentials.
 struct SweepLayout {
     var out: String
     var fits: String { (out as NSString).appendingPathComponent("fits") }
+    func untrained(_ spec: FitSpec) -> String {
+        ((fits as NSString).appendingPathComponent("untrained") as NSString).appendingPathComponent(spec.name + ".mtp")
+    }
     func path(_ spec: FitSpec, _ suffix: String) -> String {
         (fits as NSString).appendingPathComponent(spec.name + suffix)
     }

@@ -118,7 +118,7 @@ struct SweepGroup {
     func fit(_ planned: PlannedFit, settings: FitSettings, data: DataShard, neighbors: [NeighborList],
              validation: DataShard? = nil, comm: Communicator) throws -> FitRecord {
         let spec = planned.spec
-        let untrainedPath = layout.path(spec, ".untrained.mtp")
+        let untrainedPath = layout.untrained(spec)
         // Through the .mtp text, exactly as `mtp train` reads what `mtp basis` wrote.
         let text = MTPFile.format(try Potential.untrained(level: spec.level, speciesCount: settings.speciesCount,
                                                           minDist: settings.minDist, maxDist: spec.cutoff,
@@ -131,6 +131,8 @@ struct SweepGroup {
         let resuming = FileManager.default.fileExists(atPath: checkpointing.path!)
         var log: FileHandle? = nil
         try Collective.onRoot(comm) {
+            try FileManager.default.createDirectory(atPath: (untrainedPath as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
             try AtomicFile.write(text, to: untrainedPath)
             if !resuming || !FileManager.default.fileExists(atPath: logPath) { try AtomicFile.write("", to: logPath) }
             log = FileHandle(forWritingAtPath: logPath)
