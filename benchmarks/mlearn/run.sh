@@ -14,8 +14,14 @@
 # fits and resumes an interrupted one. Results: benchmarks/mlearn/results.md
 # (also printed); scratch in benchmarks/mlearn/out/ (git-ignored).
 #
+# Iteration budgets: ITER (default 30) for every set, ITER_Mo etc. per set
+# (default ITER_Mo=50: Mo needs the longest), the same for both weights.
+# Sets run in sequence; to use more cores on a shared machine, run parts in
+# separate shells (SETS=..., CU=0) and then once more with everything: the
+# last run only collects the finished fits into the table.
+#
 #   benchmarks/mlearn/run.sh                     # build .build-rel, everything
-#   SKIP_BUILD=1 ITER=60 benchmarks/mlearn/run.sh
+#   SKIP_BUILD=1 benchmarks/mlearn/run.sh
 #   SETS="Mo Li" CU=0 benchmarks/mlearn/run.sh   # a part
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -23,7 +29,9 @@ ROOT=$(pwd)
 SHARED=${SHARED:-$ROOT/../shared/data}
 OUT=$ROOT/benchmarks/mlearn/out
 RES=$ROOT/benchmarks/mlearn/results.md
-ITER=${ITER:-60}
+ITER=${ITER:-30}
+ITER_Mo=${ITER_Mo:-50}
+iters() { local v="ITER_$1"; echo "${!v:-$ITER}"; }
 SETS=${SETS:-Mo Si Ge Li}
 CU=${CU:-1}
 CU_LEVEL=${CU_LEVEL:-08}
@@ -34,17 +42,17 @@ MTP=${MTP:-$ROOT/.build-rel/release/mtp}
 # qSNAP's training errors (../shared/data/README.md): meV/atom, eV/A.
 qsnap() { case $1 in Mo) echo "4.73 0.323";; Si) echo "7.07 0.166";; Ge) echo "10.55 0.196";; Li) echo "1.10 0.042";; *) echo "- -";; esac; }
 
-# fit NAME POT DATA ARGS...: one fit, skipped when its summary exists,
-# resumed from its checkpoint when one is there.
+# fit NAME ITERATIONS POT DATA ARGS...: one fit, skipped when its summary
+# exists, resumed from its checkpoint when one is there.
 fit() {
-    local name=$1 pot=$2 data=$3; shift 3
+    local name=$1 budget=$2 pot=$3 data=$4; shift 4
     local json=$OUT/$name.mtp.json
     [ -s "$json" ] && return 0
     local resume=()
     [ -s "$OUT/$name.mtp.checkpoint.json" ] && resume=(--resume)
-    echo "== $name: mtp train $(basename "$pot") $(basename "$data") --max-iter $ITER $* ${resume[*]}"
+    echo "== $name: mtp train $(basename "$pot") $(basename "$data") --max-iter $budget $* ${resume[*]}"
     /usr/bin/time -f "%U %S %e" -o "$OUT/$name.time" \
-        "$MTP" train "$pot" "$data" -o "$OUT/$name.mtp" --max-iter "$ITER" --checkpoint-every 5 "${resume[@]}" "$@" \
+        "$MTP" train "$pot" "$data" -o "$OUT/$name.mtp" --max-iter "$budget" --checkpoint-every 5 "${resume[@]}" "$@" \
         > "$OUT/$name.log"
     head -1 "$OUT/$name.log"
     tail -n 4 "$OUT/$name.log" | head -n 1
@@ -74,19 +82,19 @@ for s in $SETS; do
 done
 [ -s "$OUT/l16.mtp" ] || "$MTP" basis --level 16 --species-count 1 --min-dist 1.5 --max-dist 5.0 -o "$OUT/l16.mtp" > /dev/null
 for s in $SETS; do
-    fit "$s-default" "$OUT/l16.mtp" "$OUT/$s.h5"
-    fit "$s-mlip" "$OUT/l16.mtp" "$OUT/$s.h5" --weights mlip
+    fit "$s-default" "$(iters "$s")" "$OUT/l16.mtp" "$OUT/$s.h5"
+    fit "$s-mlip" "$(iters "$s")" "$OUT/l16.mtp" "$OUT/$s.h5" --weights mlip
 done
 CUSET=$SHARED/mlip-reference/cubic/training.cfg
 if [ "$CU" = 1 ]; then
-    fit "Cu-default" "$SHARED/mlip-reference/cubic/$CU_LEVEL/initial.mtp" "$CUSET"
-    fit "Cu-e100" "$SHARED/mlip-reference/cubic/$CU_LEVEL/initial.mtp" "$CUSET" --energy-weight 100
+    fit "Cu-default" "$(iters Cu)" "$SHARED/mlip-reference/cubic/$CU_LEVEL/initial.mtp" "$CUSET"
+    fit "Cu-e100" "$(iters Cu)" "$SHARED/mlip-reference/cubic/$CU_LEVEL/initial.mtp" "$CUSET" --energy-weight 100
 fi
 
 {
 echo "# Default loss weights on the mlearn sets (level 16) and the EMT Cu set"
 echo
-echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(nproc) cores; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other sessions' work included). \`benchmarks/mlearn/run.sh\` with ITER=$ITER: every fit at most $ITER Levenberg-Marquardt iterations, one rank, fits in sequence."
+echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(nproc) cores; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other sessions' work included). \`benchmarks/mlearn/run.sh\`: Levenberg-Marquardt, one rank per fit, at most $(for s in $SETS; do printf "%s %s, " "$s" "$(iters "$s")"; done)$([ "$CU" = 1 ] && echo "Cu $(iters Cu) ")iterations (the same for both weights of a set)."
 echo
 echo "Training errors of the whole set. Weights: energy / force / stress as the fit printed and recorded them"
 echo "(default: \`--weights balanced\`; mlip: \`--weights mlip\`). \"below\"/\"above\": against qSNAP's figure."
