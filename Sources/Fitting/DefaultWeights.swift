@@ -124,8 +124,8 @@ public struct ChosenWeights: Codable, Equatable, Sendable {
 ///
 /// Why the balanced rule is what it is (measurements in docs/training.md,
 /// "Default loss weights"): MLIP's weights (1, 0.01, 0.001) say that an
-/// energy error of 1 meV/atom costs as much as a force error of 10 meV/A
-/// (w_E / w_F = 100 A^-2). Fitting codes that normalise each term by the
+/// energy error of 1 meV/atom costs as much as a force error of 10 meV/A on
+/// every atom (w_E / w_F = 100 A^-2). Fitting codes that normalise each term by the
 /// variance of its labels (w_E ~ 1/var(E/N), w_F ~ 1/<F^2>) make that
 /// ratio rho = <F^2>/var(E/N) instead. The balanced rule keeps MLIP's
 /// force and stress weights and scales the energy weight by rho:
