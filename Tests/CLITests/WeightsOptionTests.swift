@@ -63,4 +63,21 @@ final class WeightsOptionTests: XCTestCase {
         XCTAssertNotEqual(negative.status, 0)
         XCTAssertTrue(negative.err.contains("weights must be non-negative"), negative.err)
     }
+
+    /// `mtp sweep` takes the same options and keeps the weights of every fit in its record.
+    func testSweepRecordsTheWeights() throws {
+        for (args, rule, energy) in [([String](), "balanced", 7.1408), (["--weights", "mlip", "--energy-weight", "3"], "mlip", 3)] {
+            let out = "s-\(rule)"
+            let r = try MTPExecutable.run(["sweep", mo10, "--levels", "2", "--cutoffs", "5.0", "--min-dist", "1.5",
+                                           "--max-iter", "1", "--out", out] + args, in: tmp)
+            ok(r)
+            let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path(out + "/fits/L02-c5.00.json"))))
+                                       as? [String: Any])
+            let w = try XCTUnwrap(record["weights"] as? [String: Any])
+            XCTAssertEqual(w["rule"] as? String, rule)
+            XCTAssertEqual(try XCTUnwrap(w["energy"] as? Double), energy, accuracy: 1e-3)
+            let log = try String(contentsOfFile: path(out + "/fits/L02-c5.00.log"), encoding: .utf8)
+            XCTAssertTrue(log.contains("loss weights: energy \(rule == "mlip" ? "3" : "7.14")"), log)
+        }
+    }
 }
