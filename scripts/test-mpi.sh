@@ -14,6 +14,9 @@
 #     from cubic/08/initial.mtp (30 iterations), under -np 1, 2, 3, 4: the
 #     losses and the Jacobian factor are reduced in fixed trees over fixed
 #     blocks of configurations (BlockTree), whatever the rank count;
+#  2b''. the default loss weights (`--weights balanced`): their label
+#     statistics, reduced over every rank's shard, and the fit are the same,
+#     bit for bit, under -np 1, 2, 3;
 #  2b'. `mtp bench tree`: the factor tree (packed factors, blocks straddling
 #     ranks) of synthetic rows has the same bits under -np 1, 3 and 8;
 #  2c. `mtp bench step`: ScaLAPACK's damped step on every process grid of
@@ -120,6 +123,21 @@ for pot in $POT $REF/cubic/16/pot.mtp; do
         "${MPIRUN[@]}" -np "$n" "$MTP" train "$pot" "$WORK/t3.cfg" -o "$WORK/t3-np$n.mtp" --max-iter 2 --checkpoint-every 0 > /dev/null
     done
     cmp "$WORK/t3-np1.mtp" "$WORK/t3-np5.mtp" || { echo "$pot: -np 5 on 3 configurations differs from -np 1"; exit 1; }
+done
+
+echo "== mtp train default weights: the balanced rule's label statistics reduced over all ranks' shards (10 mlearn Mo configurations, .h5), the same weights and potential under -np 1, 2, 3"
+"$MTP" convert Tests/TrainingStoreTests/Fixtures/mlearn/Mo-10.json -o "$WORK/mo10.h5" > /dev/null 2>&1
+"$MTP" basis --level 4 --min-dist 1.5 --max-dist 5.0 -o "$WORK/mo-04.mtp" > /dev/null
+for n in 1 2 3; do
+    "${MPIRUN[@]}" -np "$n" "$MTP" train "$WORK/mo-04.mtp" "$WORK/mo10.h5" -o "$WORK/mow-np$n.mtp" --max-iter 3 --tolerance 0 \
+        --checkpoint-every 0 > "$WORK/mow-np$n.log"
+    python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["weights"], sort_keys=True))' "$WORK/mow-np$n.mtp.json" \
+        > "$WORK/mow-np$n.json"
+    grep -q '^loss weights: energy 7.14.*balanced: <F^2>/var(E/N) = 7.141 A^-2' "$WORK/mow-np$n.log" \
+        || { echo "-np $n: no balanced weights line: $(head -1 "$WORK/mow-np$n.log")"; exit 1; }
+    [ "$n" = 1 ] && continue
+    cmp "$WORK/mow-np1.json" "$WORK/mow-np$n.json" || { echo "the weights and statistics of -np $n differ from -np 1"; exit 1; }
+    cmp "$WORK/mow-np1.mtp" "$WORK/mow-np$n.mtp" || { echo "the potential of -np $n (default weights) differs from -np 1"; exit 1; }
 done
 
 for n in 2 4; do

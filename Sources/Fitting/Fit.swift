@@ -26,6 +26,9 @@ public final class Fit {
     public internal(set) var validation: FitValidation?
     /// The starting potential's file, for errors (nil: unknown).
     public let potentialPath: String?
+    /// The loss weights the fit runs with and how they were chosen
+    /// (`DefaultWeights`, from the whole training set).
+    public let weights: ChosenWeights
 
     /// Checks the shard against the potential (every species known, every
     /// configuration labelled) on every rank together, then builds the
@@ -55,10 +58,19 @@ public final class Fit {
                 do { return try NeighborList(c, cutoff: start.maxDist) } catch { throw data.located(error, in: dataPath, local: n) }
             }
         }
+        // The loss weights, from the statistics of every rank's shard (collective, rank-count independent).
+        let chosen = try options.weights.map {
+            try DefaultWeights.choose($0, configurations: data.configurations, communicator: comm)
+        } ?? ChosenWeights.given(options.loss)
+        weights = chosen
+        var resolved = options
+        resolved.loss.energyWeight = chosen.energy
+        resolved.loss.forceWeight = chosen.force
+        resolved.loss.stressWeight = chosen.stress
         trainer = try Collective.together(comm) {
             do {
                 return try Trainer(potential: start, configurations: data.configurations, totalCount: data.totalConfigurations,
-                                   options: options, communicator: comm, neighbors: lists, cacheBudget: cacheBudget)
+                                   options: resolved, communicator: comm, neighbors: lists, cacheBudget: cacheBudget)
             } catch {
                 throw InputError(file: dataPath, "\(error)")
             }
@@ -167,6 +179,7 @@ public final class Fit {
             if resumed != nil { log("note: the checkpoint holds no validation record of \(v.path); the validation record starts at this run") }
             return ValidationProgress(path: v.path, configurations: v.data.totalConfigurations)
         }
+        log(weights.line)
         log("training \(trainer.potential.parameterCount) parameters on \(data.totalConfigurations) configurations (\(data.totalAtoms) atoms), \(comm.size) rank\(comm.size == 1 ? "" : "s")")
         if let validation {
             log("validation set \(validation.path): \(validation.data.totalConfigurations) configurations (\(validation.data.totalAtoms) atoms)"
@@ -260,6 +273,7 @@ public final class Fit {
                                configurations: data.totalConfigurations, atoms: data.totalAtoms, ranks: comm.size)
         result.validationGroups = validationGroups
         result.timeLimitReached = timeLimitReached
+        result.weights = weights
         result.validation = tracking.map { $0.summary(stopAfter: validation?.stopAfter) }
         log("")
         log(result.table)
@@ -301,6 +315,8 @@ public struct FitResult: Sendable {
     public var validation: ValidationSummary? = nil
     /// The fit stopped at its wall-time limit (`maxSeconds`), not converged.
     public var timeLimitReached = false
+    /// The loss weights and how they were chosen.
+    public var weights: ChosenWeights? = nil
 
     public var table: String { GroupErrors.text(groups) }
     /// The row of all configurations (the only row when there is one group).
@@ -356,6 +372,8 @@ public struct TrainSummary: Codable, Sendable {
     public var validationGroups: [GroupErrorRow]?
     /// Validation errors per iteration, the best and the kept iteration (absent without a validation set).
     public var validation: ValidationSummary?
+    /// The loss weights of the fit and how they were chosen (`DefaultWeights`).
+    public var weights: ChosenWeights?
 
     public init(_ r: FitResult, potential: String, optimizer: String) {
         self.potential = potential
@@ -377,5 +395,6 @@ public struct TrainSummary: Codable, Sendable {
         groups = r.groups
         validationGroups = r.validationGroups
         validation = r.validation
+        weights = r.weights
     }
 }

@@ -10,14 +10,24 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var ridge = 0.0
     /// The registered optimizer's name (`Optimizers`).
     public var optimizer = LevenbergMarquardt.name
+    /// How the loss weights are chosen: a rule (`WeightRule`, balanced by
+    /// default) and any weights given explicitly, which win. `Fit` resolves
+    /// it on the whole training set into `loss`'s three weights
+    /// (`DefaultWeights`), so the weights in `loss` are overwritten.
+    /// Nil: `loss`'s weights are used as they stand (library callers that set
+    /// them, and checkpoints and sweep records written before the rule).
+    public var weights: WeightRequest? = WeightRequest()
     public init() {}
 
+    /// With `loss` given and `weights` nil (the default here), the fit
+    /// uses `loss`'s weights as they are.
     public init(loss: LossSettings, maxIterations: Int, tolerance: Double, ridge: Double,
-                optimizer: String = LevenbergMarquardt.name) {
+                optimizer: String = LevenbergMarquardt.name, weights: WeightRequest? = nil) {
         self.loss = loss
         self.maxIterations = maxIterations
         self.tolerance = tolerance
         self.ridge = ridge
         self.optimizer = optimizer
+        self.weights = weights
     }
 }

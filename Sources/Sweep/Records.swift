@@ -88,6 +88,9 @@ public struct FitRecord: Codable, Equatable, Sendable {
     public var validationErrors: [GroupErrorRow]? = nil
     /// Validation errors per iteration, the best and the kept iteration.
     public var validation: ValidationSummary? = nil
+    /// The loss weights of the fit and how they were chosen (nil in records
+    /// written before the rule).
+    public var weights: ChosenWeights? = nil
 
     public init(settings: FitSettings, name: String, potential: String, log: String, parameterCount: Int,
                 basisSize: Int, radialFuncsCount: Int, configurations: Int, ranks: Int, iterations: Int,

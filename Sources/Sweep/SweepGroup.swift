@@ -150,7 +150,7 @@ struct SweepGroup {
         }
         let r = try fit.run(output: potentialPath, checkpointing: checkpointing, log: write)
         let pot = r.potential
-        let record = FitRecord(
+        var record = FitRecord(
             settings: settings, name: spec.name, potential: (potentialPath as NSString).lastPathComponent,
             log: (logPath as NSString).lastPathComponent, parameterCount: pot.parameterCount,
             basisSize: pot.basis.scalarCount, radialFuncsCount: pot.radialFuncsCount, configurations: r.configurations,
@@ -158,6 +158,7 @@ struct SweepGroup {
             lossEvaluations: r.state.lossEvaluations, loss: r.state.loss, converged: r.state.converged,
             wallSeconds: r.totalWallSeconds, conditionNumber: r.conditionNumber, errors: r.groups, cost: nil,
             validationErrors: r.validationGroups, validation: r.validation)
+        record.weights = r.weights
         try Collective.onRoot(comm) {
             try Records.write(record, to: layout.path(spec, ".json"))
             try? FileManager.default.removeItem(atPath: checkpointing.path!)

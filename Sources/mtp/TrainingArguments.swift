@@ -6,9 +6,12 @@ import Fitting
 struct TrainingArguments: ParsableArguments {
     static let defaults = TrainingOptions()
 
-    @Option(help: "Weight of energies (per atom).") var energyWeight: Double = defaults.loss.energyWeight
-    @Option(help: "Weight of forces.") var forceWeight: Double = defaults.loss.forceWeight
-    @Option(help: "Weight of stresses (virials per atom).") var stressWeight: Double = defaults.loss.stressWeight
+    @Option(help: ArgumentHelp("How the loss weights not given below are chosen: " + WeightRule.allCases.map { "\($0.rawValue): \($0.summary)" }.joined(separator: "; ") + ". The weights chosen are printed at the start.",
+                               valueName: WeightRule.allCases.map(\.rawValue).joined(separator: "|")))
+    var weights: String = (defaults.weights ?? WeightRequest()).rule.rawValue
+    @Option(help: "Weight of energies (per atom); default: from --weights.") var energyWeight: Double?
+    @Option(help: "Weight of forces; default: from --weights (MLIP's 0.01).") var forceWeight: Double?
+    @Option(help: "Weight of stresses (virials per atom); default: from --weights (MLIP's 0.001).") var stressWeight: Double?
     @Option(help: "Scale force weights by eps/(|F|^2+eps) with this eps (A^2/eV^2... as MLIP's --scale-by-force).")
     var scaleByForce: Double?
     @Option(name: .customLong("max-iter"), help: "Maximum number of iterations.") var maxIterations: Int = defaults.maxIterations
@@ -30,7 +33,12 @@ struct TrainingArguments: ParsableArguments {
     var stopOnValid: Int?
 
     func validate() throws {
-        guard energyWeight >= 0, forceWeight >= 0, stressWeight >= 0 else { throw ValidationError("weights must be non-negative") }
+        guard [energyWeight, forceWeight, stressWeight].allSatisfy({ ($0 ?? 0) >= 0 && ($0 ?? 0).isFinite }) else {
+            throw ValidationError("weights must be non-negative")
+        }
+        guard WeightRule(rawValue: weights) != nil else {
+            throw ValidationError("--weights must be one of \(WeightRule.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard maxIterations >= 0 else { throw ValidationError("--max-iter must be non-negative") }
         guard LossSettings.Weighting(rawValue: weighting) != nil else {
             throw ValidationError("--weighting must be one of \(LossSettings.Weighting.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -47,9 +55,11 @@ struct TrainingArguments: ParsableArguments {
     var symbols: [String]? { species.map { $0.split(separator: ",").map(String.init) } }
 
     var options: TrainingOptions {
-        TrainingOptions(loss: LossSettings(energyWeight: energyWeight, forceWeight: forceWeight, stressWeight: stressWeight,
-                                           forceScalingEpsilon: scaleByForce,
+        // The three weights in `loss` are placeholders until `Fit` resolves `weights` on the data.
+        TrainingOptions(loss: LossSettings(forceScalingEpsilon: scaleByForce,
                                            weighting: LossSettings.Weighting(rawValue: weighting) ?? .vibrations),
-                        maxIterations: maxIterations, tolerance: tolerance, ridge: ridge, optimizer: optimizer)
+                        maxIterations: maxIterations, tolerance: tolerance, ridge: ridge, optimizer: optimizer,
+                        weights: WeightRequest(rule: WeightRule(rawValue: weights) ?? .balanced,
+                                               energy: energyWeight, force: forceWeight, stress: stressWeight))
     }
 }

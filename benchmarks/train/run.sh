@@ -82,7 +82,7 @@ to_mlip_error() {  # level optimiser max-iter -> a table row
     log=$OUT/full-$level-$opt.log
     start=$(date +%s.%N)
     "$MTP" train "$DATA/$level/initial.mtp" "$SET" -o "$OUT/full-$level-$opt.mtp" --optimizer "$opt" --max-iter "$iters" \
-        --checkpoint-every 0 --tolerance 1e-12 \
+        --checkpoint-every 0 --tolerance 1e-12 --weights mlip \
         | tee "$log" | awk -v e="$e" -v f="$f" -v s="$s" '$1 ~ /^[0-9]+$/ && NF >= 8 && $3 <= e && $4 <= f && $5 <= s { print; exit }' > "$OUT/reached-$level-$opt.txt" || true
     wall=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
     it=$(awk '{print $1}' "$OUT/reached-$level-$opt.txt")
