@@ -98,6 +98,7 @@ extension Trainer {
             var accepted = false
             var trial = TrainingErrors(loss: state.loss, energyRMSE: .nan, forceRMSE: .nan, stressRMSE: .nan)
             var inner = 0
+            let innerCPU0 = ProcessTime.cpuSeconds()
             while !accepted && mem.lambda < 1e16 {
                 let (d, used) = try dampedStepByCG(b, columnSquares: dd, lambda: mem.lambda, evaluator: ev)
                 inner += used
@@ -121,7 +122,7 @@ extension Trainer {
             state.iteration += 1
             potential.parameters = state.parameters
             let elapsed = clock.now - t0
-            Trainer.log.debug("\(String(format: "gn-cg %d inner iterations %d lambda %.3e", state.iteration, inner, mem.lambda))")
+            Trainer.log.debug("\(String(format: "gn-cg %d inner iterations %d lambda %.3e, %.3f s CPU in the steps and trial losses", state.iteration, inner, mem.lambda, ProcessTime.cpuSeconds() - innerCPU0))")
             if !accepted { trial = try errors(at: state.parameters) }
             progress(IterationReport(state: state, errors: trial, seconds: ProcessTime.seconds(elapsed),
                                      conditionNumber: cond, damping: mem.lambda))
@@ -152,9 +153,7 @@ extension Trainer {
         var used = 0
         while used < GaussNewtonCG.maxInnerIterations && gamma > target && gamma > 0 {
             // M p = J^T J p + ridge E p + lambda D^2 p, and p . M p from |J p|^2.
-            let (q, jp2) = try jacobianTimes(p, evaluator: ev)
-            var mp = try jacobianTransposeTimes(q, evaluator: ev)
-            var pmp = jp2
+            var (mp, pmp) = try normalTimes(p, evaluator: ev)
             for i in 0..<P {
                 let extra = (i >= linearFirst ? ridge : 0) + lambda * dd[i]
                 mp[i] += extra * p[i]

@@ -26,6 +26,7 @@ extension Trainer {
     func jacobianTimes(_ v: [Double], evaluator ev: Evaluator) throws -> (RowVector, Double) {
         var out = RowVector(repeating: [], count: configs.count)
         var squares = [Double](repeating: 0, count: configs.count)
+        let v = try ev.direction(v)
         for c in configs.indices {
             let d: EFS
             if let cache = try neighbourhood(ev, c) {
@@ -50,11 +51,7 @@ extension Trainer {
         let total = try BlockTree.reduce(layout, communicator: communicator, head: { [0] }, leaf: { k, _ in
             let c = k - first
             for x in one.indices { one[x] = 0 }
-            // The loss gradient's weights are 2 r scale: with u for r, half of them.
-            var w = rows[c].weights(residuals: u[c])
-            w.energy *= 0.5
-            for x in w.forces.indices { w.forces[x] *= 0.5 }
-            for x in w.virial.indices { w.virial[x] *= 0.5 }
+            let w = rows[c].productWeights(u[c])
             try one.withUnsafeMutableBufferPointer {
                 if let cache = try neighbourhood(ev, c) {
                     try ev.accumulateGradient(configs[c], cache: cache, weights: w, into: $0.baseAddress!, workspace: workspace)
@@ -66,6 +63,39 @@ extension Trainer {
             return FixedOrderSum.leaf(one)
         }, combine: { FixedOrderSum.combine($0, $1) })
         return FixedOrderSum.rounded(total, width: P)
+    }
+
+    /// J^T J v and |J v|^2 over all ranks, in one pass: per configuration
+    /// the forward product q = J_k v and at once the reverse pass J_k^T q, while
+    /// that configuration's rows are still in the processor's caches (the
+    /// sum over configurations needs no reduction in between).
+    func normalTimes(_ v: [Double], evaluator ev: Evaluator) throws -> ([Double], Double) {
+        let P = potential.parameterCount
+        let layout = configurationLayout
+        let first = layout.localItems.lowerBound
+        let direction = try ev.direction(v)
+        var one = [Double](repeating: 0, count: P + 1)
+        let total = try BlockTree.reduce(layout, communicator: communicator, head: { [0] }, leaf: { k, _ in
+            let c = k - first
+            for x in one.indices { one[x] = 0 }
+            let cache = try neighbourhood(ev, c)
+            let d = try cache.map { try ev.jacobianProduct(configs[c], cache: $0, direction: direction, workspace: workspace) }
+                ?? ev.jacobianProduct(configs[c], neighbors: neighbors[c], direction: direction, workspace: workspace)
+            let q = rows[c].scaled(d)
+            one[P] = q.reduce(0) { $0 + $1 * $1 }
+            let w = rows[c].productWeights(q)
+            try one.withUnsafeMutableBufferPointer {
+                if let cache {
+                    try ev.accumulateGradient(configs[c], cache: cache, weights: w, into: $0.baseAddress!, workspace: workspace)
+                } else {
+                    try ev.accumulateGradient(configs[c], neighbors: neighbors[c], weights: w, into: $0.baseAddress!,
+                                              workspace: workspace)
+                }
+            }
+            return FixedOrderSum.leaf(one)
+        }, combine: { FixedOrderSum.combine($0, $1) })
+        let sums = FixedOrderSum.rounded(total, width: P + 1)
+        return (Array(sums[0..<P]), sums[P])
     }
 
     /// The squared column norms of J (sum over rows of J_xp^2), from one
@@ -94,6 +124,16 @@ extension Trainer {
 }
 
 extension ResidualRows {
+    /// The weights that make `accumulateGradient` compute J^T u: the loss
+    /// gradient's weights are 2 r scale, so with u for r, half of them.
+    func productWeights(_ u: [Double]) -> ResidualWeights {
+        var w = weights(residuals: u)
+        w.energy *= 0.5
+        for x in w.forces.indices { w.forces[x] *= 0.5 }
+        for x in w.virial.indices { w.virial[x] *= 0.5 }
+        return w
+    }
+
     /// The scaled rows of a directional derivative `d` of the model values:
     /// scale * d(model), in the order of `residuals` (no reference subtracted).
     func scaled(_ d: EFS) -> [Double] {

@@ -21,39 +21,52 @@ import Atomistic
 /// the radial functions of c, the second with those of v_c (the same
 /// `RowScratch.gradient` both times). Cost: about one loss+gradient
 /// evaluation, whatever the number of parameters.
+/// A direction in parameter space, prepared once for many configurations:
+/// the evaluator of its radial coefficients (whose rows are the tangents of
+/// the radial functions) and its linear coefficients.
+public struct ParameterDirection: Sendable {
+    let radial: Evaluator
+    let species: [Double]
+    let moments: [Double]
+    let parameterCount: Int
+}
+
 extension Evaluator {
-    /// dE, dF and dW along `direction` (parameter order), returned as an `EFS`
-    /// whose site energies are the per-atom dV.
-    public func jacobianProduct(_ config: Configuration, neighbors nl: NeighborList, direction: [Double],
+    /// `v` (parameter order) prepared for `jacobianProduct`.
+    public func direction(_ v: [Double]) throws -> ParameterDirection {
+        precondition(v.count == parameterCount, "direction has \(v.count) values, the potential \(parameterCount) parameters")
+        let radialCount = s * s * k * r
+        var tangent = potential
+        tangent.radialCoeffs = Array(v[0..<radialCount])
+        return ParameterDirection(radial: try Evaluator(tangent), species: Array(v[radialCount..<(radialCount + s)]),
+                                  moments: Array(v[(radialCount + s)...]), parameterCount: v.count)
+    }
+
+    /// dE, dF and dW along `direction`, returned as an `EFS` whose site
+    /// energies are the per-atom dV.
+    public func jacobianProduct(_ config: Configuration, neighbors nl: NeighborList, direction: ParameterDirection,
                                 workspace: EvaluationWorkspace) throws -> EFS {
         try checkSpecies(config)
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= rCut, "neighbour list cutoff \(nl.cutoff) is below the potential's \(rCut)")
         let rows = workspace.rows(for: self, maxNeighbors: nl.maxNeighbors(within: rCut))
-        return try jacobianProduct(config, rows: rows, nl: nl, direction: direction, workspace: workspace)
+        return jacobianProduct(config, rows: rows, nl: nl, direction: direction, workspace: workspace)
     }
 
     /// The same from rows kept between evaluations; the rows hold this
     /// evaluator's radial functions again on return.
-    public func jacobianProduct(_ config: Configuration, cache: NeighborhoodCache, direction: [Double],
+    public func jacobianProduct(_ config: Configuration, cache: NeighborhoodCache, direction: ParameterDirection,
                                 workspace: EvaluationWorkspace) throws -> EFS {
         try checkSpecies(config)
         cache.refresh(for: self, config: config)
-        return try jacobianProduct(config, rows: cache.rows, nl: nil, direction: direction, workspace: workspace)
+        return jacobianProduct(config, rows: cache.rows, nl: nil, direction: direction, workspace: workspace)
     }
 
-    func jacobianProduct(_ config: Configuration, rows: RowScratch, nl: NeighborList?, direction v: [Double],
-                         workspace ws: EvaluationWorkspace) throws -> EFS {
-        precondition(v.count == parameterCount, "direction has \(v.count) values, the potential \(parameterCount) parameters")
+    func jacobianProduct(_ config: Configuration, rows: RowScratch, nl: NeighborList?, direction v: ParameterDirection,
+                         workspace ws: EvaluationWorkspace) -> EFS {
+        precondition(v.parameterCount == parameterCount, "a direction of another potential")
         let n = config.atomCount
-        let radialCount = s * s * k * r
-        // The evaluator of the direction's radial coefficients: its rows are
-        // the tangents of this evaluator's radial functions.
-        var tangentPotential = potential
-        tangentPotential.radialCoeffs = Array(v[0..<radialCount])
-        let evV = try Evaluator(tangentPotential)
-        let vC0 = Array(v[radialCount..<(radialCount + s)])
-        let vXi = Array(v[(radialCount + s)...])
+        let evV = v.radial, vC0 = v.species, vXi = v.moments
         let T = momentsCount
         let mB = ws.moments(T), adjB = ws.adjoints(T)
         let dB = ws.tangents(T), adjD = ws.tangentAdjoints(T)

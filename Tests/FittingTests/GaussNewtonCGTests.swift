@@ -63,6 +63,12 @@ final class GaussNewtonCGTests: XCTestCase {
         let scale = want.map(abs).max()!
         XCTAssertGreaterThan(scale, 0)
         for p in 0..<P { XCTAssertEqual(jtu[p], want[p], accuracy: 1e-10 * scale, "J^T u parameter \(p)") }
+        // J^T J v in one pass equals the two products.
+        let (jtjv, fused2) = try trainer.normalTimes(v, evaluator: ev)
+        let jtjvTwo = try trainer.jacobianTransposeTimes(jv, evaluator: ev)
+        let s2 = jtjvTwo.map(abs).max()!
+        for p in 0..<P { XCTAssertEqual(jtjv[p], jtjvTwo[p], accuracy: 1e-12 * s2, "J^T J v parameter \(p)") }
+        XCTAssertEqual(fused2, norm2, accuracy: 1e-12 * norm2)
         // The column norms of the preconditioner are those of the rows.
         let squares = try trainer.columnSquares(at: theta)
         for p in 0..<P {

@@ -45,8 +45,8 @@ final class JacobianProductTests: XCTestCase {
                     let wantE = contracted(d.energy, 0)
                     let wantF = (0..<(3 * c.atomCount)).map { contracted(d.forces, $0) }
                     let wantW = (0..<6).map { contracted(d.virial, $0) }
-                    for (name, got) in [("rows", try ev.jacobianProduct(c, neighbors: nl, direction: dir, workspace: workspace)),
-                                        ("cache", try ev.jacobianProduct(c, cache: cache, direction: dir, workspace: workspace))] {
+                    for (name, got) in [("rows", try ev.jacobianProduct(c, neighbors: nl, direction: ev.direction(dir), workspace: workspace)),
+                                        ("cache", try ev.jacobianProduct(c, cache: cache, direction: ev.direction(dir), workspace: workspace))] {
                         let label = "\(set)/\(level) \(c.atomCount) atoms, \(name)"
                         XCTAssertEqual(got.energy, wantE, accuracy: 1e-10 * max(abs(wantE), 1e-8), label)
                         let fScale = max(wantF.map(abs).max()!, 1e-8)
