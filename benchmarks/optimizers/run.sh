@@ -54,18 +54,28 @@ run() {
     true
 }
 
-LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
-START=$(date -u '+%Y-%m-%d %H:%M UTC')
-for opt in $OPTIMIZERS; do
-    run 16 "$opt" "$OUT/cu-1001.cfg" "$BUDGET16" &
-    run 24 "$opt" "$OUT/cu-200.cfg" "$BUDGET24" &
-done
-wait
-LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+# REPORT_ONLY=1 rewrites results.md from the logs of an earlier run (its
+# start time and load averages are kept in out/run.env).
+if [ "${REPORT_ONLY:-0}" != 1 ]; then
+    LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+    START=$(date -u '+%Y-%m-%d %H:%M UTC')
+    for opt in $OPTIMIZERS; do
+        run 16 "$opt" "$OUT/cu-1001.cfg" "$BUDGET16" &
+        run 24 "$opt" "$OUT/cu-200.cfg" "$BUDGET24" &
+    done
+    wait
+    LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+    printf 'START="%s"\nLOAD0="%s"\nLOAD1="%s"\n' "$START" "$LOAD0" "$LOAD1" > "$OUT/run.env"
+fi
+. "$OUT/run.env"
 
 # The last iteration line at or before each CPU time: iteration, loss, E, F RMSE.
 at() {  # at FILE SECONDS
-    awk -v s="$2" '$2 ~ /^[0-9]+$/ && NF >= 6 && $1 <= s { line = $2 " | " $3 " | " $4 " | " $5 } END { print (line == "" ? "- | - | - | -" : line) }' "$1"
+    awk -v s="$2" '$2 ~ /^[0-9]+$/ && NF >= 6 && $1 <= s { line = sprintf("%d: %.3e, %.3f, %.4f", $2, $3, $4, $5) } END { print (line == "" ? "-" : line) }' "$1"
+}
+# The CPU seconds of the first iteration line with a loss at most TARGET.
+reach() {  # reach FILE TARGET
+    awk -v t="$2" '$2 ~ /^[0-9]+$/ && NF >= 6 && $3 + 0 <= t + 0 { printf "%.0f s (it. %d)", $1, $2; found = 1; exit } END { if (!found) print "not reached" }' "$1"
 }
 {
 echo "# Optimizers at levels 16 and 24 (Cu set)"
@@ -74,7 +84,8 @@ echo "$START; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(np
 echo "load average $LOAD0 at the start, $LOAD1 at the end. All $(( $(echo $OPTIMIZERS | wc -w) * 2 )) runs at once, one thread each"
 echo "(OPENBLAS_NUM_THREADS=1); each stopped at the same CPU-second budget of its own process."
 echo "Start: \`mtp basis --level L --min-dist 2.0 --max-dist 5.0\` (MLIP's initial radial coefficients), default loss weights."
-echo "Columns: the last iteration finished by that many CPU seconds: iteration | loss | energy RMSE meV/atom | force RMSE eV/A."
+echo "First table: the last iteration finished by that many CPU seconds, as \"iteration: loss, energy RMSE meV/atom, force RMSE eV/A\"."
+echo "Second table: CPU seconds until the loss first reached each target."
 echo
 for L in 16 24; do
     if [ $L = 16 ]; then B=$BUDGET16; D="all 1001 configurations"; else B=$BUDGET24; D="first 200 configurations"; fi
@@ -86,6 +97,15 @@ for L in 16 24; do
         f=$OUT/$L-$opt.stamped
         [ -f "$f" ] || continue
         echo "| $opt | $(at "$f" $((B / 8))) | $(at "$f" $((B / 4))) | $(at "$f" $((B / 2))) | $(at "$f" $B) |"
+    done
+    echo
+    if [ $L = 16 ]; then TARGETS="1e-3 5e-4 1e-4 2e-5"; else TARGETS="2e-5 1.2e-5 1e-5 9e-6"; fi
+    echo "| optimizer |$(for t in $TARGETS; do printf ' loss <= %s |' $t; done)"
+    echo "|---|$(for t in $TARGETS; do printf -- '---|'; done)"
+    for opt in $OPTIMIZERS; do
+        f=$OUT/$L-$opt.stamped
+        [ -f "$f" ] || continue
+        echo "| $opt |$(for t in $TARGETS; do printf ' %s |' "$(reach "$f" $t)"; done)"
     done
     echo
     for opt in $OPTIMIZERS; do
