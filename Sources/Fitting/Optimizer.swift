@@ -47,6 +47,7 @@ public enum Optimizers {
     /// In the order `--help` lists them; the first is the default.
     nonisolated(unsafe) public private(set) static var registered: [RegisteredOptimizer] = [
         RegisteredOptimizer(LevenbergMarquardt.self), RegisteredOptimizer(BFGS.self),
+        RegisteredOptimizer(GaussNewtonCG.self),
     ]
 
     /// Adds an optimizer (a test's, a plug-in's); the name must be new.

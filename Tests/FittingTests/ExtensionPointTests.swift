@@ -87,7 +87,7 @@ final class ExtensionPointTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fit-resume-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        for name in [LevenbergMarquardt.name, BFGS.name, ToyDescent.name] {
+        for name in [LevenbergMarquardt.name, BFGS.name, GaussNewtonCG.name, ToyDescent.name] {
             let path = dir.appendingPathComponent("\(name).checkpoint.json").path
             let whole = try fit(name, iterations: 6)
             _ = try fit(name, iterations: 3, checkpointing: Fit.Checkpointing(path: path, every: 1))
