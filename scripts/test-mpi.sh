@@ -367,4 +367,21 @@ else
     [ "${CI:-}" != true ] || { echo "CI must have ASE"; exit 1; }
 fi
 
+# 7. mtp study under -np 2: a tiny study (1-2 atoms, four space groups, two
+#    subsets, levels 4 and 6, one cutoff) ends with every figure's data and
+#    both ranks validating; a rerun under -np 2 has nothing left to do.
+echo "== mtp study: a tiny study under -np 2, rerun continues with nothing left"
+STUDY=(study --element Mg --atomic-volume 22.87 --calculator eam:Tests/ReferenceTests/Fixtures/Mg_mm.eam.fs --out "$WORK/study"
+       --max-atoms 2 --space-groups 191,194,225,229 --perturbations 2 --subsets VOLMIN,EVERYTHING --levels 4:6:2
+       --cutoffs 5.0 --max-iter 6 --properties ev,vacancy --validation quick --figure-levels 6)
+"${MPIRUN[@]}" -np 2 "$MTP" "${STUDY[@]}" > "$WORK/study.out" 2>&1 || { cat "$WORK/study.out"; echo "mtp study failed under -np 2"; exit 1; }
+grep -q "(rank 1)" "$WORK/study.out" || { cat "$WORK/study.out"; echo "mtp study: rank 1 validated nothing"; exit 1; }
+for f in fig4-rmse-vs-level fig4-full-set-rmse-vs-level fig5-cost-vs-error fig6-ev-near-vs-level fig6-ev-far-vs-level \
+         fig10-vacancy-mae-vs-level fig14-groups-L06-c5.00; do
+    [ -s "$WORK/study/figures/$f.dat" ] || { echo "mtp study: no $f.dat"; exit 1; }
+    ! grep -v '^#' "$WORK/study/figures/$f.dat" | grep -qi nan || { cat "$WORK/study/figures/$f.dat"; echo "mtp study: NaN in $f.dat"; exit 1; }
+done
+"${MPIRUN[@]}" -np 2 "$MTP" "${STUDY[@]}" > "$WORK/study2.out" 2>&1 || { cat "$WORK/study2.out"; echo "mtp study rerun failed"; exit 1; }
+grep -q "4 already validated, 0 to validate" "$WORK/study2.out" || { cat "$WORK/study2.out"; echo "mtp study: the rerun redid work"; exit 1; }
+
 echo "test-mpi: all checks passed"
