@@ -32,6 +32,8 @@ public struct Gnuplot {
     public var verticalLines: [(x: Double, label: String, color: String)] = []
     public var xRange: ClosedRange<Double>?
     public var logY = false
+    /// Logarithmic x axis (costs spanning decades, say).
+    public var logX = false
     /// Distance between x tics (integer levels, say), gnuplot's choice when nil.
     public var xTicStep: Double?
     /// Named x tics (a category axis, say): (position, label); gnuplot's own when empty.
@@ -70,6 +72,7 @@ public struct Gnuplot {
         script += "set key outside right top\nset grid\n"
         if let r = xRange { script += "set xrange [\(r.lowerBound):\(r.upperBound)]\n" }
         if logY { script += "set logscale y\n" }
+        if logX { script += "set logscale x\n" }
         if let step = xTicStep { script += "set xtics \(step)\nset format x '%g'\n" }
         if !xTicLabels.isEmpty {
             script += "set xtics (" + xTicLabels.map { "\(quote($0.label)) \($0.x)" }.joined(separator: ", ") + ")\n"

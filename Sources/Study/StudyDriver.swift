@@ -198,10 +198,10 @@ public struct StudyDriver {
 
     func figureStage(_ manifest: inout StudyManifest) throws {
         let start = Date()
-        let results = configuration.fits.map {
+        let results = StudyResult.sharingCosts(configuration.fits.map {
             StudyResult(fit: $0, record: Records.read(layout.fitRecord($0)),
                         validation: StudyValidationRecord.current(at: layout.validationRecord($0), fit: $0, potential: layout.potential($0)))
-        }
+        })
         let drawn = try StudyFigures.render(results, configuration: configuration, directory: layout.figures)
         for d in drawn {
             report.info("study [figures] \(d.caption): " + (d.images.isEmpty ? "no image, \(d.note ?? "")" : d.images.joined(separator: ", ")))

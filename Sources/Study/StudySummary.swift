@@ -33,7 +33,7 @@ public enum StudySummary {
         out += "## Fits\n\n"
         out += "Training E RMSE: on the fit's own subset; whole set: on every configuration of the ASSYST set. "
         out += "E-V: mean RMSE over hcp, fcc, dhcp and bcc; vacancy: MAE of the formation energy over the four lattices. "
-        out += "Pareto: on (cost, whole-set E RMSE). (limit): the fit stopped at --max-iter.\n\n"
+        out += "Cost: the best measurement of the fit's level and cutoff over the subsets (the sweeps' `CostMeter`). Pareto: on (cost, whole-set E RMSE). (limit): the fit stopped at --max-iter.\n\n"
         out += "| subset | level | cutoff (A) | parameters | iterations | fit wall (s) | cost (us/atom) | training E RMSE (meV/atom) | whole-set E RMSE (meV/atom) | whole-set F RMSE (eV/A) | E-V \(settings.near) (meV/atom) | E-V \(settings.far) (meV/atom) | vacancy MAE (eV) | Pareto |\n"
         out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|\n"
         for (i, r) in results.enumerated() {

@@ -177,6 +177,19 @@ final class StudyPlanTests: XCTestCase {
         // No costs: no point takes part in the front.
         XCTAssertTrue(try lines("fig5-cost-vs-error").isEmpty)
 
+        // Costs: equal potentials (level, cutoff) share their best measurement, so
+        // timing noise does not decide the front; the front is then by error alone at equal cost.
+        var timed = results
+        for i in timed.indices { timed[i].cost = timed[i].fit.level == 8 ? (timed[i].fit.subset == "VOLMIN" ? 1.0 : 1.2) : 3.0 }
+        timed = StudyResult.sharingCosts(timed)
+        XCTAssertEqual(timed.map { $0.cost }, [1.0, 1.0, 3.0, 3.0])
+        _ = try StudyFigures.render(timed, configuration: c, directory: dir)
+        let cost = try lines("fig5-cost-vs-error")
+        XCTAssertEqual(cost.count, 3)   // VOLMIN/L12 has no whole-set error
+        // Front: EVERYTHING L8 (cost 1, 10 meV/atom), EVERYTHING L12 (cost 3, 5); VOLMIN L8 (cost 1, 30) off it.
+        XCTAssertEqual(cost.filter { $0[2] != "NaN" }.map { $0[6] }, ["EVERYTHING/L8/5.2", "EVERYTHING/L12/5.2"])
+        XCTAssertTrue(try String(contentsOfFile: dir + "/fig5-cost-vs-error.gp", encoding: .utf8).contains("set logscale x"))
+
         let summary = StudySummary.markdown(results, manifest: StudyManifest(configuration: c), figures: drawn, directory: tmp)
         XCTAssertTrue(summary.contains("| VOLMIN | 12 | 5.20 | - | not fitted |"), summary)
         XCTAssertTrue(summary.contains("fig14-groups-L12-c5.20"), summary)
