@@ -119,7 +119,9 @@ public struct StudyFit: Codable, Hashable, Sendable {
 /// The scale knob: a preset sets every size, options override any of it.
 public enum StudyScale: String, CaseIterable, Sendable {
     /// A laptop-sized study: small cells, three subsets, levels 8-16, two
-    /// cutoffs, short fits, quick validation (about 20 minutes on 2 cores).
+    /// cutoffs, short fits (minutes on 2 cores). The validation of E-V curves
+    /// and vacancies takes about a second per fit at full settings, so it
+    /// keeps them.
     case small
     /// The seed paper's study: 1-10 atoms in all 230 space groups, every
     /// subset, levels 6-24, cutoffs 5.2, 6.5 and 8.2 A, full validation.
@@ -134,7 +136,7 @@ public enum StudyScale: String, CaseIterable, Sendable {
                                       subsets: ["VOLMIN", "RATTLE", TrainingSubset.everything],
                                       levels: [8, 12, 16], cutoffs: [5.2, 6.5], maxIterations: 30,
                                       minDist: 1.8, radialBasisSize: 8,
-                                      properties: ["energy-volume", "vacancies"], quickValidation: true, figureLevels: [16])
+                                      properties: ["energy-volume", "vacancies"], quickValidation: false, figureLevels: [16])
         case .paper:
             return StudyConfiguration(element: element, atomicVolume: atomicVolume, calculator: calculator,
                                       minAtoms: 1, maxAtoms: 10, spaceGroups: Array(1...230), perturbations: 5, seed: 1,

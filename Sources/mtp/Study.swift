@@ -17,7 +17,7 @@ struct StudyCommand: ParsableCommand {
         set, fits spread over the ranks -> DIR/validation; (4) the paper's figures (Figs. 4, 5, 6, 10, 14) as PNG and SVG
         with their data -> DIR/figures, and DIR/study.md (a row per fit, wall time per stage).
         --scale small (1-2 atoms, perturbations 2, VOLMIN,RATTLE,EVERYTHING, levels 8,12,16, cutoffs 5.2,6.5, 30 iterations,
-        quick validation) or paper (1-10 atoms, 5 perturbations, every subset, levels 6-24, cutoffs 5.2,6.5,8.2,
+        full validation of E-V and vacancies) or paper (1-10 atoms, 5 perturbations, every subset, levels 6-24, cutoffs 5.2,6.5,8.2,
         1000 iterations, full validation); any option below overrides the preset.
         Rerunning the same command continues a killed study (DIR/study.json records what is done; finished fits and
         validations are kept); a different configuration in the same DIR is refused.
