@@ -7,6 +7,9 @@
 # PBS_O_WORKDIR) on bundled data. Each sweep must write its 4 fits and
 # summary, each training run its potential; a resubmitted sweep must skip
 # its finished fits and a resubmitted training run resume from its checkpoint.
+# The study scripts (DATA: the EAM reference, STUDY: a tiny study) must end
+# with study.md and the figures on 2 ranks, and a resubmission must find
+# nothing left to do.
 # Usage: cluster/check-jobs.sh [path/to/mtp]
 set -euo pipefail
 cd "$(dirname "$0")/.."
