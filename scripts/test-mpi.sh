@@ -387,6 +387,13 @@ for f in fig4-rmse-vs-level fig4-full-set-rmse-vs-level fig5-cost-vs-error fig6-
 done
 "${MPIRUN[@]}" -np 2 "$MTP" "${STUDY[@]}" > "$WORK/study2.out" 2>&1 || { cat "$WORK/study2.out"; echo "mtp study rerun failed"; exit 1; }
 grep -q "4 already validated, 0 to validate" "$WORK/study2.out" || { cat "$WORK/study2.out"; echo "mtp study: the rerun redid work"; exit 1; }
+# A stage that fails on rank 0 alone (the figures directory is a file) ends both ranks with
+# one message, no hang.
+rm -rf "$WORK/study/figures" && touch "$WORK/study/figures"
+rc=0; timeout 300 "${MPIRUN[@]}" -np 2 "$MTP" "${STUDY[@]}" > "$WORK/study3.out" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || { cat "$WORK/study3.out"; echo "mtp study: a failing figure stage gave exit $rc (124: hang)"; exit 1; }
+[ "$(grep -c "^mtp: error: $WORK/study/figures: cannot create the figures directory" "$WORK/study3.out")" -eq 1 ] \
+    || { cat "$WORK/study3.out"; echo "mtp study: not one error message naming the figures directory"; exit 1; }
 # Both ranks killed (SIGKILL) once the first fit has its record: the rerun under -np 2 keeps
 # the store and that fit (its file untouched) and finishes the study.
 KS=(study "${TINY[@]}" --out "$WORK/study-kill")

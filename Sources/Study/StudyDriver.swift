@@ -22,7 +22,10 @@ public struct StudyReporter {
 /// 1. ASSYST on rank 0 (all its threads; the other ranks wait without
 ///    spinning) -> DIR/assyst/set.h5;
 /// 2. one sweep per training subset on all ranks (`SweepDriver`: groups of
-///    ranks, resumable fit by fit) -> DIR/fits/SUBSET;
+///    ranks, resumable fit by fit) -> DIR/fits/SUBSET; one sweep per subset
+///    rather than a subset axis in the sweep's plan, so every subset keeps
+///    `mtp sweep`'s own directory, records, summary and plots, and the
+///    sweep needs no change;
 /// 3. validation of every fit against the reference and its errors on every
 ///    group of the set, fits spread over the ranks -> DIR/validation;
 /// 4. the figures and DIR/study.md on rank 0.
@@ -47,7 +50,7 @@ public struct StudyDriver {
         func say(_ s: String) { if world.isRoot { report.info(s) } }
         try configuration.check()
         var manifest: StudyManifest = try Collective.fromRoot(world) {
-            try FileManager.default.createDirectory(atPath: layout.directory, withIntermediateDirectories: true)
+            try StudyLayout.makeDirectory(layout.directory, "study")
             var m = try StudyManifest.open(directory: layout.directory, configuration: configuration)
             m.runs.append(world.size)
             try m.write(to: layout.directory)
@@ -63,12 +66,12 @@ public struct StudyDriver {
             throw StudyError("fits of \(failedSubsets.joined(separator: ", ")) did not all finish (see the messages above); rerun the same command to continue")
         }
         try validationStage(world, &manifest)
-        if world.isRoot {
+        // Nobody leaves before rank 0 has written the figures, and a failure
+        // there ends every rank.
+        try onRootQuietly(world) {
             try figureStage(&manifest)
             say(String(format: "study: done in %.1f s this run -> %@", Date().timeIntervalSince(t0), layout.summary))
         }
-        // Nobody leaves before rank 0 has written the figures.
-        world.quietBarrier()
     }
 
     /// Runs `body` on rank 0 while the other ranks wait without taking a
@@ -92,7 +95,7 @@ public struct StudyDriver {
                 return
             }
             let start = Date()
-            try FileManager.default.createDirectory(atPath: layout.assystDirectory, withIntermediateDirectories: true)
+            try StudyLayout.makeDirectory(layout.assystDirectory, "ASSYST")
             var job = StudyAssyst.job(configuration, output: layout.trainingSet, threads: cores)
             job.overwrite = true
             report.info("study [assyst] \(configuration.spaceGroups.count) space groups x \(configuration.minAtoms)-\(configuration.maxAtoms) atoms, \(cores) threads -> \(layout.trainingSet)")
@@ -132,6 +135,10 @@ public struct StudyDriver {
             let sweep = FitStage.sweep(configuration, subset: subset, groups: info.groups[k], layout: layout,
                                        report: FitStage.sweepReporter(report))
             let subsetFailed = try sweep.run(world)
+            // Rank 0 measures the fits' costs and writes the sweep's summary
+            // after the others are done: they wait here without spinning, so
+            // the timings on rank 0 do not compete with a busy-polling rank.
+            world.quietBarrier()
             progress.add(info.work[k])
             if subsetFailed { failed.append(subset); continue }
             let seconds = Date().timeIntervalSince(start)

@@ -77,7 +77,7 @@ public enum StudyFigures {
 
     /// Draws every figure into `directory`.
     public static func render(_ results: [StudyResult], configuration c: StudyConfiguration, directory: String) throws -> [Drawn] {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try StudyLayout.makeDirectory(directory, "figures")
         var out: [Drawn] = []
         let (near, far) = rangeLabels(c)
 

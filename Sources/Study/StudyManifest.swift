@@ -90,5 +90,15 @@ public struct StudyLayout: Sendable {
     public func validationReport(_ fit: StudyFit) -> String { join("validation", fit.subset, fit.stem) }
     public func validationRecord(_ fit: StudyFit) -> String { join("validation", fit.subset, fit.stem + ".json") }
     public var figures: String { join("figures") }
+
+    /// Creates `path` (and its parents) or throws one message naming it.
+    public static func makeDirectory(_ path: String, _ what: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "a file of that name is in the way" : "\((error as NSError).localizedDescription)"
+            throw StudyError("\(path): cannot create the \(what) directory (\(reason))")
+        }
+    }
     public var summary: String { join("study.md") }
 }

@@ -103,6 +103,7 @@ public struct StudyValidationJob {
         var validator = Validator(reference: reference, potentials: [source], mass: mass, startLattice: nil, settings: settings)
         validator.properties = try PropertySelection.properties(configuration.properties.joined(separator: ","))
         let report = try validator.run()
+        try StudyLayout.makeDirectory(layout.validationReport(fit), "validation report")
         _ = try report.write(to: layout.validationReport(fit), title: "Validation of \(fit.name) against \(refSpec)", format: "png")
         let rows = report.rows.map {
             StudyValidationRecord.Row(property: $0.property, name: $0.name, unit: $0.unit, reference: $0.reference,
