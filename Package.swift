@@ -71,13 +71,16 @@ let package = Package(
         .target(name: "Labelling", dependencies: ["Atomistic", "Reference", "TrainingStore", "Parallel"]),
         // Sweeps over (level, cutoff): plan, schedule on rank groups, records, Pareto front.
         .target(name: "Sweep", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting"]),
+        // The seed paper's study as one command: ASSYST, fits per training subset, validation, figures; resumable.
+        .target(name: "Study", dependencies: ["Assyst", "Sweep", "Validation", "Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore",
+                                          "Reference", "Plotting"]),
         // A small C interface (@_cdecl) of the evaluator and the active set: load, evaluate, grade.
         .target(name: "MTPC", dependencies: ["MTP", "Atomistic", "ActiveLearning"], exclude: ["mtpc.h"]),
         // The command-line tool.
         .executableTarget(name: "mtp", dependencies: [
             "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting", "Fitting", "Sweep", "ActiveLearning",
             "Reference", "Validation",
-            "Assyst", "Labelling",
+            "Assyst", "Labelling", "Study",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -103,6 +106,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RelaxationTests", dependencies: ["Relaxation", "Reference", "Structures", "Atomistic"]),
         .testTarget(name: "LabellingTests", dependencies: ["CommandLineTesting", "Labelling", "Reference", "TrainingStore", "Atomistic", "mtp"]),
+        .testTarget(name: "StudyTests", dependencies: ["CommandLineTesting", "Study", "Sweep", "Fitting", "Atomistic", "mtp"]),
         .testTarget(name: "ValidationTests", dependencies: ["CommandLineTesting", "Validation", "Reference", "Relaxation", "Structures", "Atomistic", "mtp"]),
     ],
     swiftLanguageModes: [.v5]

@@ -7,6 +7,9 @@
 # PBS_O_WORKDIR) on bundled data. Each sweep must write its 4 fits and
 # summary, each training run its potential; a resubmitted sweep must skip
 # its finished fits and a resubmitted training run resume from its checkpoint.
+# The study scripts (DATA: the EAM reference, STUDY: a tiny study) must end
+# with study.md and the figures on 2 ranks, and a resubmission must find
+# nothing left to do.
 # Usage: cluster/check-jobs.sh [path/to/mtp]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,5 +88,24 @@ for src in cluster/slurm/train-srun.sbatch cluster/slurm/train-mpirun.sbatch clu
     OPTIONS="--max-iter 3 --checkpoint-every 1" run_job $kind "$WORK/$name" "$dir"
     grep -q "^resuming at iteration 3" "$dir/job.out" || { cat "$dir/job.out"; echo "$name: the resubmitted job did not resume"; exit 1; }
     echo "check-jobs: $name: trained on 2 ranks; resubmitted, resumes from its checkpoint"
+done
+# The study scripts: the reference on the DATA line, a tiny study on the STUDY line.
+cp Tests/ReferenceTests/Fixtures/Mg_mm.eam.fs "$WORK/data/Mg_mm.eam.fs"
+for src in cluster/slurm/study-mpirun.sbatch cluster/pbs/study.pbs; do
+    kind=slurm; [[ "$src" == *.pbs ]] && kind=pbs
+    name=$(basename "$src")
+    dir="$WORK/run-$name"
+    sed -e "s|^DATA=.*|DATA=$WORK/data/Mg_mm.eam.fs|" \
+        -e 's|^STUDY=.*|STUDY="--element Mg --atomic-volume 22.87 --max-atoms 1 --space-groups 225,229 --perturbations 1 --subsets VOLMIN,EVERYTHING --levels 4 --cutoffs 5.0 --max-iter 3 --properties ev --figure-levels 4"|' \
+        "$src" > "$WORK/$name"
+    changed=$(diff "$src" "$WORK/$name" | grep -c '^>' || true)
+    [ "$changed" -eq 2 ] || { echo "$src: editing DATA and STUDY changed $changed lines"; exit 1; }
+    run_job $kind "$WORK/$name" "$dir"
+    [ -s "$dir/study-Mg_mm/study.md" ] && [ -s "$dir/study-Mg_mm/figures/fig5-cost-vs-error.dat" ] \
+        || { cat "$dir/job.out"; echo "$name: no study.md or figures"; exit 1; }
+    grep -q "2 ranks ->" "$dir/job.out" || { cat "$dir/job.out"; echo "$name: the study did not run on 2 ranks"; exit 1; }
+    run_job $kind "$WORK/$name" "$dir"
+    grep -q "2 already validated, 0 to validate" "$dir/job.out" || { cat "$dir/job.out"; echo "$name: the resubmitted study redid work"; exit 1; }
+    echo "check-jobs: $name: a tiny study on 2 ranks; resubmitted, continues with nothing left to do"
 done
 echo "check-jobs: all job scripts pass"

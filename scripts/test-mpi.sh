@@ -394,4 +394,50 @@ else
     [ "${CI:-}" != true ] || { echo "CI must have ASE"; exit 1; }
 fi
 
+# 7. mtp study under -np 2: a tiny study (1-2 atoms, four space groups, two
+#    subsets, levels 4 and 6, one cutoff) ends with every figure's data and
+#    both ranks validating; a rerun under -np 2 has nothing left to do; a
+#    study killed on both ranks mid-fits resumes without refitting.
+echo "== mtp study: a tiny study under -np 2, rerun continues with nothing left"
+TINY=(--element Mg --atomic-volume 22.87 --calculator eam:Tests/ReferenceTests/Fixtures/Mg_mm.eam.fs
+      --max-atoms 2 --space-groups 191,194,225,229 --perturbations 2 --subsets VOLMIN,EVERYTHING --levels 4:6:2
+      --cutoffs 5.0 --max-iter 6 --properties ev,vacancy --validation quick --figure-levels 6)
+STUDY=(study "${TINY[@]}" --out "$WORK/study")
+"${MPIRUN[@]}" -np 2 "$MTP" "${STUDY[@]}" > "$WORK/study.out" 2>&1 || { cat "$WORK/study.out"; echo "mtp study failed under -np 2"; exit 1; }
+grep -q "(rank 1)" "$WORK/study.out" || { cat "$WORK/study.out"; echo "mtp study: rank 1 validated nothing"; exit 1; }
+for f in fig4-rmse-vs-level fig4-full-set-rmse-vs-level fig5-cost-vs-error fig6-ev-near-vs-level fig6-ev-far-vs-level \
+         fig10-vacancy-mae-vs-level fig14-groups-L06-c5.00; do
+    [ -s "$WORK/study/figures/$f.dat" ] || { echo "mtp study: no $f.dat"; exit 1; }
+    # Every number present (fig5's third column is NaN off the Pareto front by design).
+    awk -v f="$f" '!/^#/ { for (i = 1; i <= NF; i++) if ($i == "NaN" && !(f ~ /fig5/ && i == 3)) bad = 1 } END { exit bad }' \
+        "$WORK/study/figures/$f.dat" || { cat "$WORK/study/figures/$f.dat"; echo "mtp study: NaN in $f.dat"; exit 1; }
+done
+"${MPIRUN[@]}" -np 2 "$MTP" "${STUDY[@]}" > "$WORK/study2.out" 2>&1 || { cat "$WORK/study2.out"; echo "mtp study rerun failed"; exit 1; }
+grep -q "4 already validated, 0 to validate" "$WORK/study2.out" || { cat "$WORK/study2.out"; echo "mtp study: the rerun redid work"; exit 1; }
+# A stage that fails on rank 0 alone (the figures directory is a file) ends both ranks with
+# one message, no hang.
+rm -rf "$WORK/study/figures" && touch "$WORK/study/figures"
+rc=0; timeout 300 "${MPIRUN[@]}" -np 2 "$MTP" "${STUDY[@]}" > "$WORK/study3.out" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || { cat "$WORK/study3.out"; echo "mtp study: a failing figure stage gave exit $rc (124: hang)"; exit 1; }
+[ "$(grep -c "^mtp: error: $WORK/study/figures: cannot create the figures directory" "$WORK/study3.out")" -eq 1 ] \
+    || { cat "$WORK/study3.out"; echo "mtp study: not one error message naming the figures directory"; exit 1; }
+# Both ranks killed (SIGKILL) once the first fit has its record: the rerun under -np 2 keeps
+# the store and that fit (its file untouched) and finishes the study.
+KS=(study "${TINY[@]}" --out "$WORK/study-kill")
+"${MPIRUN[@]}" -np 2 "$MTP" "${KS[@]}" > "$WORK/study-kill1.out" 2>&1 &
+RUN=$!
+for _ in $(seq 1 6000); do [ -f "$WORK/study-kill/fits/VOLMIN/fits/L04-c5.00.json" ] && break; sleep 0.01; done
+pkill -9 -P "$RUN" || true
+wait "$RUN" 2>/dev/null || true
+[ -f "$WORK/study-kill/fits/VOLMIN/fits/L04-c5.00.json" ] || { cat "$WORK/study-kill1.out"; echo "mtp study: no fit finished before the kill"; exit 1; }
+[ ! -f "$WORK/study-kill/study.md" ] || { echo "mtp study: the kill landed after the study ended"; exit 1; }
+stamp=$(stat -c %y "$WORK/study-kill/fits/VOLMIN/fits/L04-c5.00.mtp")
+"${MPIRUN[@]}" -np 2 "$MTP" "${KS[@]}" > "$WORK/study-kill2.out" 2>&1 || { cat "$WORK/study-kill2.out"; echo "mtp study: the rerun after the kill failed"; exit 1; }
+grep -q "study \[assyst\] done" "$WORK/study-kill2.out" || { cat "$WORK/study-kill2.out"; echo "mtp study: ASSYST redone after the kill"; exit 1; }
+grep -q "study \[fits\] VOLMIN: done" "$WORK/study-kill2.out" || grep -m1 "^sweep: " "$WORK/study-kill2.out" | grep -q "[12] already finished" \
+    || { cat "$WORK/study-kill2.out"; echo "mtp study: the rerun did not keep the finished fit"; exit 1; }
+[ "$(stat -c %y "$WORK/study-kill/fits/VOLMIN/fits/L04-c5.00.mtp")" = "$stamp" ] || { echo "mtp study: a finished fit was refitted"; exit 1; }
+[ -s "$WORK/study-kill/study.md" ] || { echo "mtp study: the resumed study did not finish"; exit 1; }
+echo "mtp study: killed on both ranks mid-study, resumed under -np 2 without refitting the finished fit"
+
 echo "test-mpi: all checks passed"

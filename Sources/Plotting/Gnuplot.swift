@@ -32,8 +32,12 @@ public struct Gnuplot {
     public var verticalLines: [(x: Double, label: String, color: String)] = []
     public var xRange: ClosedRange<Double>?
     public var logY = false
+    /// Logarithmic x axis (costs spanning decades, say).
+    public var logX = false
     /// Distance between x tics (integer levels, say), gnuplot's choice when nil.
     public var xTicStep: Double?
+    /// Named x tics (a category axis, say): (position, label); gnuplot's own when empty.
+    public var xTicLabels: [(x: Double, label: String)] = []
 
     public init(title: String, xLabel: String, yLabel: String) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
@@ -68,7 +72,11 @@ public struct Gnuplot {
         script += "set key outside right top\nset grid\n"
         if let r = xRange { script += "set xrange [\(r.lowerBound):\(r.upperBound)]\n" }
         if logY { script += "set logscale y\n" }
+        if logX { script += "set logscale x\n" }
         if let step = xTicStep { script += "set xtics \(step)\nset format x '%g'\n" }
+        if !xTicLabels.isEmpty {
+            script += "set xtics (" + xTicLabels.map { "\(quote($0.label)) \($0.x)" }.joined(separator: ", ") + ")\n"
+        }
         for (i, line) in verticalLines.enumerated() {
             script += "set arrow \(i + 1) from first \(line.x), graph 0 to first \(line.x), graph 1 nohead lc rgb \(quote(line.color)) dt 2\n"
             script += "set label \(i + 1) \(quote(line.label)) at first \(line.x), graph 0.98 rotate by 90 right font ',8' tc rgb \(quote(line.color))\n"

@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import Assyst
+import Study
+import Sweep
+
+/// `mtp study`: the arguments of `StudyDriver`.
+struct StudyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "study",
+        abstract: "The seed paper's study in one command: ASSYST set, fits of every subset x level x cutoff, validation, figures.",
+        discussion: """
+        [mpirun -np N] mtp study --element Mg --atomic-volume 22.87 --calculator eam:FILE --out DIR [--scale small|paper] [overrides]
+        Stages: (1) ASSYST on rank 0 -> DIR/assyst/set.h5; (2) one sweep per training subset (RANDSPG, VOLMIN, CELLMIN,
+        INTMIN, TRIAX, SHEAR, RATTLE, EVERYTHING, EVERYTHING-NO-SHEAR) over levels x cutoffs on groups of ranks ->
+        DIR/fits/SUBSET; (3) every fit validated against the reference (--properties) and evaluated on every group of the
+        set, fits spread over the ranks -> DIR/validation; (4) the paper's figures (Figs. 4, 5, 6, 10, 14) as PNG and SVG
+        with their data -> DIR/figures, and DIR/study.md (a row per fit, wall time per stage).
+        --scale small (1-2 atoms, perturbations 2, VOLMIN,RATTLE,EVERYTHING, levels 8,12,16, cutoffs 5.2,6.5, 30 iterations,
+        full validation of E-V and vacancies) or paper (1-10 atoms, 5 perturbations, every subset, levels 6-24, cutoffs 5.2,6.5,8.2,
+        1000 iterations, full validation); any option below overrides the preset.
+        Rerunning the same command continues a killed study (DIR/study.json records what is done; finished fits and
+        validations are kept); a different configuration in the same DIR is refused.
+        """)
+
+    @Option(help: "Element symbol.") var element: String
+    @Option(help: "Target volume per atom (A^3), e.g. 22.87 for Mg.") var atomicVolume: Double
+    @Option(help: "Reference: eam:FILE (or ase:FILE.py, mtp:FILE).") var calculator: String
+    @Option(name: .customLong("out"), help: "Study directory (created if missing).") var out: String
+    @Option(help: "Preset: small or paper.") var scale: String = StudyScale.small.rawValue
+    @Option(help: "Smallest number of atoms per primitive cell.") var minAtoms: Int?
+    @Option(help: "Largest number of atoms per primitive cell.") var maxAtoms: Int?
+    @Option(help: "Space groups, e.g. 1-230 or 191,194,225,229.") var spaceGroups: String?
+    @Option(help: "TRIAX, SHEAR and RATTLE copies per relaxed crystal (each).") var perturbations: Int?
+    @Option(help: "Random seed of ASSYST.") var seed: UInt64?
+    @Option(help: "Training subsets, comma-separated (RANDSPG ... RATTLE, EVERYTHING, EVERYTHING-NO-SHEAR).") var subsets: String?
+    @Option(help: "Levels: FIRST:LAST[:STEP] or a list, e.g. 8:16:4.") var levels: String?
+    @Option(help: "Cutoffs (A), e.g. 5.2,6.5.") var cutoffs: String?
+    @Option(name: .customLong("max-iter"), help: "Iterations per fit at most.") var maxIterations: Int?
+    @Option(help: "Smallest interatomic distance of the radial basis (A).") var minDist: Double?
+    @Option(help: "Validation properties, comma-separated (ev, vacancy, strain, surface, phonon, elastic, md).") var properties: String?
+    @Option(help: "Validation settings: quick or full.") var validation: String?
+    @Option(help: "Levels of Fig. 14 (errors on every group per subset), comma-separated.") var figureLevels: String?
+
+    /// The preset with every override applied; the calculator's file made absolute.
+    func studyConfiguration() throws -> StudyConfiguration {
+        guard let preset = StudyScale(rawValue: scale) else {
+            throw ValidationError("--scale '\(scale)': expected one of \(StudyScale.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        var spec = calculator
+        if let colon = spec.firstIndex(of: ":") {
+            let path = String(spec[spec.index(after: colon)...])
+            if !path.isEmpty && !path.hasPrefix("/") {
+                spec = String(spec[...colon]) + URL(fileURLWithPath: path).standardizedFileURL.path
+            }
+        }
+        var c = preset.configuration(element: element, atomicVolume: atomicVolume, calculator: spec)
+        if let v = minAtoms { c.minAtoms = v }
+        if let v = maxAtoms { c.maxAtoms = v }
+        if let s = spaceGroups {
+            guard let g = AssystJob.spaceGroups(s) else { throw ValidationError("--space-groups: numbers 1-230 and ranges, e.g. 1-230 or 191,194,225") }
+            c.spaceGroups = g
+        }
+        if let v = perturbations { c.perturbations = v }
+        if let v = seed { c.seed = v }
+        do {
+            if let s = subsets { c.subsets = try TrainingSubset.parse(s) }
+            if let v = minDist { c.minDist = v }
+            if let s = levels { c.levels = try Plan.levels(s) }
+            if let s = cutoffs { c.cutoffs = try Plan.cutoffs(s, minDist: c.minDist) }
+        } catch { throw ValidationError("\(error)") }
+        if let v = maxIterations { c.maxIterations = v }
+        if let s = properties {
+            do {
+                c.properties = try StudyValidationProperties.identifiers(s)
+            } catch { throw ValidationError("\(error)") }
+        }
+        if let v = validation {
+            guard ["quick", "full"].contains(v) else { throw ValidationError("--validation is quick or full") }
+            c.quickValidation = v == "quick"
+        }
+        if let s = figureLevels {
+            let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { throw ValidationError("--figure-levels: levels separated by commas, e.g. 16,24") }
+            c.figureLevels = parts.map { $0! }
+        } else {
+            // The preset's levels of Fig. 14 that the study has, else its highest level.
+            let kept = c.figureLevels.filter { c.levels.contains($0) }
+            c.figureLevels = kept.isEmpty ? [c.levels.max()!] : kept
+        }
+        do { try c.check() } catch { throw ValidationError("\(error)") }
+        return c
+    }
+
+    func validate() throws {
+        _ = try studyConfiguration()
+    }
+
+    func run() throws {
+        try runCollectively { world, _ in
+            let report = StudyReporter(info: { print($0); fflush(stdout) },
+                                       error: { FileHandle.standardError.write(Data("mtp: error: \($0)\n".utf8)) })
+            try StudyDriver(configuration: try studyConfiguration(), directory: out, report: report).run(world)
+        }
+    }
+}
