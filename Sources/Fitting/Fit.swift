@@ -45,7 +45,7 @@ public final class Fit {
         try Collective.together(comm) {
             guard data.totalConfigurations > 0 else { throw InputError(file: dataPath, "the training set is empty") }
             try Fit.check(data, file: dataPath, speciesCount: start.speciesCount)
-            // Both optimizers hold a P x P matrix (normal equations, inverse Hessian).
+            // LM and BFGS hold a P x P matrix (triangular factor, inverse Hessian); gn-cg an l x l Gram matrix at its linear start.
             let p = Double(start.parameterCount)
             guard 8 * p * p <= InputLimits.memoryBudget else {
                 throw InputError(file: potentialPath ?? dataPath,
