@@ -107,7 +107,8 @@ let package = Package(
         .testTarget(name: "RelaxationTests", dependencies: ["Relaxation", "Reference", "Structures", "Atomistic"]),
         .testTarget(name: "LabellingTests", dependencies: ["CommandLineTesting", "Labelling", "Reference", "TrainingStore", "Atomistic", "mtp"]),
         .testTarget(name: "StudyTests", dependencies: ["CommandLineTesting", "Study", "Sweep", "Fitting", "Atomistic", "mtp"]),
-        .testTarget(name: "ValidationTests", dependencies: ["CommandLineTesting", "Validation", "Reference", "Relaxation", "Structures", "Atomistic", "mtp"]),
+        .testTarget(name: "ValidationTests", dependencies: ["CommandLineTesting", "Validation", "Reference", "Relaxation", "Structures", "Atomistic",
+                                                     "ActiveLearning", "MTP", "TrainingStore", "Parallel", "mtp"]),
     ],
     swiftLanguageModes: [.v5]
 )

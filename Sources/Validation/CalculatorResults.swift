@@ -10,6 +10,11 @@ public struct CalculatorResults: Sendable {
     public var failures: [String: String] = [:]
     /// Wall time of each property (s).
     public var seconds: [String: Double] = [:]
+    /// Extrapolation grades of the structures each property evaluated
+    /// (`ExtrapolationGrading`); empty when the calculator is not graded,
+    /// and `gradeNote` says why.
+    public var grades: [String: PropertyGrades] = [:]
+    public var gradeNote: String?
 
     public init(name: String) { self.name = name }
 

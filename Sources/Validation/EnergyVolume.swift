@@ -175,3 +175,27 @@ public struct EnergyVolumeProperty: ValidationProperty {
         return out
     }
 }
+
+/// E-V points lie on their lattice's volume axis, V over the reference's
+/// equilibrium volume of that lattice (the fcc and dhcp points on hcp's
+/// grid included), recognised as a uniformly scaled reference cell.
+extension EnergyVolumeProperty: ExtrapolationAxis {
+    public var axisName: String { "V/V0" }
+    public var axisCentre: Double { 1 }
+    public func axisPoint(of configuration: Configuration, reference: Equilibrium) -> AxisPoint? {
+        for kind in LatticeKind.allCases {
+            let base = reference.cell(kind)
+            guard base.atomCount == configuration.atomCount, let f = configuration.deformationGradient(from: base) else { continue }
+            let s: Double = f[0][0]
+            var uniform = s > 0
+            for j in 0..<3 {
+                for k in 0..<3 {
+                    let expected: Double = j == k ? s : 0
+                    if abs(f[j][k] - expected) > 1e-9 * s { uniform = false }
+                }
+            }
+            if uniform { return AxisPoint(series: kind.rawValue, value: s * s * s) }
+        }
+        return nil
+    }
+}

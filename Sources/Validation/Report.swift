@@ -185,6 +185,7 @@ public struct ValidationReport: Sendable {
                     out += "  \(key): \(Self.format(row.values[p].flatMap { $0 }, unit: row.unit)) vs \(Self.format(row.reference, unit: row.unit)) \(row.unit), error \(e.map { Self.format($0, unit: row.unit) } ?? "-")\n"
                 }
             }
+            if let g = gradeSummary(p) { out += g + "\n" }
         }
         return out
     }
@@ -196,6 +197,9 @@ public struct ValidationReport: Sendable {
         var secondsPerProperty: [String: [String: Double]]
         var failures: [String: [String: String]]
         var rows: [Row]
+        /// Per potential and property: extrapolation grades (nil when no potential was graded).
+        var grades: [String: [String: PropertyGrades]]?
+        var notGraded: [String: String]?
     }
 
     public var json: Data {
@@ -209,8 +213,11 @@ public struct ValidationReport: Sendable {
             }
             let enc = JSONEncoder()
             enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            // A grade is +infinity for a structure outside the training space altogether.
+            enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             return try enc.encode(JSONReport(reference: referenceName, potentials: potentialNames, wallSeconds: wallSeconds,
-                                             secondsPerProperty: perProperty, failures: failures, rows: rows))
+                                             secondsPerProperty: perProperty, failures: failures, rows: rows,
+                                             grades: gradesJSON, notGraded: notGradedJSON))
         }
     }
 
@@ -243,6 +250,7 @@ public struct ValidationReport: Sendable {
         if !images.isEmpty {
             md += "## Plots\n\n" + images.map { "- [\($0)](\($0)) (data: \(($0 as NSString).deletingPathExtension).dat)" }.joined(separator: "\n") + "\n\n"
         }
+        md += gradeSection
         let allNotes = notes + plotNotes
         if !allNotes.isEmpty {
             md += "## Notes\n\n" + allNotes.map { "- " + $0 }.joined(separator: "\n") + "\n\n"

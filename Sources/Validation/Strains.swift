@@ -95,3 +95,28 @@ public struct StrainsProperty: ValidationProperty {
         Strains.structures(reference: reference, settings: settings)
     }
 }
+
+/// Strained cells lie on the axis of their Voigt component (engineering
+/// strain for shears, as applied), recognised from the deformation
+/// gradient relative to the reference's hcp cell; the unstrained cell lies
+/// on all six.
+extension StrainsProperty: ExtrapolationAxis {
+    public var axisName: String { "strain" }
+    public var axisCentre: Double { 0 }
+    public func axisPoint(of configuration: Configuration, reference: Equilibrium) -> AxisPoint? {
+        let base = reference.cell(.hcp)
+        guard base.atomCount == configuration.atomCount, let f = configuration.deformationGradient(from: base) else { return nil }
+        let diagonal: [Double] = (0..<3).map { f[$0][$0] - 1 }
+        let pairs: [(Int, Int)] = [(1, 2), (0, 2), (0, 1)]
+        let shears: [Double] = pairs.map { f[$0.0][$0.1] + f[$0.1][$0.0] }
+        let voigt: [Double] = diagonal + shears
+        let asymmetry: Double = pairs.map { abs(f[$0.0][$0.1] - f[$0.1][$0.0]) }.max()!
+        let magnitudes: [Double] = voigt.map { abs($0) }
+        let largest: Int = magnitudes.indices.max { magnitudes[$0] < magnitudes[$1] }!
+        let others: Double = magnitudes.indices.filter { $0 != largest }.map { magnitudes[$0] }.max()!
+        let tolerance = 1e-9
+        guard asymmetry <= tolerance, others <= tolerance else { return nil }
+        if abs(voigt[largest]) <= tolerance { return AxisPoint(series: nil, value: 0) }
+        return AxisPoint(series: Strains.axes[largest], value: voigt[largest])
+    }
+}

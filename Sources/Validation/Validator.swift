@@ -16,6 +16,9 @@ public struct Validator {
     /// registered ones by default). The equilibria are relaxed in any case:
     /// every other property starts from them.
     public var properties: [any ValidationProperty] = ValidationProperties.all
+    /// Thresholds and limits of the extrapolation grades of potentials whose
+    /// source has a grader.
+    public var grading = ExtrapolationGrading()
 
     public init(reference: CalculatorSource, potentials: [CalculatorSource], mass: Double,
                 startLattice: (a: Double, cOverA: Double)?, settings: ValidationSettings) {
@@ -31,6 +34,7 @@ public struct Validator {
         let t0 = clock.now
         let sources = [reference] + potentials
         var results = sources.map { CalculatorResults(name: $0.name) }
+        for (i, s) in potentials.enumerated() where s.grader == nil { results[i + 1].gradeNote = s.gradeNote }
         let width = sources.map(\.name.count).max() ?? 0
         func line(_ p: String, _ name: String, _ s: Double, _ failure: String?) -> String {
             let label = p.padding(toLength: 20, withPad: " ", startingAt: 0)
@@ -71,13 +75,18 @@ public struct Validator {
         progress(line(eq, reference.name, seconds(since: t), results[0].failures[eq]))
         for (i, source) in potentials.enumerated() {
             t = clock.now
+            var recorder: RecordingCalculator? = nil
             do {
                 let calc = try source.make()
-                equilibria.append(try Equilibrium.find(with: calc, start: start, settings: settings))
+                recorder = grading.recorder(wrapping: calc, for: source)
+                equilibria.append(try Equilibrium.find(with: recorder ?? calc, start: start, settings: settings))
                 results[i + 1][eq] = equilibria.last!
             } catch {
                 equilibria.append(nil)
                 results[i + 1].failures[eq] = "\(error)"
+            }
+            if let recorder {
+                results[i + 1].grades[eq] = grading.grade(recorder, property: EquilibriumProperty(), source: source, reference: refEquilibrium)
             }
             results[i + 1].seconds[eq] = seconds(since: t)
             progress(line(eq, source.name, seconds(since: t), results[i + 1].failures[eq]))
@@ -88,13 +97,14 @@ public struct Validator {
             .sorted { ($0.element.cost, -$0.offset) > ($1.element.cost, -$1.offset) }.map(\.element)
         let tasks = order.flatMap { p in sources.indices.map { (c: $0, property: p) } }
         let box = ResultsBox(results)
-        let settings = self.settings, mass = self.mass
+        let settings = self.settings, mass = self.mass, grading = self.grading
         DispatchQueue.concurrentPerform(iterations: max(1, min(settings.threads, tasks.count))) { _ in
             while let (c, p) = box.nextTask(count: tasks.count).map({ tasks[$0] }) {
                 let source = sources[c]
                 let tStart = clock.now
                 var result: (any PropertyResult)? = nil
                 var failure: String? = nil
+                var recorder: RecordingCalculator? = nil
                 do {
                     if let why = source.unavailable?(p.identifier) { throw PropertyFailure(why) }
                     let calc = try source.make()
@@ -102,14 +112,17 @@ public struct Validator {
                         let given = c == 0 ? sources[0].fixedLattices.map { "needs the reference's own lattices; \($0.why)" } : nil
                         throw PropertyFailure(given ?? PropertyInput.missingEquilibrium)
                     }
-                    result = try p.compute(PropertyInput(calculator: calc, source: source, reference: refEquilibrium,
+                    recorder = grading.recorder(wrapping: calc, for: source)
+                    result = try p.compute(PropertyInput(calculator: recorder ?? calc, source: source, reference: refEquilibrium,
                                                          own: equilibria[c], settings: settings, mass: mass))
                 } catch {
                     failure = "\(error)"
                 }
                 let s = seconds(since: tStart)
+                let grades = recorder.map { grading.grade($0, property: p, source: source, reference: refEquilibrium) }
                 box.finish(c) { r in
                     r[p.identifier] = result
+                    r.grades[p.identifier] = grades
                     r.seconds[p.identifier] = s
                     if let failure { r.failures[p.identifier] = failure }
                 }

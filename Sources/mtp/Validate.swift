@@ -6,6 +6,8 @@ import MTP
 import Reference
 import Validation
 import ActiveLearning
+import Parallel
+import TrainingStore
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,8 +21,11 @@ struct Validate: ParsableCommand {
         energies in 3x3x3 supercells (atoms and volume relaxed by each calculator); surface energies of hcp
         (0001), (10-10) A and B, (11-20) in slabs at least 17 A thick (meV/A^2); force constants and phonons
         of hcp and bcc in supercells at least 10 A wide (bands and DOS); hcp elastic constants from
-        stress-strain (relaxed ions, GPa); and 3 ps of Langevin NVT dynamics at 300 K and 800 K (stable or not,
-        and the maximum extrapolation grade when POT.mtp.activeset exists).
+        stress-strain (relaxed ions, GPa); and 3 ps of Langevin NVT dynamics at 300 K and 800 K (stable or not).
+        --training DATA (the potentials' training set) grades every structure each MTP evaluates against its
+        active set, built as `mtp grade` builds it and kept in POT.activeset (reused while current): report.md's
+        extrapolation table gives per property the maximum grade, the share above 1.001 and 2, and for E-V curves
+        and strains where the potential starts to extrapolate. Without --training an existing POT.activeset is used as is.
         For a reference computed elsewhere: `mtp validate POT --export DIR` writes the single-point structures of
         ev, strain and phonon (on the lattices relaxed with POT) as VASP inputs with DIR/manifest.json; after
         labelling them (vasprun.xml, OUTCAR or one .extxyz per directory), --reference data:DIR compares against them.
@@ -45,6 +50,8 @@ struct Validate: ParsableCommand {
     @Option(help: "Start of the reference's hcp relaxation, hcp:a,c/a (e.g. hcp:3.18,1.62); default: scanned.") var lattice: String?
     @Option(help: "Output directory.") var out: String?
     @Option(help: "Worker threads (each with its own calculator).") var threads: Int = 2
+    @Option(help: "The MTP potentials' training set (.cfg, .extxyz, .h5): grade every structure they evaluate against its active set (cached in POT.activeset).")
+    var training: String?
     @OptionGroup var plots: PlotArguments
     var format: String { plots.format }
     @Option(help: "MD run length per temperature (ps).") var mdDuration: Double?
@@ -56,6 +63,7 @@ struct Validate: ParsableCommand {
         if export != nil {
             guard reference == nil, out == nil else { throw ValidationError("--export writes structures only: drop --reference and --out") }
             guard potentials.count == 1 else { throw ValidationError("--export relaxes the lattices with one potential; give exactly one") }
+            guard training == nil else { throw ValidationError("--training grades a validation; --export writes structures only: drop --training") }
         } else {
             guard reference != nil, out != nil else { throw ValidationError("give --reference and --out (or --export DIR)") }
         }
@@ -110,6 +118,9 @@ struct Validate: ParsableCommand {
                 throw UserError("--element '\(symbol)': unknown element symbol")
             }
             let referenceSource = ref.source
+            // Active sets are built on one rank: validation itself does not use MPI.
+            let comm = training == nil ? nil : Communicator.start()
+            defer { if comm != nil { Communicator.finish() } }
             var sources: [CalculatorSource] = []
             for argument in potentials {
                 let s = Self.spec(argument)
@@ -118,13 +129,18 @@ struct Validate: ParsableCommand {
                 if s.lowercased().hasPrefix("mtp:") {
                     let file = String(s.dropFirst(4))
                     let setPath = ActiveSet.defaultPath(potential: file)
-                    if FileManager.default.fileExists(atPath: setPath) {
+                    if let training, let comm {
+                        let store = ActiveSetStore(potentialPath: file, training: ShardSource(path: training, options: FormatOptions(symbols: [symbol])),
+                                                   options: ActiveSetOptions())
+                        let set = try store.load(comm) { print("\(argument): \($0)") }
+                        source.grader = set.graderFactory()
+                    } else if FileManager.default.fileExists(atPath: setPath) {
                         source.grader = {
                             let set = try ActiveSet.load(path: setPath, potential: try MTPFile.read(path: file))
                             return { try set.grade(of: $0) }
                         }
                     } else {
-                        source.gradeNote = "grade: not available (no active set \(setPath); `mtp select-add` or `mtp grade` writes one)"
+                        source.gradeNote = "grade: not available (no active set \(setPath); pass --training, or `mtp grade` writes one)"
                     }
                 } else {
                     source.gradeNote = "grade: not available (\(calc.name) is not an MTP)"
