@@ -1,3 +1,4 @@
+import Foundation
 import Atomistic
 
 extension ActiveSet {
@@ -15,10 +16,14 @@ extension ActiveSet {
 
     /// Makes graders for callers that grade on several threads (validation
     /// tasks): each call returns a grade function over its own copy of the
-    /// set, so one call per thread or task is safe.
+    /// set, so one call per thread or task is safe. Copies are made one at a
+    /// time: making one sets OpenBLAS's thread count, which is global.
     public func graderFactory() -> () throws -> (Configuration) throws -> Double {
         let original = self
+        let lock = NSLock()
         return {
+            lock.lock()
+            defer { lock.unlock() }
             let mine = try original.copy()
             return { try mine.grade(of: $0) }
         }

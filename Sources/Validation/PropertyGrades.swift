@@ -53,14 +53,17 @@ public struct ExtrapolationOnset: Codable, Sendable, Equatable {
     public var highest: Double
 
     /// The onsets of every series (sorted by name) from graded points; a
-    /// point without a series belongs to every series.
+    /// point without a series belongs to every series. A value within
+    /// rounding of the centre (the reference cell, reached by scaling it by
+    /// 1 - 0.1 + 0.2 * 2/4, say) is the centre, on both sides.
     static func of(_ points: [GradedPoint], centre: Double, threshold: Double) -> [ExtrapolationOnset] {
         let shared = points.filter { $0.point.series == nil }
         let names = Set(points.compactMap(\.point.series)).sorted()
+        let tolerance = 1e-6 * max(1, abs(centre))
         return names.map { name in
             let mine = points.filter { $0.point.series == name } + shared
             let values = mine.map(\.point.value)
-            let over = mine.filter { $0.grade > threshold }.map(\.point.value)
+            let over = mine.filter { $0.grade > threshold }.map { abs($0.point.value - centre) <= tolerance ? centre : $0.point.value }
             return ExtrapolationOnset(series: name, below: over.filter { $0 <= centre }.max(), above: over.filter { $0 >= centre }.min(),
                                       lowest: values.min()!, highest: values.max()!)
         }
@@ -73,7 +76,8 @@ public struct ExtrapolationOnset: Codable, Sendable, Equatable {
         case (nil, nil): return "\(series): none in \(f(lowest)) ... \(f(highest))"
         case (let b?, nil): return "\(series): \(axis) <= \(f(b))"
         case (nil, let a?): return "\(series): \(axis) >= \(f(a))"
-        case (let b?, let a?): return b == a ? "\(series): everywhere (\(axis) = \(f(b)) already)" : "\(series): \(axis) <= \(f(b)) and >= \(f(a))"
+        case (let b?, let a?):
+            return b == a ? "\(series): at the reference cell already (\(axis) = \(f(b)))" : "\(series): \(axis) <= \(f(b)) and >= \(f(a))"
         }
     }
 }

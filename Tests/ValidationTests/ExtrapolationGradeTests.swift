@@ -153,6 +153,10 @@ final class ExtrapolationGradeTests: XCTestCase {
                            ExtrapolationOnset(series: "yy", below: nil, above: nil, lowest: -0.6, highest: 0.6)])
         XCTAssertEqual(o[0].text(axis: "strain"), "xx: strain <= -0.3 and >= 0.6")
         XCTAssertEqual(o[1].text(axis: "strain"), "yy: none in -0.6 ... 0.6")
+        // A centre reached with rounding is the centre, on both sides.
+        let c = ExtrapolationOnset.of([p("hcp", 0.6, 0.9), p("hcp", 1 - 1e-12, 3), p("hcp", 1.4, 0.9)], centre: 1, threshold: 1.001)
+        XCTAssertEqual(c, [ExtrapolationOnset(series: "hcp", below: 1, above: 1, lowest: 0.6, highest: 1.4)])
+        XCTAssertEqual(c[0].text(axis: "V/V0"), "hcp: at the reference cell already (V/V0 = 1)")
     }
 }
 
