@@ -184,8 +184,7 @@ extension EnergyVolumeProperty: ExtrapolationAxis {
     public var axisCentre: Double { 1 }
     public func axisPoint(of configuration: Configuration, reference: Equilibrium) -> AxisPoint? {
         for kind in LatticeKind.allCases {
-            let base = reference.cell(kind)
-            guard base.atomCount == configuration.atomCount, let f = configuration.deformationGradient(from: base) else { continue }
+            guard let base = reference.cells[kind], base.atomCount == configuration.atomCount, let f = configuration.deformationGradient(from: base) else { continue }
             let s: Double = f[0][0]
             var uniform = s > 0
             for j in 0..<3 {

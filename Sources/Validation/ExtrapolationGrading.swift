@@ -32,6 +32,23 @@ public struct ExtrapolationGrading: Sendable {
         source.grader == nil ? nil : RecordingCalculator(calculator, capacity: capacity)
     }
 
+    /// `source` with calculators that record what they evaluate, and the
+    /// slot that holds the last one made, when the source is graded; the
+    /// source unchanged and nil otherwise. (The Validator's equilibria use
+    /// this form: their relaxation takes a source's calculator as made.)
+    func recording(_ source: CalculatorSource) -> (CalculatorSource, RecorderSlot?) {
+        guard source.grader != nil else { return (source, nil) }
+        let slot = RecorderSlot()
+        var recorded = source
+        let make = source.make, capacity = self.capacity
+        recorded.make = {
+            let r = RecordingCalculator(try make(), capacity: capacity)
+            slot.calculator = r
+            return r
+        }
+        return (recorded, slot)
+    }
+
     /// Grades what `recorder` kept while `property` ran, with a fresh grader
     /// of `source` (one per task: graders keep buffers). Never throws: a
     /// grader that cannot be made or refuses structures is reported in the
@@ -71,4 +88,9 @@ public struct ExtrapolationGrading: Sendable {
         out.seconds = seconds(since: t0)
         return out
     }
+}
+
+/// The recording calculator a recording source made last.
+final class RecorderSlot {
+    var calculator: RecordingCalculator?
 }

@@ -104,8 +104,7 @@ extension StrainsProperty: ExtrapolationAxis {
     public var axisName: String { "strain" }
     public var axisCentre: Double { 0 }
     public func axisPoint(of configuration: Configuration, reference: Equilibrium) -> AxisPoint? {
-        let base = reference.cell(.hcp)
-        guard base.atomCount == configuration.atomCount, let f = configuration.deformationGradient(from: base) else { return nil }
+        guard let base = reference.cells[.hcp], base.atomCount == configuration.atomCount, let f = configuration.deformationGradient(from: base) else { return nil }
         let diagonal: [Double] = (0..<3).map { f[$0][$0] - 1 }
         let pairs: [(Int, Int)] = [(1, 2), (0, 2), (0, 1)]
         let shears: [Double] = pairs.map { f[$0.0][$0.1] + f[$0.1][$0.0] }

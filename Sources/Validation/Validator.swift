@@ -75,17 +75,16 @@ public struct Validator {
         progress(line(eq, reference.name, seconds(since: t), results[0].failures[eq]))
         for (i, source) in potentials.enumerated() {
             t = clock.now
-            var recorder: RecordingCalculator? = nil
+            let (source, recorded) = grading.recording(source)
             do {
                 let calc = try source.make()
-                recorder = grading.recorder(wrapping: calc, for: source)
-                equilibria.append(try Equilibrium.find(with: recorder ?? calc, start: start, settings: settings))
+                equilibria.append(try Equilibrium.find(with: calc, start: start, settings: settings))
                 results[i + 1][eq] = equilibria.last!
             } catch {
                 equilibria.append(nil)
                 results[i + 1].failures[eq] = "\(error)"
             }
-            if let recorder {
+            if let recorder = recorded?.calculator {
                 results[i + 1].grades[eq] = grading.grade(recorder, property: EquilibriumProperty(), source: source, reference: refEquilibrium)
             }
             results[i + 1].seconds[eq] = seconds(since: t)
