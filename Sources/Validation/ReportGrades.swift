@@ -1,4 +1,5 @@
 import Foundation
+import Plotting
 
 /// The report's extrapolation section: per potential and property, how
 /// strongly and how often the potential left its training data
@@ -75,6 +76,44 @@ extension ValidationReport {
         let low = all[0].extrapolatingThreshold
         return "  max extrapolation grade: \(Self.gradeText(r.grades[worst]!.maximum)) (\(worst)); "
             + String(format: "%d of %d graded structures above %g", over, graded, low)
+    }
+
+    /// Per graded axis property, the grade of every scanned structure
+    /// against its axis value: one column per potential and series (NaN
+    /// where a series has no structure at that value), log scale, so that
+    /// the threshold crossings the table lists can be seen in context.
+    func gradePlots(format: String) -> [ReportPlot] {
+        var out: [ReportPlot] = []
+        let graded = results.dropFirst().filter { !$0.grades.isEmpty }
+        for id in gradedProperties {
+            let withPoints = graded.compactMap { r in r.grades[id].flatMap { g in g.points.map { (name: r.name, grades: g, points: $0) } } }
+            guard let axis = withPoints.first?.grades.axis, !withPoints.isEmpty else { continue }
+            // Columns: (potential, series); a point without a series (the unstrained cell) goes in every column of its potential.
+            var columns: [(name: String, series: String, grades: [Double: Double])] = []
+            for w in withPoints {
+                for series in Set(w.points.compactMap(\.point.series)).sorted() {
+                    var byValue: [Double: Double] = [:]
+                    for p in w.points where p.point.series == series || p.point.series == nil {
+                        let x = (p.point.value * 1e9).rounded() / 1e9
+                        byValue[x] = max(byValue[x] ?? 0, p.grade)
+                    }
+                    columns.append((w.name, series, byValue))
+                }
+            }
+            let xs = Set(columns.flatMap { $0.grades.keys }).sorted()
+            var data = ReportPlot.header(axis.replacingOccurrences(of: "/", with: "_over_"),
+                                         columns.map { "grade_\($0.series)_\($0.name)" } + ["threshold_1"])
+            for x in xs { data += num(x) + columns.map { " " + num($0.grades[x] ?? .nan) }.joined() + " 1\n" }
+            var plot = Gnuplot(title: "Extrapolation grade, \(id) (above 1: outside the training data)", xLabel: axis, yLabel: "MaxVol grade gamma")
+            plot.logY = true
+            plot.series = columns.enumerated().map { k, c in
+                Gnuplot.Series(title: graded.count > 1 ? "\(c.series), \(c.name)" : c.series, xColumn: 1, yColumn: k + 2,
+                               style: "points pt \(5 + 2 * (k % 4)) ps 1.2")
+            } + [Gnuplot.Series(title: "gamma = 1", xColumn: 1, yColumn: columns.count + 2, style: "lines dt 2 lc rgb 'gray'")]
+            let slug = id.replacingOccurrences(of: " ", with: "-")
+            out.append(ReportPlot(image: "grades-\(slug).\(format)", plot: plot, data: data))
+        }
+        return out
     }
 
     /// report.json's grades: per potential and property.

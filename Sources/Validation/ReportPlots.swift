@@ -10,7 +10,7 @@ extension ValidationReport {
         for p in properties {
             out += p.plots(results.map { (name: $0.name, result: $0[p.identifier]) }, format: format)
         }
-        return out
+        return out + gradePlots(format: format)
     }
 
     /// Errors relative to the reference (%), one column of points per

@@ -67,6 +67,9 @@ struct Validate: ParsableCommand {
         } else {
             guard reference != nil, out != nil else { throw ValidationError("give --reference and --out (or --export DIR)") }
         }
+        if training != nil, !potentials.contains(where: { Self.spec($0).lowercased().hasPrefix("mtp:") }) {
+            throw ValidationError("--training grades MTP potentials; none of the potentials is one")
+        }
         guard kSpacing > 0 else { throw ValidationError("--k-spacing must be positive") }
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         if let t = timeout, !(t > 0) { throw ValidationError("--timeout must be positive") }

@@ -89,6 +89,18 @@ final class ExtrapolationGradeTests: XCTestCase {
         XCTAssertTrue(section.contains("`eam copy`: not graded"), section)
         XCTAssertTrue(report.summary.contains("max extrapolation grade"), report.summary)
 
+        // report.md carries the section; the grades along E-V and strains are plotted with their data.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-grades-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try report.write(to: dir, title: "grades")
+        XCTAssertTrue(try String(contentsOfFile: dir + "/report.md", encoding: .utf8).contains(section))
+        let dat = try String(contentsOfFile: dir + "/grades-energy-volume.dat", encoding: .utf8)
+        XCTAssertTrue(dat.hasPrefix("# V_over_V0 grade_bcc_mtp grade_dhcp_mtp grade_fcc_mtp grade_hcp_mtp threshold_1\n"), dat)
+        let rows = dat.split(separator: "\n").dropFirst().map { $0.split(separator: " ").map { Double($0) ?? .nan } }
+        let compressedRow = try XCTUnwrap(rows.first { abs($0[0] - 0.2) < 1e-9 })
+        XCTAssertGreaterThan(compressedRow[4], 1.001)      // hcp at 0.2 V0
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/grades-strains.dat"))
+
         let json = try JSONSerialization.jsonObject(with: report.json) as! [String: Any]
         let grades = try XCTUnwrap(json["grades"] as? [String: [String: Any]])
         XCTAssertEqual(Set(grades["mtp"]!.keys), ["equilibrium", "energy-volume", "strains"])
@@ -189,6 +201,10 @@ final class ValidateTrainingCommandTests: XCTestCase {
         XCTAssertTrue(r.out.contains("(current:"), r.out)
 
         // A training set that cannot be read: one line naming it.
+        // --training without an MTP to grade is refused.
+        r = try MTPExecutable.run(["validate", eam, "--reference", eam, "--training", ExtrapolationGradeTests.trainingFile, "--out", tmp + "/x"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("--training"), r.err)
         r = try MTPExecutable.run(["validate", pot, "--reference", eam, "--training", tmp + "/missing.cfg", "--quick", "--out", tmp + "/x"])
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.err.contains("missing.cfg"), r.err)
