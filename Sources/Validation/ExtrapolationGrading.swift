@@ -18,8 +18,10 @@ import Reference
 public struct ExtrapolationGrading: Sendable {
     public var extrapolating: Double
     public var strong: Double
-    /// Structures graded per property and potential at most (about: see
-    /// `RecordingCalculator`); the single-point properties stay below it.
+    /// Thinning of long runs (`RecordingCalculator`): a property that
+    /// evaluates more than twice this many structures is graded on between
+    /// this many and twice as many, evenly spaced; the single-point
+    /// properties stay below it and are graded whole.
     public var capacity: Int
 
     public init(extrapolating: Double = 1.001, strong: Double = 2, capacity: Int = 400) {
