@@ -38,7 +38,7 @@ struct Validate: ParsableCommand {
     @Option(help: "--export: KPOINTS template; {mesh} becomes the structure's Gamma mesh.") var kpoints: String?
     @Option(help: "--export: k-point spacing for {mesh} (1/A, 2 pi included).") var kSpacing: Double = 0.15
     @Option(help: "--export: POTCAR to copy into every directory.") var potcar: String?
-    @Option(help: "Properties to compute, comma-separated (default: all): ev, strain, vacancy, surface, phonon, elastic, md.")
+    @Option(help: "Properties to compute, comma-separated (default: all): ev, strain, vacancy, surface, phonon, elastic, md. Only the lattices they start from are relaxed (strain, surface, elastic, md: hcp; phonon: hcp and bcc; ev, vacancy: all four).")
     var properties: String?
     @Option(help: "Seconds one calculation may take (ase: references).") var timeout: Double?
     @Option(help: "Element symbol (for the mass); default: the reference EAM file's first element.") var element: String?
