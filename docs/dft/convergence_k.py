@@ -1,6 +1,6 @@
 """k-point convergence of the docs/dft.md Mg setting for elastic constants:
 hcp Mg (2 atoms, a = 3.19 A, c/a = 1.62, ions at the ideal sites) at k
-densities 3, 4, 6 and 8 per 1/A, the rest as docs/dft/gpaw_mg.py.
+densities 3, 4, 6 and 8 per 1/A (or those given), the rest as docs/dft/gpaw_mg.py.
 
 Per density: energy per atom, pressure, the stress anisotropy
 sigma_xx - sigma_zz (what drives c/a in a relaxation: it is zero at the
@@ -10,7 +10,7 @@ the ions stay at their sites by symmetry (C13, C33 exact); along x hcp's
 internal relaxation lowers C11 and raises C12 a little, the same at every
 density, so the convergence of the differences is what matters here.
 Run: .venv/bin/python docs/dft/convergence_k.py [densities...]
-(writes docs/dft/convergence_k.dat)
+(writes docs/dft/convergence_k.dat, keeping the rows of other densities)
 """
 import os
 import sys
@@ -50,7 +50,15 @@ for d in densities:
     seconds = t0 + sum(r[3] for r in sx + sz)
     rows.append((d, mesh, e0, -s0[:3].mean(), s0[0] - s0[2], dx[0], dx[1], dz[0], dz[2], seconds))
     print(*rows[-1], flush=True)
-with open(os.path.join(here, 'convergence_k.dat'), 'w') as f:
+# Rows of densities not run this time stay, so the table can grow in parts.
+path = os.path.join(here, 'convergence_k.dat')
+lines = {f'{d}': f'{d} {m} {e:.6f} {p:.4f} {an:.4f} {c11:.2f} {c12:.2f} {c13:.2f} {c33:.2f} {s:.1f}\n'
+         for d, m, e, p, an, c11, c12, c13, c33, s in rows}
+if os.path.exists(path):
+    for line in open(path):
+        if not line.startswith('#'):
+            lines.setdefault(line.split()[0], line)
+with open(path, 'w') as f:
     f.write('# kpt_density mesh E_per_atom_eV pressure_GPa sxx-szz_GPa C11 C12 C13 C33 (GPa, clamped ions, +-0.5 %) seconds_5_calcs\n')
-    for d, m, e, p, an, c11, c12, c13, c33, s in rows:
-        f.write(f'{d} {m} {e:.6f} {p:.4f} {an:.4f} {c11:.2f} {c12:.2f} {c13:.2f} {c33:.2f} {s:.1f}\n')
+    for key in sorted(lines, key=float):
+        f.write(lines[key])
