@@ -48,6 +48,7 @@ extension Elastic: PropertyResult {}
 public struct ElasticProperty: ValidationProperty {
     public var identifier: String { "elastic" }
     public var needsOwnEquilibrium: Bool { true }
+    public var lattices: [LatticeKind] { [.hcp] }
     public var cost: Int { 30 }
     public var method: ReportMethod? {
         ReportMethod(cells: .own, noun: "elastic constants", remark: "Elastic constants with relaxed ions.")

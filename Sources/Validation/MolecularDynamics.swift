@@ -178,6 +178,7 @@ public struct MolecularDynamicsProperty: ValidationProperty {
     public var identifier: String { "molecular dynamics" }
     public var labelledDataRefusal: String { "it runs dynamics with the reference (every step depends on the forces before it)" }
     public var needsOwnEquilibrium: Bool { true }
+    public var lattices: [LatticeKind] { [.hcp] }
     public var cost: Int { 70 }
     public var method: ReportMethod? { ReportMethod(cells: .own, noun: "dynamics") }
     public init() {}

@@ -287,6 +287,7 @@ extension Phonons: PropertyResult {}
 public struct PhononsProperty: ValidationProperty {
     public var identifier: String { "phonons" }
     public var needsOwnEquilibrium: Bool { false }
+    public var lattices: [LatticeKind] { Phonons.lattices }
     public var cost: Int { 50 }
     public var method: ReportMethod? { ReportMethod(cells: .reference, noun: "force constants") }
     public init() {}

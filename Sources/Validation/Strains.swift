@@ -84,6 +84,7 @@ extension Strains: PropertyResult {}
 public struct StrainsProperty: ValidationProperty {
     public var identifier: String { "strains" }
     public var needsOwnEquilibrium: Bool { false }
+    public var lattices: [LatticeKind] { [.hcp] }
     public var cost: Int { 10 }
     public var method: ReportMethod? { ReportMethod(cells: .reference, noun: "strains") }
     public init() {}

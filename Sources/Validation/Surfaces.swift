@@ -105,6 +105,7 @@ extension Surfaces: PropertyResult {}
 public struct SurfacesProperty: ValidationProperty {
     public var identifier: String { "surfaces" }
     public var needsOwnEquilibrium: Bool { true }
+    public var lattices: [LatticeKind] { [.hcp] }
     public var cost: Int { 40 }
     public var method: ReportMethod? { ReportMethod(cells: .own, noun: "surfaces") }
     public init() {}

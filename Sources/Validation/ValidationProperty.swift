@@ -25,6 +25,13 @@ public protocol ValidationProperty: Sendable {
     /// lattices ("relaxed separately"); the Validator then reports it as
     /// failed, without running it, for a calculator whose lattices did not relax.
     var needsOwnEquilibrium: Bool { get }
+    /// The lattices whose relaxed cells the property starts from (the
+    /// reference's or the calculator's own). The Validator relaxes only the
+    /// lattices the selected properties name, because with a DFT reference
+    /// every relaxation costs tens of calculations: `--properties elastic`
+    /// needs hcp alone. The default is all four, so a property that does not
+    /// say still finds every cell.
+    var lattices: [LatticeKind] { get }
     /// Rough relative cost; the Validator starts expensive properties first
     /// so that the worker threads finish together.
     var cost: Int { get }
@@ -57,6 +64,7 @@ public protocol ValidationProperty: Sendable {
 }
 
 extension ValidationProperty {
+    public var lattices: [LatticeKind] { LatticeKind.allCases }
     public var cost: Int { 0 }
     public var method: ReportMethod? { nil }
     public func plots(_ results: [(name: String, result: (any PropertyResult)?)], format: String) -> [ReportPlot] { [] }

@@ -13,8 +13,9 @@ public struct Validator {
     public var startLattice: (a: Double, cOverA: Double)?
     public var settings: ValidationSettings
     /// Which properties to compute and report, in report order (all
-    /// registered ones by default). The equilibria are relaxed in any case:
-    /// every other property starts from them.
+    /// registered ones by default). The equilibria are relaxed in any case
+    /// (every other property starts from them), but only the lattices these
+    /// properties name (`Equilibrium.lattices(needed:)`).
     public var properties: [any ValidationProperty] = ValidationProperties.all
     /// Thresholds and limits of the extrapolation grades of potentials whose
     /// source has a grader.
@@ -47,6 +48,7 @@ public struct Validator {
         // the same start, so a potential identical to the reference gives
         // identical lattices.
         let eq = EquilibriumProperty.identifier
+        let lattices = Equilibrium.lattices(needed: properties)
         var t = clock.now
         var sharedCells = "the reference's relaxed cells"
         let start: (a: Double, cOverA: Double)
@@ -64,7 +66,7 @@ public struct Validator {
             let referenceCalculator = try reference.make()
             start = try startLattice ?? Equilibrium.scanStart(with: referenceCalculator)
             do {
-                refEquilibrium = try Equilibrium.find(with: referenceCalculator, start: start, settings: settings)
+                refEquilibrium = try Equilibrium.find(with: referenceCalculator, start: start, settings: settings, lattices: lattices)
             } catch {
                 throw PropertyFailure("reference \(reference.name): \(error)")
             }
@@ -78,7 +80,7 @@ public struct Validator {
             let (source, recorded) = grading.recording(source)
             do {
                 let calc = try source.make()
-                equilibria.append(try Equilibrium.find(with: calc, start: start, settings: settings))
+                equilibria.append(try Equilibrium.find(with: calc, start: start, settings: settings, lattices: lattices))
                 results[i + 1][eq] = equilibria.last!
             } catch {
                 equilibria.append(nil)
