@@ -7,7 +7,7 @@ import Structures
 
 /// Wraps a calculator and records the shape of every cell it is asked
 /// about, so that a test can tell which lattices a validation relaxed.
-final class RecordingCalculator: Calculator {
+final class LoggingCalculator: Calculator {
     /// Shared by every instance a CalculatorSource makes (one per task).
     final class Log: @unchecked Sendable {
         private let lock = NSLock()
@@ -48,8 +48,8 @@ final class LatticeSelectionTests: XCTestCase {
     /// report.json are written without the other lattices.
     func testElasticAloneRelaxesOnlyHCPAndStillReports() throws {
         let eam = ValidationTests.eamFile
-        let log = RecordingCalculator.Log()
-        var validator = Validator(reference: CalculatorSource(name: "eam", make: { RecordingCalculator(try EAMCalculator(file: eam), log: log) }),
+        let log = LoggingCalculator.Log()
+        var validator = Validator(reference: CalculatorSource(name: "eam", make: { LoggingCalculator(try EAMCalculator(file: eam), log: log) }),
                                   potentials: [CalculatorSource(name: "eam copy", make: { try EAMCalculator(file: eam) })],
                                   mass: ValidationTests.mgMass, startLattice: (3.18, 1.62), settings: .quick)
         validator.properties = try PropertySelection.properties("elastic")
