@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "Sweep", dependencies: ["Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore", "Plotting"]),
         // The seed paper's study as one command: ASSYST, fits per training subset, validation, figures; resumable.
         .target(name: "Study", dependencies: ["Assyst", "Sweep", "Validation", "Fitting", "MTP", "Atomistic", "Parallel", "TrainingStore",
-                                          "Reference", "Plotting"]),
+                                          "Reference", "Plotting", "ActiveLearning"]),
         // A small C interface (@_cdecl) of the evaluator and the active set: load, evaluate, grade.
         .target(name: "MTPC", dependencies: ["MTP", "Atomistic", "ActiveLearning"], exclude: ["mtpc.h"]),
         // The command-line tool.

@@ -49,6 +49,8 @@ public struct Evaluator: Sendable {
     // Compiled model.
     let s: Int, k: Int, r: Int
     let scaling: Double, rMin: Double, rCut: Double
+    /// `RBChebyshev_repuls`: distances below rMin are evaluated at rMin.
+    let clampsBelowMin: Bool
     let radial: [Double]
     let c0: [Double]
     let xi: [Double]
@@ -74,6 +76,7 @@ public struct Evaluator: Sendable {
         potential = pot
         s = pot.speciesCount; k = pot.radialFuncsCount; r = pot.radialBasisSize
         scaling = pot.scaling; rMin = pot.minDist; rCut = pot.maxDist
+        clampsBelowMin = pot.radialBasisType.clampsBelowMinDist
         radial = rc; c0 = sc; xi = mc
         let b = pot.basis
         basicCount = b.basic.count
@@ -126,9 +129,13 @@ public struct Evaluator: Sendable {
 
     // MARK: - Per-neighbour geometry
 
-    /// Radial basis values and r-derivatives: phi_k = T_k(t) (R_cut - r)^2.
+    /// Radial basis values and r-derivatives: phi_k = T_k(t) (R_cut - r)^2
+    /// (at r = min_dist with zero derivatives inside min_dist for
+    /// `RBChebyshev_repuls`, as MLIP).
     @inline(__always)
-    func radialBasis(_ dist: Double, _ phi: UnsafeMutablePointer<Double>, _ dphi: UnsafeMutablePointer<Double>) {
+    func radialBasis(_ r0: Double, _ phi: UnsafeMutablePointer<Double>, _ dphi: UnsafeMutablePointer<Double>) {
+        let inside = clampsBelowMin && r0 <= rMin
+        let dist = inside ? rMin : r0
         let span = rCut - rMin
         let t = (2 * dist - (rMin + rCut)) / span
         let dtdr = 2 / span
@@ -152,6 +159,7 @@ public struct Evaluator: Sendable {
             dPrev = dCur; dCur = dNext
             kk += 1
         }
+        if inside { for kk in 0..<r { dphi[kk] = 0 } }
     }
 
     /// Everything about one neighbour that the moment loops read: radial

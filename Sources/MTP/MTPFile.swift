@@ -123,8 +123,12 @@ public enum MTPFile {
         if let v = values["version"], v.value != "1.1.0" {
             throw InputError(file: file, line: v.line, "unsupported .mtp version '\(v.value)' (expected 1.1.0)")
         }
-        if let v = values["radial_basis_type"], v.value != "RBChebyshev" {
-            throw InputError(file: file, line: v.line, "unsupported radial_basis_type '\(v.value)' (only RBChebyshev)")
+        var radialType = RadialBasisType.chebyshev
+        if let v = values["radial_basis_type"] {
+            guard let t = RadialBasisType(rawValue: v.value) else {
+                throw InputError(file: file, line: v.line, "unsupported radial_basis_type '\(v.value)' (supported: \(RadialBasisType.keywords))")
+            }
+            radialType = t
         }
         let s = try int("species_count", min: 1, limit: InputLimits.maxSpecies)
         let minDist = try real("min_dist")
@@ -178,6 +182,7 @@ public enum MTPFile {
         }
 
         var pot = Potential(speciesCount: s, minDist: minDist, maxDist: maxDist, radialBasisSize: rSize, basis: basis)
+        pot.radialBasisType = radialType
         if let v = values["potential_name"] { pot.name = v.value }
         if let v = values["potential_tag"] { pot.tag = v.value }
         if values["scaling"] != nil { pot.scaling = try real("scaling") }
@@ -257,7 +262,7 @@ public enum MTPFile {
         if pot.scaling != 1 { out += "scaling = \(e(pot.scaling))\n" }
         out += "species_count = \(pot.speciesCount)\n"
         out += "potential_tag = \(pot.tag)\n"
-        out += "radial_basis_type = RBChebyshev\n"
+        out += "radial_basis_type = \(pot.radialBasisType.rawValue)\n"
         out += "\tmin_dist = \(e(pot.minDist))\n\tmax_dist = \(e(pot.maxDist))\n"
         out += "\tradial_basis_size = \(pot.radialBasisSize)\n\tradial_funcs_count = \(pot.radialFuncsCount)\n"
         if let c = pot.radialCoeffs {

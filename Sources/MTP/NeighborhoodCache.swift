@@ -42,7 +42,7 @@ public final class NeighborhoodCache {
         precondition(nl.atomCount == config.atomCount, "neighbour list of another configuration")
         precondition(nl.cutoff >= ev.rCut, "neighbour list cutoff below the potential's")
         let maxM = nl.maxNeighbors(within: ev.rCut)
-        if !(rows.fits(ev, maxM) && rows.slots >= config.atomCount && ev.rCut == rows.ev.rCut && ev.rMin == rows.ev.rMin) {
+        if !(rows.fits(ev, maxM) && rows.slots >= config.atomCount && ev.rCut == rows.ev.rCut && ev.rMin == rows.ev.rMin && ev.clampsBelowMin == rows.ev.clampsBelowMin) {
             let grown = RowScratch(evaluator: ev, maxNeighbors: max(maxM + 8, rows.mp),
                                    slots: max(config.atomCount, rows.slots))
             rows.release()
@@ -58,7 +58,7 @@ public final class NeighborhoodCache {
     /// Radial functions for `ev`'s coefficients (the basis shape must be
     /// the one the cache was built for).
     func refresh(for ev: Evaluator, config: Configuration) {
-        precondition(rows.fits(ev, 0) && ev.rCut == rows.ev.rCut && ev.rMin == rows.ev.rMin,
+        precondition(rows.fits(ev, 0) && ev.rCut == rows.ev.rCut && ev.rMin == rows.ev.rMin && ev.clampsBelowMin == rows.ev.clampsBelowMin,
                      "a neighbourhood cache is only valid for potentials of the shape it was built for")
         rows.ev = ev
         if ev.radial == radialInUse && ev.scaling == scalingInUse { return }

@@ -12,6 +12,8 @@ public struct Potential: Equatable, Sendable {
     public var speciesCount: Int
     public var minDist: Double
     public var maxDist: Double
+    /// How the radial basis continues below `minDist` (`radial_basis_type`).
+    public var radialBasisType: RadialBasisType = .chebyshev
     public var radialBasisSize: Int
     public var basis: MomentBasis
     /// S*S*K*R radial coefficients; nil for an untrained template.

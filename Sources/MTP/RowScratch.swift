@@ -132,8 +132,11 @@ final class RowScratch {
         let span = ev.rCut - ev.rMin
         let tRow = work, qRow = work + mp, dqRow = work + 2 * mp
         let tPrev = work + 3 * mp, tCur = work + 4 * mp, dPrev = work + 5 * mp, dCur = work + 6 * mp
+        var anyInside = false
         for q in 0..<mp {
-            let d = L.dist[q]
+            var d = L.dist[q]
+            // RBChebyshev_repuls: evaluated at min_dist inside it (see RadialBasisType).
+            if ev.clampsBelowMin && d <= ev.rMin { d = ev.rMin; anyInside = true }
             tRow[q] = (2 * d - (ev.rMin + ev.rCut)) / span
             qRow[q] = (ev.rCut - d) * (ev.rCut - d)
             dqRow[q] = -2 * (ev.rCut - d)
@@ -157,6 +160,13 @@ final class RowScratch {
                         dPrev[q] = dCur[q]; dCur[q] = dn
                     }
                 }
+            }
+        }
+
+        if anyInside {
+            // ... with zero r-derivatives there, as MLIP.
+            for q in 0..<m where L.dist[q] <= ev.rMin {
+                for kk in 0..<r { L.dphi[kk * mp + q] = 0 }
             }
         }
 

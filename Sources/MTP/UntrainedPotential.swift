@@ -19,7 +19,8 @@ extension Potential {
     /// may only add radial functions.
     public static func untrained(level: Int, speciesCount: Int, minDist: Double, maxDist: Double,
                                  radialBasisSize: Int = 8, radialFuncsCount: Int? = nil,
-                                 radialCoeffs: Bool = true) throws -> Potential {
+                                 radialCoeffs: Bool = true,
+                                 radialBasisType: RadialBasisType = .chebyshev) throws -> Potential {
         var basis = try BasisGenerator.basis(level: level)
         if let k = radialFuncsCount {
             guard k >= basis.radialFuncsCount else {
@@ -29,6 +30,7 @@ extension Potential {
         }
         var pot = Potential(speciesCount: speciesCount, minDist: minDist, maxDist: maxDist,
                             radialBasisSize: radialBasisSize, basis: basis)
+        pot.radialBasisType = radialBasisType
         if radialCoeffs {
             pot.radialCoeffs = Potential.defaultRadialCoeffs(
                 speciesCount: speciesCount, radialFuncsCount: basis.radialFuncsCount, radialBasisSize: radialBasisSize)

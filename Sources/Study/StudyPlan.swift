@@ -1,4 +1,5 @@
 import Foundation
+import MTP
 
 /// A failure of a study the user can fix (a changed configuration, a bad
 /// override, a stage that failed); its description is the one message.
@@ -72,6 +73,8 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
     public var maxIterations: Int
     public var minDist: Double
     public var radialBasisSize: Int
+    /// The radial basis below min_dist; nil for RBChebyshev (manifests of before match).
+    public var radialBasisType: RadialBasisType? = nil
     // The validation.
     /// Validation properties (identifiers of `mtp validate --properties`).
     public var properties: [String]

@@ -65,6 +65,7 @@ enum FitStage {
         var o = SweepOptions(data: layout.trainingSet, levels: c.levels, cutoffs: c.cutoffs, out: layout.sweep(subset))
         o.minDist = c.minDist
         o.radialBasisSize = c.radialBasisSize
+        o.radialBasisType = c.radialBasisType ?? .chebyshev
         o.groups = groups
         o.training.maxIterations = c.maxIterations
         o.plotFormat = "png"

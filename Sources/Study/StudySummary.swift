@@ -1,4 +1,5 @@
 import Foundation
+import MTP
 import Sweep
 
 /// DIR/study.md: the configuration, the wall time of every stage, one row
@@ -10,13 +11,20 @@ public enum StudySummary {
         return String(format: format, x)
     }
 
+    /// "GRADE (property)" of the largest grade in a validation, "-" without grades.
+    static func maxGrade(_ v: StudyValidationRecord?) -> String {
+        guard let grades = v?.grades,
+              let worst = grades.filter({ $0.value.maximum != nil }).max(by: { $0.value.maximum! < $1.value.maximum! }) else { return "-" }
+        return f(worst.value.maximum, "%.3g") + " (\(worst.key))"
+    }
+
     public static func markdown(_ results: [StudyResult], manifest m: StudyManifest, figures: [StudyFigures.Drawn],
                                 directory: String) -> String {
         let c = m.configuration
         var out = "# mtp study: \(c.element), \(c.calculator)\n\n"
         out += "ASSYST: \(c.minAtoms)-\(c.maxAtoms) atoms, \(c.spaceGroups.count) space groups, \(c.perturbations) TRIAX/SHEAR/RATTLE copies per relaxed crystal, seed \(c.seed). "
         out += "Fits: subsets \(c.subsets.joined(separator: ", ")); levels \(c.levels.map(String.init).joined(separator: ",")); cutoffs "
-            + c.cutoffs.map { String(format: "%.2f", $0) }.joined(separator: ",") + " A; at most \(c.maxIterations) iterations; min_dist \(c.minDist) A. "
+            + c.cutoffs.map { String(format: "%.2f", $0) }.joined(separator: ",") + " A; at most \(c.maxIterations) iterations; min_dist \(c.minDist) A, \((c.radialBasisType ?? .chebyshev).rawValue). "
         out += "Validation: \(c.properties.joined(separator: ", ")) (\(c.quickValidation ? "quick settings" : "full settings")). "
         out += "Ranks per run: \(m.runs.map(String.init).joined(separator: ", ")).\n\n"
 
@@ -33,16 +41,17 @@ public enum StudySummary {
         out += "## Fits\n\n"
         out += "Training E RMSE: on the fit's own subset; whole set: on every configuration of the ASSYST set. "
         out += "E-V: mean RMSE over hcp, fcc, dhcp and bcc; vacancy: MAE of the formation energy over the four lattices. "
-        out += "Cost: the best measurement of the fit's level and cutoff over the subsets (the sweeps' `CostMeter`). Pareto: on (cost, whole-set E RMSE). (limit): the fit stopped at --max-iter.\n\n"
-        out += "| subset | level | cutoff (A) | parameters | iterations | fit wall (s) | cost (us/atom) | training E RMSE (meV/atom) | whole-set E RMSE (meV/atom) | whole-set F RMSE (eV/A) | E-V \(settings.near) (meV/atom) | E-V \(settings.far) (meV/atom) | vacancy MAE (eV) | Pareto |\n"
-        out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|\n"
+        out += "Cost: the best measurement of the fit's level and cutoff over the subsets (the sweeps' `CostMeter`). Pareto: on (cost, whole-set E RMSE). (limit): the fit stopped at --max-iter. "
+        out += "Max grade: the largest extrapolation grade of any structure the validation evaluated, against the active set of the fit's subset, and its property (above 1: extrapolation; per property in the fit's report.md).\n\n"
+        out += "| subset | level | cutoff (A) | parameters | iterations | fit wall (s) | cost (us/atom) | training E RMSE (meV/atom) | whole-set E RMSE (meV/atom) | whole-set F RMSE (eV/A) | E-V \(settings.near) (meV/atom) | E-V \(settings.far) (meV/atom) | vacancy MAE (eV) | max grade | Pareto |\n"
+        out += "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|:---:|\n"
         for (i, r) in results.enumerated() {
             let rec = r.record, v = r.validation
             out += "| \(r.fit.subset) | \(r.fit.level) | \(String(format: "%.2f", r.fit.cutoff)) | \(rec.map { String($0.parameterCount) } ?? "-") | "
             out += (rec.map { String($0.iterations) + ($0.hitIterationLimit ? " (limit)" : "") } ?? "not fitted") + " | "
             out += "\(f(rec?.wallSeconds, "%.1f")) | \(f(r.cost, "%.3g")) | \(f(r.trainingRMSE, "%.3f")) | \(f(r.fullSetRMSE, "%.3f")) | "
             out += "\(f(v?.groupError("(all)")?.forceRMSE, "%.4f")) | \(f(v?.energyVolumeRMSE(range: settings.near), "%.2f")) | "
-            out += "\(f(v?.energyVolumeRMSE(range: settings.far), "%.1f")) | \(f(v?.vacancyMAE, "%.3f")) | \(front.contains(i) ? "**yes**" : "") |\n"
+            out += "\(f(v?.energyVolumeRMSE(range: settings.far), "%.1f")) | \(f(v?.vacancyMAE, "%.3f")) | \(maxGrade(v)) | \(front.contains(i) ? "**yes**" : "") |\n"
         }
         out += "\n## Figures\n\n"
         for d in figures {

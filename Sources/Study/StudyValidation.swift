@@ -1,4 +1,5 @@
 import Foundation
+import ActiveLearning
 import Atomistic
 import MTP
 import Fitting
@@ -30,6 +31,10 @@ public struct StudyValidationRecord: Codable, Equatable, Sendable {
     /// Errors on every group of the ASSYST set and on all of it ("(all)").
     public var groupErrors: [GroupErrorRow]
     public var seconds: Double
+    /// Extrapolation grades of the structures the potential evaluated, per
+    /// validation property, against the active set of the fit's own
+    /// training subset (nil in records of before).
+    public var grades: [String: PropertyGrades]? = nil
 
     /// The error of the row named `name`, if computed and finite.
     public func error(_ name: String) -> Double? { rows.first { $0.name == name }?.error.flatMap { $0.isFinite ? $0 : nil } }
@@ -97,8 +102,8 @@ public struct StudyValidationJob {
         let refSpec = configuration.calculator
         let reference = CalculatorSource(name: "reference", make: { try makeCalculator(spec: refSpec, context: context) },
                                          gradeNote: "grade: not applicable to the reference")
-        let source = CalculatorSource(name: fit.name, make: { try makeCalculator(spec: "mtp:" + potential, context: context) },
-                                      gradeNote: "grade: not computed by the study")
+        var source = CalculatorSource(name: fit.name, make: { try makeCalculator(spec: "mtp:" + potential, context: context) })
+        source.grader = try Self.activeSet(potential: potential, subset: fit.subset, configurations: configurations).graderFactory()
         guard let mass = Elements.mass(of: configuration.element) else { throw StudyError("--element \(configuration.element): unknown element") }
         var validator = Validator(reference: reference, potentials: [source], mass: mass, startLattice: nil, settings: settings)
         validator.properties = try PropertySelection.properties(configuration.properties.joined(separator: ","))
@@ -110,10 +115,29 @@ public struct StudyValidationJob {
                                       value: $0.values.first ?? nil, error: $0.errors.first ?? nil, note: $0.notes.first ?? nil)
         }
         let groups = try Self.groupErrors(potential: potential, configurations: configurations)
-        let record = StudyValidationRecord(fit: fit, potentialBytes: bytes, potentialModified: modified, rows: rows,
+        var record = StudyValidationRecord(fit: fit, potentialBytes: bytes, potentialModified: modified, rows: rows,
                                            groupErrors: groups, seconds: Date().timeIntervalSince(start))
+        record.grades = report.results.count > 1 ? report.results[1].grades : nil
         try JSONFile.write(record, to: layout.validationRecord(fit))
         return record
+    }
+
+    /// The active set of the potential at `potential` on the configurations
+    /// of its training subset, as `mtp validate --training` builds it (one
+    /// process: the study validates one fit per rank), kept beside the
+    /// potential in POT.activeset for `mtp grade`.
+    static func activeSet(potential path: String, subset: String, configurations: [Configuration]) throws -> ActiveSet {
+        var available: [String] = []
+        for c in configurations { if let g = c.group, !available.contains(g) { available.append(g) } }
+        let training = try TrainingSubset.groups(subset, available: available).map { groups in
+            configurations.filter { groups.contains($0.group ?? "") }
+        } ?? configurations
+        guard !training.isEmpty else { throw StudyError("subset \(subset): no configurations to build \(path)'s active set from") }
+        let potential = try MTPFile.read(path: path)
+        let set = try ActiveSet.build(potential: potential, local: training, first: 0, totalCount: training.count,
+                                      options: ActiveSetOptions())
+        try set.write(to: ActiveSet.defaultPath(potential: path))
+        return set
     }
 
     /// Errors (meV/atom, eV/A, GPa) of the potential at `potential` on every

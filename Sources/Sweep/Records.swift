@@ -1,6 +1,7 @@
 import Foundation
 import Atomistic
 import Fitting
+import MTP
 
 /// Everything that determines a fit's result. A finished fit is reused on a
 /// rerun only if its record holds exactly these settings, so changing any
@@ -29,6 +30,8 @@ public struct FitSettings: Codable, Equatable, Sendable {
     public var stopOnValid: Int? = nil
     /// `--group-weights` as given (NAME=FACTOR,... in name order), nil when none.
     public var groupWeights: String? = nil
+    /// The radial basis, nil for RBChebyshev (records of before match).
+    public var radialBasisType: RadialBasisType? = nil
 
     public init(level: Int, cutoff: Double, minDist: Double, radialBasisSize: Int, speciesCount: Int,
                 options: TrainingOptions, data: String, dataBytes: Int64, groups: [String]?, species: [String]?,

@@ -122,7 +122,8 @@ struct SweepGroup {
         // Through the .mtp text, exactly as `mtp train` reads what `mtp basis` wrote.
         let text = MTPFile.format(try Potential.untrained(level: spec.level, speciesCount: settings.speciesCount,
                                                           minDist: settings.minDist, maxDist: spec.cutoff,
-                                                          radialBasisSize: settings.radialBasisSize))
+                                                          radialBasisSize: settings.radialBasisSize,
+                                                          radialBasisType: settings.radialBasisType ?? .chebyshev))
         let start = try MTPFile.parse(text, file: untrainedPath)
         let checkpointing = Fit.Checkpointing(path: layout.path(spec, ".checkpoint.json"), every: options.checkpointEvery,
                                               resume: .ifPresent,

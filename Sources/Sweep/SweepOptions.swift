@@ -1,4 +1,5 @@
 import Fitting
+import MTP
 import Plotting
 import TrainingStore
 
@@ -11,6 +12,8 @@ public struct SweepOptions: Sendable {
     /// Smallest interatomic distance of the radial basis (A).
     public var minDist = 1.8
     public var radialBasisSize = 8
+    /// How the radial basis continues below min_dist.
+    public var radialBasisType = RadialBasisType.chebyshev
     /// Number of species (nil: from the data).
     public var speciesCount: Int?
     /// Train only on configurations of these groups (nil: all).

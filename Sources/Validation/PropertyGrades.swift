@@ -5,7 +5,7 @@ import Foundation
 /// evaluated there, against the active set of its training set. gamma <= 1
 /// interpolates the training data; above 1 the potential extrapolates, and
 /// its numbers in that property are a guess rather than a fit.
-public struct PropertyGrades: Codable, Sendable {
+public struct PropertyGrades: Codable, Sendable, Equatable {
     /// Structures the potential evaluated in the property, and how many of
     /// them were graded (all, or an even thinning of long runs).
     public var evaluated: Int
@@ -37,7 +37,7 @@ public struct PropertyGrades: Codable, Sendable {
 }
 
 /// One graded structure of an axis property.
-public struct GradedPoint: Codable, Sendable {
+public struct GradedPoint: Codable, Sendable, Equatable {
     public var point: AxisPoint
     public var grade: Double
 }

@@ -17,6 +17,7 @@ struct Basis: ParsableCommand {
     @Option(help: "Smallest interatomic distance of the radial basis (A).") var minDist: Double
     @Option(help: "Cutoff radius (A).") var maxDist: Double
     @Option(help: "Number of Chebyshev polynomials in the radial basis.") var radialBasisSize: Int = 8
+    @Option(help: RadialBasisType.help) var radialBasisType: RadialBasisType = .chebyshev
     @Option(help: "Number of radial functions (default: as in MLIP's templates for the level).")
     var radialFuncsCount: Int?
     @Flag(help: "Leave out radial_coeffs, as MLIP's shipped templates do.") var noRadialCoeffs = false
@@ -33,7 +34,7 @@ struct Basis: ParsableCommand {
         try reportingErrors {
             let pot = try Potential.untrained(level: level, speciesCount: speciesCount, minDist: minDist, maxDist: maxDist,
                                               radialBasisSize: radialBasisSize, radialFuncsCount: radialFuncsCount,
-                                              radialCoeffs: !noRadialCoeffs)
+                                              radialCoeffs: !noRadialCoeffs, radialBasisType: radialBasisType)
             let basis = pot.basis
             try MTPFile.write(pot, to: output)
             print("level \(level): \(basis.scalarCount) basis functions, \(basis.radialFuncsCount) radial functions, \(pot.parameterCount) parameters -> \(output)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MTP
 import Foundation
 import Assyst
 import Study
@@ -38,6 +39,7 @@ struct StudyCommand: ParsableCommand {
     @Option(help: "Cutoffs (A), e.g. 5.2,6.5.") var cutoffs: String?
     @Option(name: .customLong("max-iter"), help: "Iterations per fit at most.") var maxIterations: Int?
     @Option(help: "Smallest interatomic distance of the radial basis (A).") var minDist: Double?
+    @Option(help: RadialBasisType.help) var radialBasisType: RadialBasisType?
     @Option(help: "Validation properties, comma-separated (ev, vacancy, strain, surface, phonon, elastic, md).") var properties: String?
     @Option(help: "Validation settings: quick or full.") var validation: String?
     @Option(help: "Levels of Fig. 14 (errors on every group per subset), comma-separated.") var figureLevels: String?
@@ -66,6 +68,7 @@ struct StudyCommand: ParsableCommand {
         do {
             if let s = subsets { c.subsets = try TrainingSubset.parse(s) }
             if let v = minDist { c.minDist = v }
+            if let v = radialBasisType { c.radialBasisType = v == .chebyshev ? nil : v }
             if let s = levels { c.levels = try Plan.levels(s) }
             if let s = cutoffs { c.cutoffs = try Plan.cutoffs(s, minDist: c.minDist) }
         } catch { throw ValidationError("\(error)") }

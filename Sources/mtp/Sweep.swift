@@ -1,4 +1,5 @@
 import ArgumentParser
+import MTP
 import Plotting
 import Foundation
 import Fitting
@@ -35,6 +36,7 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("out"), help: "Output directory (created if missing).") var out: String
     @Option(help: "Number of species (default: from the data).") var speciesCount: Int?
     @Option(help: "Number of Chebyshev polynomials in the radial basis.") var radialBasisSize: Int = 8
+    @Option(help: RadialBasisType.help) var radialBasisType: RadialBasisType = .chebyshev
     @OptionGroup var training: TrainingArguments
     @Option(help: "How fits go to groups of ranks: dynamic (one queue, longest first, a group takes the next fit when it finishes one), static (each group's fits fixed at the start) or serial (every fit on all ranks, one after the other).")
     var schedule: String = SweepOptions(data: "", levels: [], cutoffs: [], out: "").schedule.rawValue
@@ -60,6 +62,7 @@ struct SweepCommand: ParsableCommand {
                              out: out)
         o.minDist = minDist
         o.radialBasisSize = radialBasisSize
+        o.radialBasisType = radialBasisType
         o.speciesCount = speciesCount
         o.groups = groups.map(groupList)
         o.groupWeights = try groupWeights.map { try GroupWeights(parsing: $0) }

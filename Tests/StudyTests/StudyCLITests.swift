@@ -82,6 +82,12 @@ final class StudyCLITests: XCTestCase {
             XCTAssertEqual(v.groupErrors.last?.group, "(all)")
             XCTAssertEqual(v.groupErrors.count, 8)   // seven stages and all
             XCTAssertTrue(FileManager.default.fileExists(atPath: layout.validationReport(fit) + "/report.md"))
+            // Graded against the active set of the fit's own subset, kept beside the potential.
+            let grades = try XCTUnwrap(v.grades, fit.name)
+            let ev = try XCTUnwrap(grades["energy-volume"], "\(fit.name): \(grades.keys.sorted())")
+            XCTAssertGreaterThan(ev.graded, 0, fit.name)
+            XCTAssertTrue(ev.maximum.map { $0 > 0 } == true, fit.name)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: layout.potential(fit) + ".activeset"), fit.name)
         }
 
         // Every figure: PNG, SVG and sane numbers in its data.
@@ -113,6 +119,8 @@ final class StudyCLITests: XCTestCase {
         let summary = try String(contentsOfFile: out + "/study.md", encoding: .utf8)
         XCTAssertTrue(summary.contains("| EVERYTHING | 6 | 5.00 |"), summary)
         XCTAssertTrue(summary.contains("| assyst |"), summary)
+        XCTAssertTrue(summary.contains("| max grade |"), summary)
+        XCTAssertNotNil(summary.range(of: #"\| [0-9.e+-]+ \([a-z-]+\) \|"#, options: .regularExpression), "a grade and its property: " + summary)
 
         // A third run has nothing left to do; a changed configuration is refused.
         let again = try MTPExecutable.run(tiny(out))
