@@ -17,6 +17,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Nil: `loss`'s weights are used as they stand (library callers that set
     /// them, and checkpoints and sweep records written before the rule).
     public var weights: WeightRequest? = WeightRequest()
+    /// Levenberg-Marquardt's geodesic acceleration (`GeodesicAcceleration`);
+    /// nil: `LevenbergMarquardt.defaultGeodesicAcceleration`.
+    public var geodesicAcceleration: Bool? = nil
     public init() {}
 
     /// With `loss` given and `weights` nil (the default here), the fit

@@ -19,6 +19,8 @@ struct TrainingArguments: ParsableArguments {
             help: "Stop when an iteration lowers the loss by less than this fraction (MLIP: --bfgs-conv-tol, there over 50 BFGS iterations).")
     var tolerance: Double = defaults.tolerance
     @Option(help: "Ridge penalty on species and moment coefficients.") var ridge: Double = defaults.ridge
+    @Flag(inversion: .prefixedNo, help: ArgumentHelp("Levenberg-Marquardt: geodesic acceleration of every step (a second-order correction along the residuals' curvature, about four loss evaluations per trial; default on)."))
+    var geodesicAcceleration: Bool?
     @Option(help: ArgumentHelp("The optimizer: " + Optimizers.registered.map { "\($0.name): \($0.summary)" }.joined(separator: "; ") + "."))
     var optimizer: String = defaults.optimizer
     @Option(help: ArgumentHelp("How configurations of different sizes weigh (MLIP's --weighting): vibrations (energy and stress errors / N; MLIP's default), molecules (not divided by N), structures (energy and stress / N^2, forces / N).",
@@ -56,10 +58,12 @@ struct TrainingArguments: ParsableArguments {
 
     var options: TrainingOptions {
         // The three weights in `loss` are placeholders until `Fit` resolves `weights` on the data.
-        TrainingOptions(loss: LossSettings(forceScalingEpsilon: scaleByForce,
+        var o = TrainingOptions(loss: LossSettings(forceScalingEpsilon: scaleByForce,
                                            weighting: LossSettings.Weighting(rawValue: weighting) ?? .vibrations),
                         maxIterations: maxIterations, tolerance: tolerance, ridge: ridge, optimizer: optimizer,
                         weights: WeightRequest(rule: WeightRule(rawValue: weights) ?? .balanced,
                                                energy: energyWeight, force: forceWeight, stress: stressWeight))
+        o.geodesicAcceleration = geodesicAcceleration
+        return o
     }
 }
