@@ -30,10 +30,9 @@ struct GeodesicAcceleration {
     /// Largest accepted 2 |D a| / |D v|.
     var maximumRatio = 0.75
 
-    /// The acceleration in parameter order and the ratio 2 |D a| / |D v|
-    /// (D: the Marquardt scaling, column norms of the factor `r`).
-    mutating func acceleration(_ trainer: Trainer, factor r: [Double], velocity v: [Double], at theta: [Double],
-                      lambda: Double) throws -> (acceleration: [Double], ratio: Double) {
+    /// r_vv, the second directional derivative of this rank's residual
+    /// rows along v at theta, by central differences with step h v.
+    mutating func secondDerivative(_ trainer: Trainer, velocity v: [Double], at theta: [Double]) throws -> RowVector {
         var plus = theta, minus = theta
         for x in theta.indices { plus[x] += h * v[x]; minus[x] -= h * v[x] }
         let r0: RowVector
@@ -47,6 +46,14 @@ struct GeodesicAcceleration {
         for c in rvv.indices {
             for i in rvv[c].indices { rvv[c][i] = (rp[c][i] - 2 * r0[c][i] + rm[c][i]) / (h * h) }
         }
+        return rvv
+    }
+
+    /// The acceleration in parameter order and the ratio 2 |D a| / |D v|
+    /// (D: the Marquardt scaling, column norms of the factor `r`).
+    mutating func acceleration(_ trainer: Trainer, factor r: [Double], velocity v: [Double], at theta: [Double],
+                      lambda: Double) throws -> (acceleration: [Double], ratio: Double) {
+        let rvv = try secondDerivative(trainer, velocity: v, at: theta)
         let jt = try trainer.timings.measure(\.gradient) { try trainer.jacobianTransposeTimes(rvv, evaluator: trainer.evaluator(at: theta)) }
         let a = try trainer.chordStep(r, gradient: jt.map { 2 * $0 }, lambda: lambda)
         let scale = trainer.columnScales(r)

@@ -78,7 +78,12 @@ final class StudyCLITests: XCTestCase {
             XCTAssertNotNil(Records.read(layout.fitRecord(fit)), fit.name)
             let v = try XCTUnwrap(JSONFile.read(StudyValidationRecord.self, from: layout.validationRecord(fit)), fit.name)
             XCTAssertNotNil(v.energyVolumeRMSE(range: "+-10%"), fit.name)
-            XCTAssertNotNil(v.vacancyMAE, fit.name)
+            // A vacancy MAE, or (a single-stage subset's small fit can run away when relaxed) a note saying why not.
+            let vacancyRows = v.rows.filter { $0.name.hasPrefix("vacancy formation energy") }
+            XCTAssertEqual(vacancyRows.count, 4, fit.name)
+            XCTAssertTrue(v.vacancyMAE != nil || (fit.subset == "VOLMIN" && vacancyRows.contains { $0.note?.contains("relaxation failed") == true }),
+                          "\(fit.name): \(vacancyRows)")
+            if fit.subset == "EVERYTHING" { XCTAssertNotNil(v.vacancyMAE, fit.name) }
             XCTAssertEqual(v.groupErrors.last?.group, "(all)")
             XCTAssertEqual(v.groupErrors.count, 8)   // seven stages and all
             XCTAssertTrue(FileManager.default.fileExists(atPath: layout.validationReport(fit) + "/report.md"))
@@ -104,7 +109,11 @@ final class StudyCLITests: XCTestCase {
             XCTAssertEqual(rows.map { $0[0] }, [4, 6], name)
             for row in rows {
                 XCTAssertEqual(row.count, 3, name)
-                for x in row.dropFirst() { XCTAssertTrue(x.isFinite && x >= 0 && x < 1e6, "\(name): \(row)") }
+                // Columns: VOLMIN, EVERYTHING; a VOLMIN vacancy that failed (above) is NaN, never inf or garbage.
+                for (i, x) in row.dropFirst().enumerated() {
+                    let missing = name.hasPrefix("fig10") && i == 0 && x.isNaN
+                    XCTAssertTrue(missing || (x.isFinite && x >= 0 && x < 1e6), "\(name): \(row)")
+                }
             }
         }
         // Energy RMSEs of a fitted potential: meV/atom, not eV and not zero.
