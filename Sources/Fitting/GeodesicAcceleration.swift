@@ -24,6 +24,12 @@ struct GeodesicAcceleration {
     /// The residuals at the step's starting point, kept over the trials of
     /// one iteration (they differ only in lambda).
     private var start: (theta: [Double], residuals: RowVector)?
+    /// Residual evaluations and J^T products since the caller last reset them.
+    var residualEvaluations = 0
+    var transposeProducts = 0
+
+    /// Residuals already known at theta (a trial's), for the next acceleration there.
+    mutating func remember(theta: [Double], residuals: RowVector) { start = (theta, residuals) }
 
     /// Finite-difference step along v (in units of v), as Transtrum's.
     var h = 0.1
@@ -39,9 +45,11 @@ struct GeodesicAcceleration {
         if let s = start, s.theta == theta { r0 = s.residuals } else {
             r0 = try trainer.residualVector(at: theta)
             start = (theta, r0)
+            residualEvaluations += 1
         }
         let rp = try trainer.residualVector(at: plus)
         let rm = try trainer.residualVector(at: minus)
+        residualEvaluations += 2
         var rvv = r0
         for c in rvv.indices {
             for i in rvv[c].indices { rvv[c][i] = (rp[c][i] - 2 * r0[c][i] + rm[c][i]) / (h * h) }
@@ -54,6 +62,7 @@ struct GeodesicAcceleration {
     mutating func acceleration(_ trainer: Trainer, factor r: [Double], velocity v: [Double], at theta: [Double],
                       lambda: Double) throws -> (acceleration: [Double], ratio: Double) {
         let rvv = try secondDerivative(trainer, velocity: v, at: theta)
+        transposeProducts += 1
         let jt = try trainer.timings.measure(\.gradient) { try trainer.jacobianTransposeTimes(rvv, evaluator: trainer.evaluator(at: theta)) }
         let a = try trainer.chordStep(r, gradient: jt.map { 2 * $0 }, lambda: lambda)
         let scale = trainer.columnScales(r)
@@ -70,6 +79,16 @@ extension Trainer {
             let ev = try evaluator(at: theta)
             return try configs.indices.map { c in rows[c].residuals(model: try evaluate(ev, c), reference: configs[c]) }
         }
+    }
+
+    /// Loss and errors at `theta` (one loss pass, as `errors(at:)`) with this
+    /// rank's residual rows.
+    func errorsKeepingResiduals(at theta: [Double]) throws -> (TrainingErrors, RowVector) {
+        var residuals = RowVector(repeating: [], count: configs.count)
+        let errors = try timings.measure(\.loss) {
+            try lossOnly(at: theta) { c, e in residuals[c] = rows[c].residuals(model: e, reference: configs[c]) }
+        }
+        return (errors, residuals)
     }
 
     /// The Marquardt scaling in parameter order: the column norms of the factor.

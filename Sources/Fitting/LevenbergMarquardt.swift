@@ -41,6 +41,8 @@ public struct LevenbergMarquardt: Optimizer {
             state.loss = try trainer.errors(at: state.parameters).loss
             state.lossEvaluations += 1
         }
+        var geodesic = (trainer.options.geodesicAcceleration ?? Self.defaultGeodesicAcceleration)
+            ? GeodesicAcceleration() : nil
         while state.iteration < trainer.options.maxIterations && !state.converged {
             let t0 = clock.now
             let r = try trainer.factor(at: state.parameters)
@@ -48,8 +50,6 @@ public struct LevenbergMarquardt: Optimizer {
             let cond = try trainer.linearCondition(r)
             var accepted = false
             var trial = TrainingErrors(loss: state.loss, energyRMSE: .nan, forceRMSE: .nan, stressRMSE: .nan)
-            var geodesic = (trainer.options.geodesicAcceleration ?? Self.defaultGeodesicAcceleration)
-                ? GeodesicAcceleration() : nil
             while !accepted && lambda < 1e16 {
                 var d = try trainer.step(r, lambda: lambda)
                 if geodesic != nil {
@@ -61,11 +61,22 @@ public struct LevenbergMarquardt: Optimizer {
                 }
                 var theta = state.parameters
                 for x in theta.indices { theta[x] += d[x] }
-                trial = try trainer.errors(at: theta)
+                // The trial is evaluated where the fit would continue from:
+                // after the gauge move (no energy changes), so that a resumed
+                // fit recomputes exactly the residuals kept below.
+                theta = trainer.normalised(theta)
+                var residuals: RowVector? = nil
+                if geodesic != nil {
+                    (trial, residuals) = try trainer.errorsKeepingResiduals(at: theta)
+                } else {
+                    trial = try trainer.errors(at: theta)
+                }
                 state.lossEvaluations += 1
                 if trial.loss.isFinite && trial.loss < state.loss {
                     let decrease = (state.loss - trial.loss) / max(state.loss, 1e-300)
-                    state.parameters = trainer.normalised(theta)
+                    state.parameters = theta
+                    // The next iteration's starting residuals.
+                    if let residuals { geodesic?.remember(theta: state.parameters, residuals: residuals) }
                     state.loss = trial.loss
                     lambda = max(lambda / 3, 1e-12)
                     accepted = true
@@ -75,6 +86,12 @@ public struct LevenbergMarquardt: Optimizer {
                 }
             }
             if !accepted { state.converged = true }
+            if geodesic != nil {
+                state.lossEvaluations += geodesic!.residualEvaluations
+                state.gradientEvaluations += geodesic!.transposeProducts
+                geodesic!.residualEvaluations = 0
+                geodesic!.transposeProducts = 0
+            }
             state.iteration += 1
             trainer.potential.parameters = state.parameters
             let elapsed = clock.now - t0
