@@ -400,7 +400,7 @@ fi
 #    study killed on both ranks mid-fits resumes without refitting.
 echo "== mtp study: a tiny study under -np 2, rerun continues with nothing left"
 TINY=(--element Mg --atomic-volume 22.87 --calculator eam:Tests/ReferenceTests/Fixtures/Mg_mm.eam.fs
-      --max-atoms 2 --space-groups 191,194,225,229 --perturbations 2 --subsets VOLMIN,EVERYTHING --levels 4:6:2
+      --max-atoms 2 --space-groups 191,194,225,229 --perturbations 2 --subsets RATTLE,EVERYTHING --levels 4:6:2
       --cutoffs 5.0 --max-iter 6 --properties ev,vacancy --validation quick --figure-levels 6)
 STUDY=(study "${TINY[@]}" --out "$WORK/study")
 "${MPIRUN[@]}" -np 2 "$MTP" "${STUDY[@]}" > "$WORK/study.out" 2>&1 || { cat "$WORK/study.out"; echo "mtp study failed under -np 2"; exit 1; }
@@ -426,17 +426,17 @@ rc=0; timeout 300 "${MPIRUN[@]}" -np 2 "$MTP" "${STUDY[@]}" > "$WORK/study3.out"
 KS=(study "${TINY[@]}" --out "$WORK/study-kill")
 "${MPIRUN[@]}" -np 2 "$MTP" "${KS[@]}" > "$WORK/study-kill1.out" 2>&1 &
 RUN=$!
-for _ in $(seq 1 6000); do [ -f "$WORK/study-kill/fits/VOLMIN/fits/L04-c5.00.json" ] && break; sleep 0.01; done
+for _ in $(seq 1 6000); do [ -f "$WORK/study-kill/fits/RATTLE/fits/L04-c5.00.json" ] && break; sleep 0.01; done
 pkill -9 -P "$RUN" || true
 wait "$RUN" 2>/dev/null || true
-[ -f "$WORK/study-kill/fits/VOLMIN/fits/L04-c5.00.json" ] || { cat "$WORK/study-kill1.out"; echo "mtp study: no fit finished before the kill"; exit 1; }
+[ -f "$WORK/study-kill/fits/RATTLE/fits/L04-c5.00.json" ] || { cat "$WORK/study-kill1.out"; echo "mtp study: no fit finished before the kill"; exit 1; }
 [ ! -f "$WORK/study-kill/study.md" ] || { echo "mtp study: the kill landed after the study ended"; exit 1; }
-stamp=$(stat -c %y "$WORK/study-kill/fits/VOLMIN/fits/L04-c5.00.mtp")
+stamp=$(stat -c %y "$WORK/study-kill/fits/RATTLE/fits/L04-c5.00.mtp")
 "${MPIRUN[@]}" -np 2 "$MTP" "${KS[@]}" > "$WORK/study-kill2.out" 2>&1 || { cat "$WORK/study-kill2.out"; echo "mtp study: the rerun after the kill failed"; exit 1; }
 grep -q "study \[assyst\] done" "$WORK/study-kill2.out" || { cat "$WORK/study-kill2.out"; echo "mtp study: ASSYST redone after the kill"; exit 1; }
-grep -q "study \[fits\] VOLMIN: done" "$WORK/study-kill2.out" || grep -m1 "^sweep: " "$WORK/study-kill2.out" | grep -q "[12] already finished" \
+grep -q "study \[fits\] RATTLE: done" "$WORK/study-kill2.out" || grep -m1 "^sweep: " "$WORK/study-kill2.out" | grep -q "[12] already finished" \
     || { cat "$WORK/study-kill2.out"; echo "mtp study: the rerun did not keep the finished fit"; exit 1; }
-[ "$(stat -c %y "$WORK/study-kill/fits/VOLMIN/fits/L04-c5.00.mtp")" = "$stamp" ] || { echo "mtp study: a finished fit was refitted"; exit 1; }
+[ "$(stat -c %y "$WORK/study-kill/fits/RATTLE/fits/L04-c5.00.mtp")" = "$stamp" ] || { echo "mtp study: a finished fit was refitted"; exit 1; }
 [ -s "$WORK/study-kill/study.md" ] || { echo "mtp study: the resumed study did not finish"; exit 1; }
 echo "mtp study: killed on both ranks mid-study, resumed under -np 2 without refitting the finished fit"
 
