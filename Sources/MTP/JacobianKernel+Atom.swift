@@ -30,6 +30,20 @@ extension JacobianPass {
         let tRows = gMu + 3 * k * mp, vRows = tRows + 6 * mp
         let colq = ws.buffer(.neighbourColumns, max(M, 1), as: Int.self)
         for q in 0..<M { colq[q] = 3 * column[ln.atom[q]] }
+        // Runs of neighbours sharing a column (the rows are sorted by
+        // column, `neighbourOrder`): run t ends at segEnd[t], column segCol[t].
+        let segEnd = ws.buffer(.segments, 2 * max(M, 1), as: Int.self), segCol = segEnd + max(M, 1)
+        var nseg = 0
+        do {
+            var q = 0
+            while q < M {
+                let c = colq[q]
+                var e = q + 1
+                while e < M && colq[e] == c { e += 1 }
+                segEnd[nseg] = e; segCol[nseg] = c; nseg += 1
+                q = e
+            }
+        }
         // Stacked row of each basic moment of this atom.
         let rowOf = ws.buffer(.stackedRows, nb, as: Int.self)
         for b in 0..<nb { rowOf[b] = na * plan.basicGroupOffset[b] + p * plan.basicGroupSize[b] + Int(plan.columnOf[b]) }
@@ -55,7 +69,15 @@ extension JacobianPass {
                 }
             }
         }
-        let St = ws.buffer(.sTilde, nb * sr)
+        // S = dm_b/dc per neighbour species: scaling phi_(z,kk) . u_mono(b),
+        // which depends on b through its monomial only, so it is formed
+        // once per monomial used (level 24: 84 monomials for 581 basic
+        // moments) and read by b as St + bMono[b] * sr.
+        let St = ws.buffer(.sTilde, ev.monoParent.count * sr)
+        for t in sMonos {
+            let uRow = ln.u + Int(t) * mp, st = St + Int(t) * sr
+            for zk in 0..<sr { st[zk] = ev.scaling * dotRows(phiZ + zk * mp, uRow, mp) }
+        }
         aMu.initialize(repeating: 0, count: 5 * k * mp)
         for b in 0..<nb {
             let row = rowOf[b]
@@ -78,25 +100,9 @@ extension JacobianPass {
             }
             virialColumns(R + vir, gRow, dRow, mp)
             // Into force columns: each neighbour's column loses, the atom's own gains the sum.
-            let g0 = gRow, g1 = gRow + mp, g2 = gRow + 2 * mp
-            var s0 = 0.0, s1 = 0.0, s2 = 0.0
-            for q in 0..<M {
-                let o = R + colq[q]
-                o[0] -= g0[q]; o[1] -= g1[q]; o[2] -= g2[q]
-                s0 += g0[q]; s1 += g1[q]; s2 += g2[q]
-            }
-            R[selfCol] += s0; R[selfCol + 1] += s1; R[selfCol + 2] += s2
+            scatterRuns(R, gRow, mp, segEnd, segCol, nseg, selfCol, assign: true)
             let wb = adjB[b][lane]
             adjS[row] = wb
-            // S = dm_b/dc per neighbour species, and dE/dc.
-            let st = St + b * sr
-            for z in 0..<s {
-                for kk in 0..<r {
-                    let value = ev.scaling * dotRows(phiZ + (z * r + kk) * mp, uRow, mp)
-                    st[z * r + kk] = value
-                    dE[zi * L + (z * k + mu) * r + kk] += wb * value
-                }
-            }
             // Adjoint-weighted monomials for the direct radial term.
             if wb != 0 {
                 axpyRow(aMu + mu * mp, wb, uRow, mp)
@@ -106,11 +112,21 @@ extension JacobianPass {
                 }
             }
         }
+        // dE/dc[zi, z, mu, kk] = sum_b adj_b S_b = scaling phi_(z,kk) . A_mu.
+        dE.withUnsafeMutableBufferPointer { dE in
+            for mu in 0..<k {
+                for z in 0..<s {
+                    for kk in 0..<r {
+                        dE[zi * L + (z * k + mu) * r + kk] += ev.scaling * dotRows(phiZ + (z * r + kk) * mp, aMu + mu * mp, mp)
+                    }
+                }
+            }
+        }
         // d adj/dc = H S, row by row of H: along a row the columns' radial
         // functions come in runs (basic moments are ordered by mu), each run
         // summed in registers and added to its block of the row once.
         let hv = hLanes + lane * Int(plan.hByRowStart[nb])
-        let muOf = rows.bMu
+        let muOf = rows.bMu, monoOf = rows.bMono
         for x in 0..<nb {
             let out = D + rowOf[x] * L
             out.initialize(repeating: 0, count: L)
@@ -126,13 +142,13 @@ extension JacobianPass {
                             if current >= 0 { addRun(out + (z * k + current) * 8, acc) }
                             acc = SIMD8<Double>(); current = mu
                         }
-                        acc += hv[e] * UnsafeRawPointer(St + y * sr + z * 8).loadUnaligned(as: SIMD8<Double>.self)
+                        acc += hv[e] * UnsafeRawPointer(St + Int(monoOf[y]) * sr + z * 8).loadUnaligned(as: SIMD8<Double>.self)
                     }
                     if current >= 0 { addRun(out + (z * k + current) * 8, acc) }
                 } else {
                     for e in e0..<e1 {
                         let y = Int(plan.hByRowColumn[e])
-                        let o = out + (z * k + Int(muOf[y])) * r, si = St + y * sr + z * r
+                        let o = out + (z * k + Int(muOf[y])) * r, si = St + Int(monoOf[y]) * sr + z * r
                         let value = hv[e]
                         for kk in 0..<r { o[kk] += value * si[kk] }
                     }
@@ -160,18 +176,34 @@ extension JacobianPass {
                         let v = vRows + c * mp, t1 = tRows + c * mp, t2 = tRows + (3 + c) * mp
                         for q in 0..<mp { v[q] = dph[q] * t1[q] + ph[q] * t2[q] }
                     }
-                    let v0 = vRows, v1 = vRows + mp, v2 = vRows + 2 * mp
-                    var s0 = 0.0, s1 = 0.0, s2 = 0.0
-                    for q in 0..<M {
-                        let o = R + colq[q]
-                        o[0] -= v0[q]; o[1] -= v1[q]; o[2] -= v2[q]
-                        s0 += v0[q]; s1 += v1[q]; s2 += v2[q]
-                    }
-                    R[selfCol] += s0; R[selfCol + 1] += s1; R[selfCol + 2] += s2
+                    scatterRuns(R, vRows, mp, segEnd, segCol, nseg, selfCol, assign: false)
                     virialColumns(R + vir, vRows, dRow, mp)
                 }
             }
         }
+    }
+
+    /// Rows g (3 x mp, over neighbours) into the force columns of output
+    /// row R: per run of neighbours with one column, the sum leaves that
+    /// column (stored, or subtracted when R accumulates over atoms) and is
+    /// added to the atom's own column.
+    @inline(__always)
+    func scatterRuns(_ R: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>, _ mp: Int,
+                     _ segEnd: UnsafeMutablePointer<Int>, _ segCol: UnsafeMutablePointer<Int>, _ nseg: Int,
+                     _ selfCol: Int, assign: Bool) {
+        let g0 = g, g1 = g + mp, g2 = g + 2 * mp
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0
+        var q = 0
+        for t in 0..<nseg {
+            let e = segEnd[t]
+            var a0 = g0[q], a1 = g1[q], a2 = g2[q]
+            q += 1
+            while q < e { a0 += g0[q]; a1 += g1[q]; a2 += g2[q]; q += 1 }
+            let o = R + segCol[t]
+            if assign { o[0] = -a0; o[1] = -a1; o[2] = -a2 } else { o[0] -= a0; o[1] -= a1; o[2] -= a2 }
+            s0 += a0; s1 += a1; s2 += a2
+        }
+        R[selfCol] += s0; R[selfCol + 1] += s1; R[selfCol + 2] += s2
     }
 
     /// The monomial one power lower along axis c of basic moment b.
