@@ -90,18 +90,24 @@ extension JacobianPass {
             R.initialize(repeating: 0, count: nc)
             for c in 0..<3 {
                 let gc = gRow + c * mp
-                mulRows(gc, rad, ln.e + c * mp, mp)
                 if pw[c] > 0 {
+                    // g_c = rad e_c + pw_c (f_mu / r) u_low, in one pass.
                     let low = ln.u + Int(lowMonomial(rows, c, b)) * mp
-                    let scale = Double(pw[c])
-                    let frm = fr + mu * mp
-                    for q in 0..<mp { gc[q] += scale * frm[q] * low[q] }
+                    let scale = SIMD4<Double>(repeating: Double(pw[c]))
+                    let frm = fr + mu * mp, ec = ln.e + c * mp
+                    var q = 0
+                    while q < mp {
+                        store4(load4(rad + q) * load4(ec + q) + scale * load4(frm + q) * load4(low + q), gc + q)
+                        q += 4
+                    }
+                } else {
+                    mulRows(gc, rad, ln.e + c * mp, mp)
                 }
             }
             virialColumns(R + vir, gRow, dRow, mp)
             // Into force columns: each neighbour's column loses, the atom's own gains the sum.
             scatterRuns(R, gRow, mp, segEnd, segCol, nseg, selfCol, assign: true)
-            let wb = adjB[b][lane]
+            let wb = UnsafeRawPointer(adjB + b).assumingMemoryBound(to: Double.self)[lane]
             adjS[row] = wb
             // Adjoint-weighted monomials for the direct radial term.
             if wb != 0 {
@@ -217,6 +223,9 @@ extension JacobianPass {
     func fillBlocks(Jl: UnsafeMutablePointer<Lanes>, lanes: Int, firstPosition p0: Int, blockAtoms na: Int,
                     Jb: UnsafeMutablePointer<Double>) {
         let row = ws.buffer(.blockRow, plan.groups.map(\.basic.count).max() ?? 1, as: Lanes.self)
+        // The lanes read through a Double pointer: subscripting a SIMD8 in
+        // memory by a variable lane copies the whole vector first.
+        let rowD = UnsafeRawPointer(row).assumingMemoryBound(to: Double.self)
         for (g, group) in plan.groups.enumerated() {
             let cols = group.basic.count
             let ld = na * cols
@@ -231,7 +240,7 @@ extension JacobianPass {
                     let out = base + ri * ld
                     for lane in 0..<lanes {
                         let o = out + lane * cols
-                        for c in 0..<cols { o[c] = row[c][lane] }
+                        for c in 0..<cols { o[c] = rowD[c * laneCount + lane] }
                     }
                 }
             }
@@ -284,27 +293,33 @@ extension JacobianPass {
         outXi.initialize(repeating: 0, count: A * nc)
         let maxRows = plan.groups.map(\.rows.count).max() ?? 0
         let tmp = ws.buffer(.product, maxRows * nc)
-        for (g, group) in plan.groups.enumerated() where !group.rows.isEmpty {
-            let cols = group.basic.count
-            let Kg = na * cols
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(group.rows.count), Int32(nc), Int32(Kg),
-                        1, Jb + na * plan.blockOffset[g], Int32(Kg), G + na * plan.groupOffset[g] * nc, Int32(nc),
-                        0, tmp, Int32(nc))
-            for (ri, a) in group.rows.enumerated() { axpyRow(outXi + Int(a) * nc, 1, tmp + ri * nc, nc & ~3); tailAdd(outXi + Int(a) * nc, tmp + ri * nc, nc) }
-        }
-        // Radial: per run of one central species, per group.
+        // Runs of atoms of one central species (the block is sorted by species).
+        var runs: [(Int, Int)] = []
         var p0 = 0
         while p0 < na {
-            let zi = config.species[atoms[p0]]
             var p1 = p0
-            while p1 < na && config.species[atoms[p1]] == zi { p1 += 1 }
-            for (g, group) in plan.groups.enumerated() {
-                let cols = group.basic.count
+            while p1 < na && config.species[atoms[p1]] == config.species[atoms[p0]] { p1 += 1 }
+            runs.append((p0, p1)); p0 = p1
+        }
+        // Per group both products that read its rows of G (dB/dm into the
+        // xi columns, then d adj/dc per central species into the radial
+        // ones), so that the group's slice of G is still in cache for the
+        // second (G of a level-24 block is ~16 MB, a group's slice < 1 MB).
+        for (g, group) in plan.groups.enumerated() {
+            let cols = group.basic.count
+            let Kg = na * cols
+            if !group.rows.isEmpty {
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(group.rows.count), Int32(nc), Int32(Kg),
+                            1, Jb + na * plan.blockOffset[g], Int32(Kg), G + na * plan.groupOffset[g] * nc, Int32(nc),
+                            0, tmp, Int32(nc))
+                for (ri, a) in group.rows.enumerated() { axpyRow(outXi + Int(a) * nc, 1, tmp + ri * nc, nc & ~3); tailAdd(outXi + Int(a) * nc, tmp + ri * nc, nc) }
+            }
+            for (p0, p1) in runs {
+                let zi = config.species[atoms[p0]]
                 let rowStart = na * plan.groupOffset[g] + p0 * cols
                 cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(nc), Int32((p1 - p0) * cols),
                             1, D + rowStart * L, Int32(L), G + rowStart * nc, Int32(nc), 1, outRad + zi * L * nc, Int32(nc))
             }
-            p0 = p1
         }
         // Scatter columns into rows of the configuration's Jacobian.
         let xiBase = radialCount + s

@@ -136,8 +136,12 @@ struct JacobianPass {
             fillBlocks(Jl: Jl, lanes: lanes, firstPosition: start, blockAtoms: na, Jb: Jb)
             // H per lane in the row order of H S (both triangles), so that
             // the product reads its values in sequence.
+            // (Lanes read through a Double pointer: subscripting a SIMD8 in
+            // memory by a variable lane copies the whole vector first.)
+            let hl = UnsafeRawPointer(Hl).assumingMemoryBound(to: Double.self)
+            let byRow = plan.hByRowEntry
             for e in 0..<hRowEntries {
-                let v = Hl[Int(plan.hByRowEntry[e])]
+                let v = hl + laneCount * Int(byRow[e])
                 for lane in 0..<lanes { hLanes[lane * hRowEntries + e] = v[lane] }
             }
             for lane in 0..<lanes {
@@ -147,7 +151,12 @@ struct JacobianPass {
                 totals.site[i] = vi
                 totals.energy += vi
                 totals.dE[radialCount + zi] += 1
-                for a in 0..<A { totals.dE[radialCount + s + a] += mB[Int(ev.slots[a])][lane] }
+                let md = UnsafeRawPointer(mB).assumingMemoryBound(to: Double.self)
+                totals.dE.withUnsafeMutableBufferPointer { dE in
+                    ev.slots.withUnsafeBufferPointer { slots in
+                        for a in 0..<A { dE[radialCount + s + a] += md[laneCount * Int(slots[a]) + lane] }
+                    }
+                }
                 atomRows(atom: i, position: start + lane, lane: lane, blockAtoms: na, rows: rows, column: column,
                          columnCount: u, mB: mB, adjB: adjB, hLanes: hLanes, G: G, D: D, adjS: adjS,
                          outRad: outRad, dE: &totals.dE)
