@@ -129,28 +129,37 @@ extension JacobianPass {
             }
         }
         // d adj/dc = H S, row by row of H: along a row the columns' radial
-        // functions come in runs (basic moments are ordered by mu), each run
-        // summed in registers and added to its block of the row once.
+        // functions come in runs (basic moments are ordered by mu, the runs
+        // are `hRuns`), each run summed in registers and added to its block
+        // of the row once. Two accumulators: one chain of adds would wait
+        // on its own latency at every entry.
         let hv = hLanes + lane * Int(plan.hByRowStart[nb])
         let muOf = rows.bMu, monoOf = rows.bMono
+        hRuns.withUnsafeBufferPointer { runs in
+        hRowRuns.withUnsafeBufferPointer { rowRuns in
+        hSOffset.withUnsafeBufferPointer { sOff in
         for x in 0..<nb {
             let out = D + rowOf[x] * L
             out.initialize(repeating: 0, count: L)
             let e0 = Int(plan.hByRowStart[x]), e1 = Int(plan.hByRowStart[x + 1])
             for z in 0..<s {
                 if r == 8 {
-                    var acc = SIMD8<Double>()
-                    var current = -1
-                    for e in e0..<e1 {
-                        let y = Int(plan.hByRowColumn[e])
-                        let mu = Int(muOf[y])
-                        if mu != current {
-                            if current >= 0 { addRun(out + (z * k + current) * 8, acc) }
-                            acc = SIMD8<Double>(); current = mu
+                    let Sz = UnsafeRawPointer(St + z * 8)
+                    var e = e0
+                    for t in Int(rowRuns[x])..<Int(rowRuns[x + 1]) {
+                        let end = Int(runs[2 * t]), mu = Int(runs[2 * t + 1])
+                        var a0 = SIMD8<Double>(), a1 = SIMD8<Double>()
+                        while e + 1 < end {
+                            a0 += hv[e] * (Sz + 8 * Int(sOff[e])).loadUnaligned(as: SIMD8<Double>.self)
+                            a1 += hv[e + 1] * (Sz + 8 * Int(sOff[e + 1])).loadUnaligned(as: SIMD8<Double>.self)
+                            e += 2
                         }
-                        acc += hv[e] * UnsafeRawPointer(St + Int(monoOf[y]) * sr + z * 8).loadUnaligned(as: SIMD8<Double>.self)
+                        if e < end {
+                            a0 += hv[e] * (Sz + 8 * Int(sOff[e])).loadUnaligned(as: SIMD8<Double>.self)
+                            e += 1
+                        }
+                        addRun(out + (z * k + mu) * 8, a0 + a1)
                     }
-                    if current >= 0 { addRun(out + (z * k + current) * 8, acc) }
                 } else {
                     for e in e0..<e1 {
                         let y = Int(plan.hByRowColumn[e])
@@ -161,6 +170,7 @@ extension JacobianPass {
                 }
             }
         }
+        }}}
         // Direct radial term adj dG/dc, as rows over neighbours: for c[zi, z,
         // mu, kk] and axis c, v[q] = scaling (dphi_kk A_mu e_c + phi_kk / r
         // (G_mu,c - B_mu e_c)), into the neighbours' columns (-), the atom's

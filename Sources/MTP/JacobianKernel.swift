@@ -42,6 +42,11 @@ struct JacobianPass {
     let s: Int, k: Int, r: Int
     /// The monomials of the basic moments (each once).
     let sMonos: [Int32]
+    /// Rows of H by runs of one radial function: row x has runs
+    /// hRowRuns[x]..<hRowRuns[x + 1], run t ends at entry hRuns[2t] and has
+    /// mu = hRuns[2t + 1]; entry e reads S at hSOffset[e] * s * r (its
+    /// column's monomial). Read by the H S loop of `atomRows`.
+    let hRuns: [Int32], hRowRuns: [Int32], hSOffset: [Int32]
 
     init(evaluator: Evaluator, plan: DerivativePlan, config: Configuration, nl: NeighborList, workspace: JacobianWorkspace) {
         ev = evaluator; self.plan = plan; self.config = config; self.nl = nl; ws = workspace
@@ -50,6 +55,24 @@ struct JacobianPass {
         L = s * k * r; radialCount = s * L
         A = evaluator.slots.count; nb = evaluator.basicCount; T = evaluator.momentsCount
         sMonos = Array(Set(evaluator.bMono)).sorted()
+        var runs = [Int32](), rowRuns = [Int32](repeating: 0, count: nb + 1)
+        let entries = Int(plan.hByRowStart[nb])
+        var offsets = [Int32](repeating: 0, count: entries)
+        for x in 0..<nb {
+            var current: Int32 = -1
+            for e in Int(plan.hByRowStart[x])..<Int(plan.hByRowStart[x + 1]) {
+                let y = Int(plan.hByRowColumn[e])
+                offsets[e] = evaluator.bMono[y]
+                let mu = evaluator.bMu[y]
+                if mu != current {
+                    if current >= 0 { runs.append(Int32(e)); runs.append(current) }
+                    current = mu
+                }
+            }
+            if current >= 0 { runs.append(plan.hByRowStart[x + 1]); runs.append(current) }
+            rowRuns[x + 1] = Int32(runs.count / 2)
+        }
+        hRuns = runs; hRowRuns = rowRuns; hSOffset = offsets
     }
 
     /// Outputs accumulated over blocks.
