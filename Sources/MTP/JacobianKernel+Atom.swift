@@ -7,7 +7,7 @@ extension JacobianPass {
     /// gradients of its basic moments, scattered into force and virial
     /// columns), of dadj/dc = H S, of the adjoint; its direct
     /// radial term (adj dG/dc) straight into the radial output; its dE/dc.
-    func atomRows(atom i: Int, position p: Int, lane: Int, blockAtoms na: Int, rows: RowScratch, column: [Int],
+    func atomRows(atom i: Int, position p: Int, lane: Int, lanes: Int, blockAtoms na: Int, rows: RowScratch, column: [Int],
                   columnCount u: Int, mB: UnsafeMutablePointer<Lanes>, adjB: UnsafeMutablePointer<Lanes>,
                   hLanes: UnsafeMutablePointer<Double>,
                   G: UnsafeMutablePointer<Double>, D: UnsafeMutablePointer<Double>,
@@ -46,7 +46,12 @@ extension JacobianPass {
         }
         // Stacked row of each basic moment of this atom.
         let rowOf = ws.buffer(.stackedRows, nb, as: Int.self)
-        for b in 0..<nb { rowOf[b] = na * plan.basicGroupOffset[b] + p * plan.basicGroupSize[b] + Int(plan.columnOf[b]) }
+        // Within a group, the rows of a chunk of `lanes` atoms (positions
+        // p - lane ..< p - lane + lanes) are ordered (column, lane), as the
+        // tangents come (`fillBlocks`).
+        for b in 0..<nb {
+            rowOf[b] = na * plan.basicGroupOffset[b] + (p - lane) * plan.basicGroupSize[b] + Int(plan.columnOf[b]) * lanes + lane
+        }
         for mu in 0..<k {
             for q in 0..<mp { fr[mu * mp + q] = ln.f[mu * mp + q] * ln.invR[q] }
             for nu in 0..<nuCount {
@@ -229,28 +234,34 @@ extension JacobianPass {
     }
 
     /// The dB/dm blocks of the atoms of lanes 0..<lanes (block positions
-    /// p0...): each tangent entry is read once for all lanes.
+    /// p0...): within a group the chunk's columns are ordered (column,
+    /// lane) like its stacked rows of G, so each tangent entry is copied as
+    /// one vector of all lanes, without a transposition.
     func fillBlocks(Jl: UnsafeMutablePointer<Lanes>, lanes: Int, firstPosition p0: Int, blockAtoms na: Int,
                     Jb: UnsafeMutablePointer<Double>) {
-        let row = ws.buffer(.blockRow, plan.groups.map(\.basic.count).max() ?? 1, as: Lanes.self)
-        // The lanes read through a Double pointer: subscripting a SIMD8 in
-        // memory by a variable lane copies the whole vector first.
-        let rowD = UnsafeRawPointer(row).assumingMemoryBound(to: Double.self)
+        let jd = UnsafeRawPointer(Jl).assumingMemoryBound(to: Double.self)
         for (g, group) in plan.groups.enumerated() {
             let cols = group.basic.count
             let ld = na * cols
             let base = Jb + na * plan.blockOffset[g] + p0 * cols
             group.source.withUnsafeBufferPointer { src in
                 for ri in 0..<group.rows.count {
-                    // Gather the row for all lanes, then write each lane's run.
-                    for c in 0..<cols {
-                        let e = Int(src[ri * cols + c])
-                        row[c] = e < 0 ? Lanes() : Jl[e]
-                    }
                     let out = base + ri * ld
-                    for lane in 0..<lanes {
-                        let o = out + lane * cols
-                        for c in 0..<cols { o[c] = rowD[c * laneCount + lane] }
+                    if lanes == laneCount {
+                        for c in 0..<cols {
+                            let e = Int(src[ri * cols + c])
+                            UnsafeMutableRawPointer(out + c * laneCount).storeBytes(of: e < 0 ? Lanes() : Jl[e], as: Lanes.self)
+                        }
+                    } else {
+                        for c in 0..<cols {
+                            let e = Int(src[ri * cols + c])
+                            let o = out + c * lanes
+                            if e < 0 {
+                                for lane in 0..<lanes { o[lane] = 0 }
+                            } else {
+                                for lane in 0..<lanes { o[lane] = jd[e * laneCount + lane] }
+                            }
+                        }
                     }
                 }
             }

@@ -44,8 +44,8 @@ struct JacobianPass {
     let sMonos: [Int32]
     /// Rows of H by runs of one radial function: row x has runs
     /// hRowRuns[x]..<hRowRuns[x + 1], run t ends at entry hRuns[2t] and has
-    /// mu = hRuns[2t + 1]; entry e reads S at hSOffset[e] * s * r (its
-    /// column's monomial). Read by the H S loop of `atomRows`.
+    /// mu = hRuns[2t + 1]; entry e reads S at hSOffset[e] (the row of its
+    /// column's monomial, in doubles). Read by the H S loop of `atomRows`.
     let hRuns: [Int32], hRowRuns: [Int32], hSOffset: [Int32]
 
     init(evaluator: Evaluator, plan: DerivativePlan, config: Configuration, nl: NeighborList, workspace: JacobianWorkspace) {
@@ -62,7 +62,7 @@ struct JacobianPass {
             var current: Int32 = -1
             for e in Int(plan.hByRowStart[x])..<Int(plan.hByRowStart[x + 1]) {
                 let y = Int(plan.hByRowColumn[e])
-                offsets[e] = evaluator.bMono[y]
+                offsets[e] = evaluator.bMono[y] * Int32(s * r)
                 let mu = evaluator.bMu[y]
                 if mu != current {
                     if current >= 0 { runs.append(Int32(e)); runs.append(current) }
@@ -138,7 +138,11 @@ struct JacobianPass {
 
         var start = 0
         while start < na {
-            let lanes = min(laneCount, na - start)
+            // A chunk of lanes never straddles two central species: the
+            // stacked rows of one species' atoms stay contiguous per group.
+            var end = start + 1
+            while end < na && end - start < laneCount && config.species[atoms[end]] == config.species[atoms[start]] { end += 1 }
+            let lanes = end - start
             mB.initialize(repeating: Lanes(), count: T)
             for lane in 0..<lanes {
                 rows.gather(atom: atoms[start + lane], lane: lane, config: config, nl: nl,
@@ -180,7 +184,7 @@ struct JacobianPass {
                         for a in 0..<A { dE[radialCount + s + a] += md[laneCount * Int(slots[a]) + lane] }
                     }
                 }
-                atomRows(atom: i, position: start + lane, lane: lane, blockAtoms: na, rows: rows, column: column,
+                atomRows(atom: i, position: start + lane, lane: lane, lanes: lanes, blockAtoms: na, rows: rows, column: column,
                          columnCount: u, mB: mB, adjB: adjB, hLanes: hLanes, G: G, D: D, adjS: adjS,
                          outRad: outRad, dE: &totals.dE)
             }
