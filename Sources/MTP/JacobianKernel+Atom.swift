@@ -269,25 +269,22 @@ extension JacobianPass {
     }
 
     /// out[c * 3 + cb] -= sum_q g_c[q] d_cb[q]: the nine virial columns of
-    /// one row of G in one pass over the neighbours.
+    /// one row of G, one axis c per pass over the neighbours (three
+    /// accumulators per pass fit the registers; nine at once spill them).
     @inline(__always)
     func virialColumns(_ out: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>,
                        _ d: UnsafeMutablePointer<Double>, _ mp: Int) {
-        var a00 = SIMD4<Double>(), a01 = SIMD4<Double>(), a02 = SIMD4<Double>()
-        var a10 = SIMD4<Double>(), a11 = SIMD4<Double>(), a12 = SIMD4<Double>()
-        var a20 = SIMD4<Double>(), a21 = SIMD4<Double>(), a22 = SIMD4<Double>()
-        var q = 0
-        while q < mp {
-            let g0 = load4(g + q), g1 = load4(g + mp + q), g2 = load4(g + 2 * mp + q)
-            let d0 = load4(d + q), d1 = load4(d + mp + q), d2 = load4(d + 2 * mp + q)
-            a00 += g0 * d0; a01 += g0 * d1; a02 += g0 * d2
-            a10 += g1 * d0; a11 += g1 * d1; a12 += g1 * d2
-            a20 += g2 * d0; a21 += g2 * d1; a22 += g2 * d2
-            q += 4
+        for c in 0..<3 {
+            let gc = g + c * mp
+            var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>()
+            var q = 0
+            while q < mp {
+                let gq = load4(gc + q)
+                a0 += gq * load4(d + q); a1 += gq * load4(d + mp + q); a2 += gq * load4(d + 2 * mp + q)
+                q += 4
+            }
+            out[3 * c] -= a0.sum(); out[3 * c + 1] -= a1.sum(); out[3 * c + 2] -= a2.sum()
         }
-        out[0] -= a00.sum(); out[1] -= a01.sum(); out[2] -= a02.sum()
-        out[3] -= a10.sum(); out[4] -= a11.sum(); out[5] -= a12.sum()
-        out[6] -= a20.sum(); out[7] -= a21.sum(); out[8] -= a22.sum()
     }
 
     /// out[0..<8] += v.
