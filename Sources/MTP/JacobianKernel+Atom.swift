@@ -7,7 +7,7 @@ extension JacobianPass {
     /// gradients of its basic moments, scattered into force and virial
     /// columns), of dadj/dc = H S, of the adjoint; its direct
     /// radial term (adj dG/dc) straight into the radial output; its dE/dc.
-    func atomRows(atom i: Int, position p: Int, lane: Int, blockAtoms na: Int, rows: RowScratch, column: [Int],
+    func atomRows(atom i: Int, position p: Int, lane: Int, lanes: Int, blockAtoms na: Int, rows: RowScratch, column: [Int],
                   columnCount u: Int, mB: UnsafeMutablePointer<Lanes>, adjB: UnsafeMutablePointer<Lanes>,
                   hLanes: UnsafeMutablePointer<Double>,
                   G: UnsafeMutablePointer<Double>, D: UnsafeMutablePointer<Double>,
@@ -30,9 +30,28 @@ extension JacobianPass {
         let tRows = gMu + 3 * k * mp, vRows = tRows + 6 * mp
         let colq = ws.buffer(.neighbourColumns, max(M, 1), as: Int.self)
         for q in 0..<M { colq[q] = 3 * column[ln.atom[q]] }
+        // Runs of neighbours sharing a column (the rows are sorted by
+        // column, `neighbourOrder`): run t ends at segEnd[t], column segCol[t].
+        let segEnd = ws.buffer(.segments, 2 * max(M, 1), as: Int.self), segCol = segEnd + max(M, 1)
+        var nseg = 0
+        do {
+            var q = 0
+            while q < M {
+                let c = colq[q]
+                var e = q + 1
+                while e < M && colq[e] == c { e += 1 }
+                segEnd[nseg] = e; segCol[nseg] = c; nseg += 1
+                q = e
+            }
+        }
         // Stacked row of each basic moment of this atom.
         let rowOf = ws.buffer(.stackedRows, nb, as: Int.self)
-        for b in 0..<nb { rowOf[b] = na * plan.basicGroupOffset[b] + p * plan.basicGroupSize[b] + Int(plan.columnOf[b]) }
+        // Within a group, the rows of a chunk of `lanes` atoms (positions
+        // p - lane ..< p - lane + lanes) are ordered (column, lane), as the
+        // tangents come (`fillBlocks`).
+        for b in 0..<nb {
+            rowOf[b] = na * plan.basicGroupOffset[b] + (p - lane) * plan.basicGroupSize[b] + Int(plan.columnOf[b]) * lanes + lane
+        }
         for mu in 0..<k {
             for q in 0..<mp { fr[mu * mp + q] = ln.f[mu * mp + q] * ln.invR[q] }
             for nu in 0..<nuCount {
@@ -55,7 +74,15 @@ extension JacobianPass {
                 }
             }
         }
-        let St = ws.buffer(.sTilde, nb * sr)
+        // S = dm_b/dc per neighbour species: scaling phi_(z,kk) . u_mono(b),
+        // which depends on b through its monomial only, so it is formed
+        // once per monomial used (level 24: 84 monomials for 581 basic
+        // moments) and read by b as St + bMono[b] * sr.
+        let St = ws.buffer(.sTilde, ev.monoParent.count * sr)
+        for t in sMonos {
+            let uRow = ln.u + Int(t) * mp, st = St + Int(t) * sr
+            for zk in 0..<sr { st[zk] = ev.scaling * dotRows(phiZ + zk * mp, uRow, mp) }
+        }
         aMu.initialize(repeating: 0, count: 5 * k * mp)
         for b in 0..<nb {
             let row = rowOf[b]
@@ -68,35 +95,25 @@ extension JacobianPass {
             R.initialize(repeating: 0, count: nc)
             for c in 0..<3 {
                 let gc = gRow + c * mp
-                mulRows(gc, rad, ln.e + c * mp, mp)
                 if pw[c] > 0 {
+                    // g_c = rad e_c + pw_c (f_mu / r) u_low, in one pass.
                     let low = ln.u + Int(lowMonomial(rows, c, b)) * mp
-                    let scale = Double(pw[c])
-                    let frm = fr + mu * mp
-                    for q in 0..<mp { gc[q] += scale * frm[q] * low[q] }
+                    let scale = SIMD4<Double>(repeating: Double(pw[c]))
+                    let frm = fr + mu * mp, ec = ln.e + c * mp
+                    var q = 0
+                    while q < mp {
+                        store4(load4(rad + q) * load4(ec + q) + scale * load4(frm + q) * load4(low + q), gc + q)
+                        q += 4
+                    }
+                } else {
+                    mulRows(gc, rad, ln.e + c * mp, mp)
                 }
             }
             virialColumns(R + vir, gRow, dRow, mp)
             // Into force columns: each neighbour's column loses, the atom's own gains the sum.
-            let g0 = gRow, g1 = gRow + mp, g2 = gRow + 2 * mp
-            var s0 = 0.0, s1 = 0.0, s2 = 0.0
-            for q in 0..<M {
-                let o = R + colq[q]
-                o[0] -= g0[q]; o[1] -= g1[q]; o[2] -= g2[q]
-                s0 += g0[q]; s1 += g1[q]; s2 += g2[q]
-            }
-            R[selfCol] += s0; R[selfCol + 1] += s1; R[selfCol + 2] += s2
-            let wb = adjB[b][lane]
+            scatterRuns(R, gRow, mp, segEnd, segCol, nseg, selfCol, assign: true)
+            let wb = UnsafeRawPointer(adjB + b).assumingMemoryBound(to: Double.self)[lane]
             adjS[row] = wb
-            // S = dm_b/dc per neighbour species, and dE/dc.
-            let st = St + b * sr
-            for z in 0..<s {
-                for kk in 0..<r {
-                    let value = ev.scaling * dotRows(phiZ + (z * r + kk) * mp, uRow, mp)
-                    st[z * r + kk] = value
-                    dE[zi * L + (z * k + mu) * r + kk] += wb * value
-                }
-            }
             // Adjoint-weighted monomials for the direct radial term.
             if wb != 0 {
                 axpyRow(aMu + mu * mp, wb, uRow, mp)
@@ -106,39 +123,59 @@ extension JacobianPass {
                 }
             }
         }
+        // dE/dc[zi, z, mu, kk] = sum_b adj_b S_b = scaling phi_(z,kk) . A_mu.
+        dE.withUnsafeMutableBufferPointer { dE in
+            for mu in 0..<k {
+                for z in 0..<s {
+                    for kk in 0..<r {
+                        dE[zi * L + (z * k + mu) * r + kk] += ev.scaling * dotRows(phiZ + (z * r + kk) * mp, aMu + mu * mp, mp)
+                    }
+                }
+            }
+        }
         // d adj/dc = H S, row by row of H: along a row the columns' radial
-        // functions come in runs (basic moments are ordered by mu), each run
-        // summed in registers and added to its block of the row once.
+        // functions come in runs (basic moments are ordered by mu, the runs
+        // are `hRuns`), each run summed in registers and added to its block
+        // of the row once. Two accumulators: one chain of adds would wait
+        // on its own latency at every entry.
         let hv = hLanes + lane * Int(plan.hByRowStart[nb])
-        let muOf = rows.bMu
+        let muOf = rows.bMu, monoOf = rows.bMono
+        hRuns.withUnsafeBufferPointer { runs in
+        hRowRuns.withUnsafeBufferPointer { rowRuns in
+        hSOffset.withUnsafeBufferPointer { sOff in
         for x in 0..<nb {
             let out = D + rowOf[x] * L
             out.initialize(repeating: 0, count: L)
             let e0 = Int(plan.hByRowStart[x]), e1 = Int(plan.hByRowStart[x + 1])
             for z in 0..<s {
                 if r == 8 {
-                    var acc = SIMD8<Double>()
-                    var current = -1
-                    for e in e0..<e1 {
-                        let y = Int(plan.hByRowColumn[e])
-                        let mu = Int(muOf[y])
-                        if mu != current {
-                            if current >= 0 { addRun(out + (z * k + current) * 8, acc) }
-                            acc = SIMD8<Double>(); current = mu
+                    let Sz = UnsafeRawPointer(St + z * 8)
+                    var e = e0
+                    for t in Int(rowRuns[x])..<Int(rowRuns[x + 1]) {
+                        let end = Int(runs[2 * t]), mu = Int(runs[2 * t + 1])
+                        var a0 = SIMD8<Double>(), a1 = SIMD8<Double>()
+                        while e + 1 < end {
+                            a0 += hv[e] * (Sz + 8 * Int(sOff[e])).loadUnaligned(as: SIMD8<Double>.self)
+                            a1 += hv[e + 1] * (Sz + 8 * Int(sOff[e + 1])).loadUnaligned(as: SIMD8<Double>.self)
+                            e += 2
                         }
-                        acc += hv[e] * UnsafeRawPointer(St + y * sr + z * 8).loadUnaligned(as: SIMD8<Double>.self)
+                        if e < end {
+                            a0 += hv[e] * (Sz + 8 * Int(sOff[e])).loadUnaligned(as: SIMD8<Double>.self)
+                            e += 1
+                        }
+                        addRun(out + (z * k + mu) * 8, a0 + a1)
                     }
-                    if current >= 0 { addRun(out + (z * k + current) * 8, acc) }
                 } else {
                     for e in e0..<e1 {
                         let y = Int(plan.hByRowColumn[e])
-                        let o = out + (z * k + Int(muOf[y])) * r, si = St + y * sr + z * r
+                        let o = out + (z * k + Int(muOf[y])) * r, si = St + Int(monoOf[y]) * sr + z * r
                         let value = hv[e]
                         for kk in 0..<r { o[kk] += value * si[kk] }
                     }
                 }
             }
         }
+        }}}
         // Direct radial term adj dG/dc, as rows over neighbours: for c[zi, z,
         // mu, kk] and axis c, v[q] = scaling (dphi_kk A_mu e_c + phi_kk / r
         // (G_mu,c - B_mu e_c)), into the neighbours' columns (-), the atom's
@@ -160,18 +197,34 @@ extension JacobianPass {
                         let v = vRows + c * mp, t1 = tRows + c * mp, t2 = tRows + (3 + c) * mp
                         for q in 0..<mp { v[q] = dph[q] * t1[q] + ph[q] * t2[q] }
                     }
-                    let v0 = vRows, v1 = vRows + mp, v2 = vRows + 2 * mp
-                    var s0 = 0.0, s1 = 0.0, s2 = 0.0
-                    for q in 0..<M {
-                        let o = R + colq[q]
-                        o[0] -= v0[q]; o[1] -= v1[q]; o[2] -= v2[q]
-                        s0 += v0[q]; s1 += v1[q]; s2 += v2[q]
-                    }
-                    R[selfCol] += s0; R[selfCol + 1] += s1; R[selfCol + 2] += s2
+                    scatterRuns(R, vRows, mp, segEnd, segCol, nseg, selfCol, assign: false)
                     virialColumns(R + vir, vRows, dRow, mp)
                 }
             }
         }
+    }
+
+    /// Rows g (3 x mp, over neighbours) into the force columns of output
+    /// row R: per run of neighbours with one column, the sum leaves that
+    /// column (stored, or subtracted when R accumulates over atoms) and is
+    /// added to the atom's own column.
+    @inline(__always)
+    func scatterRuns(_ R: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>, _ mp: Int,
+                     _ segEnd: UnsafeMutablePointer<Int>, _ segCol: UnsafeMutablePointer<Int>, _ nseg: Int,
+                     _ selfCol: Int, assign: Bool) {
+        let g0 = g, g1 = g + mp, g2 = g + 2 * mp
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0
+        var q = 0
+        for t in 0..<nseg {
+            let e = segEnd[t]
+            var a0 = g0[q], a1 = g1[q], a2 = g2[q]
+            q += 1
+            while q < e { a0 += g0[q]; a1 += g1[q]; a2 += g2[q]; q += 1 }
+            let o = R + segCol[t]
+            if assign { o[0] = -a0; o[1] = -a1; o[2] = -a2 } else { o[0] -= a0; o[1] -= a1; o[2] -= a2 }
+            s0 += a0; s1 += a1; s2 += a2
+        }
+        R[selfCol] += s0; R[selfCol + 1] += s1; R[selfCol + 2] += s2
     }
 
     /// The monomial one power lower along axis c of basic moment b.
@@ -181,25 +234,34 @@ extension JacobianPass {
     }
 
     /// The dB/dm blocks of the atoms of lanes 0..<lanes (block positions
-    /// p0...): each tangent entry is read once for all lanes.
+    /// p0...): within a group the chunk's columns are ordered (column,
+    /// lane) like its stacked rows of G, so each tangent entry is copied as
+    /// one vector of all lanes, without a transposition.
     func fillBlocks(Jl: UnsafeMutablePointer<Lanes>, lanes: Int, firstPosition p0: Int, blockAtoms na: Int,
                     Jb: UnsafeMutablePointer<Double>) {
-        let row = ws.buffer(.blockRow, plan.groups.map(\.basic.count).max() ?? 1, as: Lanes.self)
+        let jd = UnsafeRawPointer(Jl).assumingMemoryBound(to: Double.self)
         for (g, group) in plan.groups.enumerated() {
             let cols = group.basic.count
             let ld = na * cols
             let base = Jb + na * plan.blockOffset[g] + p0 * cols
             group.source.withUnsafeBufferPointer { src in
                 for ri in 0..<group.rows.count {
-                    // Gather the row for all lanes, then write each lane's run.
-                    for c in 0..<cols {
-                        let e = Int(src[ri * cols + c])
-                        row[c] = e < 0 ? Lanes() : Jl[e]
-                    }
                     let out = base + ri * ld
-                    for lane in 0..<lanes {
-                        let o = out + lane * cols
-                        for c in 0..<cols { o[c] = row[c][lane] }
+                    if lanes == laneCount {
+                        for c in 0..<cols {
+                            let e = Int(src[ri * cols + c])
+                            UnsafeMutableRawPointer(out + c * laneCount).storeBytes(of: e < 0 ? Lanes() : Jl[e], as: Lanes.self)
+                        }
+                    } else {
+                        for c in 0..<cols {
+                            let e = Int(src[ri * cols + c])
+                            let o = out + c * lanes
+                            if e < 0 {
+                                for lane in 0..<lanes { o[lane] = 0 }
+                            } else {
+                                for lane in 0..<lanes { o[lane] = jd[e * laneCount + lane] }
+                            }
+                        }
                     }
                 }
             }
@@ -207,25 +269,22 @@ extension JacobianPass {
     }
 
     /// out[c * 3 + cb] -= sum_q g_c[q] d_cb[q]: the nine virial columns of
-    /// one row of G in one pass over the neighbours.
+    /// one row of G, one axis c per pass over the neighbours (three
+    /// accumulators per pass fit the registers; nine at once spill them).
     @inline(__always)
     func virialColumns(_ out: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>,
                        _ d: UnsafeMutablePointer<Double>, _ mp: Int) {
-        var a00 = SIMD4<Double>(), a01 = SIMD4<Double>(), a02 = SIMD4<Double>()
-        var a10 = SIMD4<Double>(), a11 = SIMD4<Double>(), a12 = SIMD4<Double>()
-        var a20 = SIMD4<Double>(), a21 = SIMD4<Double>(), a22 = SIMD4<Double>()
-        var q = 0
-        while q < mp {
-            let g0 = load4(g + q), g1 = load4(g + mp + q), g2 = load4(g + 2 * mp + q)
-            let d0 = load4(d + q), d1 = load4(d + mp + q), d2 = load4(d + 2 * mp + q)
-            a00 += g0 * d0; a01 += g0 * d1; a02 += g0 * d2
-            a10 += g1 * d0; a11 += g1 * d1; a12 += g1 * d2
-            a20 += g2 * d0; a21 += g2 * d1; a22 += g2 * d2
-            q += 4
+        for c in 0..<3 {
+            let gc = g + c * mp
+            var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>()
+            var q = 0
+            while q < mp {
+                let gq = load4(gc + q)
+                a0 += gq * load4(d + q); a1 += gq * load4(d + mp + q); a2 += gq * load4(d + 2 * mp + q)
+                q += 4
+            }
+            out[3 * c] -= a0.sum(); out[3 * c + 1] -= a1.sum(); out[3 * c + 2] -= a2.sum()
         }
-        out[0] -= a00.sum(); out[1] -= a01.sum(); out[2] -= a02.sum()
-        out[3] -= a10.sum(); out[4] -= a11.sum(); out[5] -= a12.sum()
-        out[6] -= a20.sum(); out[7] -= a21.sum(); out[8] -= a22.sum()
     }
 
     /// out[0..<8] += v.
@@ -252,27 +311,33 @@ extension JacobianPass {
         outXi.initialize(repeating: 0, count: A * nc)
         let maxRows = plan.groups.map(\.rows.count).max() ?? 0
         let tmp = ws.buffer(.product, maxRows * nc)
-        for (g, group) in plan.groups.enumerated() where !group.rows.isEmpty {
-            let cols = group.basic.count
-            let Kg = na * cols
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(group.rows.count), Int32(nc), Int32(Kg),
-                        1, Jb + na * plan.blockOffset[g], Int32(Kg), G + na * plan.groupOffset[g] * nc, Int32(nc),
-                        0, tmp, Int32(nc))
-            for (ri, a) in group.rows.enumerated() { axpyRow(outXi + Int(a) * nc, 1, tmp + ri * nc, nc & ~3); tailAdd(outXi + Int(a) * nc, tmp + ri * nc, nc) }
-        }
-        // Radial: per run of one central species, per group.
+        // Runs of atoms of one central species (the block is sorted by species).
+        var runs: [(Int, Int)] = []
         var p0 = 0
         while p0 < na {
-            let zi = config.species[atoms[p0]]
             var p1 = p0
-            while p1 < na && config.species[atoms[p1]] == zi { p1 += 1 }
-            for (g, group) in plan.groups.enumerated() {
-                let cols = group.basic.count
+            while p1 < na && config.species[atoms[p1]] == config.species[atoms[p0]] { p1 += 1 }
+            runs.append((p0, p1)); p0 = p1
+        }
+        // Per group both products that read its rows of G (dB/dm into the
+        // xi columns, then d adj/dc per central species into the radial
+        // ones), so that the group's slice of G is still in cache for the
+        // second (G of a level-24 block is ~16 MB, a group's slice < 1 MB).
+        for (g, group) in plan.groups.enumerated() {
+            let cols = group.basic.count
+            let Kg = na * cols
+            if !group.rows.isEmpty {
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(group.rows.count), Int32(nc), Int32(Kg),
+                            1, Jb + na * plan.blockOffset[g], Int32(Kg), G + na * plan.groupOffset[g] * nc, Int32(nc),
+                            0, tmp, Int32(nc))
+                for (ri, a) in group.rows.enumerated() { axpyRow(outXi + Int(a) * nc, 1, tmp + ri * nc, nc & ~3); tailAdd(outXi + Int(a) * nc, tmp + ri * nc, nc) }
+            }
+            for (p0, p1) in runs {
+                let zi = config.species[atoms[p0]]
                 let rowStart = na * plan.groupOffset[g] + p0 * cols
                 cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(nc), Int32((p1 - p0) * cols),
                             1, D + rowStart * L, Int32(L), G + rowStart * nc, Int32(nc), 1, outRad + zi * L * nc, Int32(nc))
             }
-            p0 = p1
         }
         // Scatter columns into rows of the configuration's Jacobian.
         let xiBase = radialCount + s

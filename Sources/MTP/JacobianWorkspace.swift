@@ -12,7 +12,7 @@ public final class JacobianWorkspace {
 
     enum Buffer: Int, CaseIterable {
         case moments, adjoints, tangents, hessian, gradients, jacobianBlocks, adjointTangents, adjointsStacked
-        case outXi, outRadial, product, columnValues, rowsWork, sTilde, neighbourColumns, stackedRows, hessianLane, blockRow
+        case outXi, outRadial, product, columnValues, rowsWork, sTilde, neighbourColumns, stackedRows, hessianLane, neighbourOrder, segments
     }
 
     /// Floating-point operations of the dense products and the seconds spent

@@ -98,14 +98,19 @@ final class RowScratch {
 
     /// Fills the rows of `slot` for atom i. Padding columns get zero radial
     /// functions, so they contribute nothing to any sum.
-    func gather(atom i: Int, lane l: Int, config: Configuration, nl: NeighborList) {
-        gatherGeometry(atom: i, slot: l, config: config, nl: nl)
+    func gather(atom i: Int, lane l: Int, config: Configuration, nl: NeighborList,
+                order: UnsafeBufferPointer<Int>? = nil) {
+        gatherGeometry(atom: i, slot: l, config: config, nl: nl, order: order)
         radialFunctions(atom: i, slot: l, config: config)
     }
 
     /// The rows that depend only on positions: neighbours, distances, unit
     /// vectors, radial basis and monomials. A fit computes them once.
-    func gatherGeometry(atom i: Int, slot l: Int, config: Configuration, nl: NeighborList) {
+    /// `order`, if given, lists the neighbour-list entries (within the
+    /// cutoff) in the order the rows should hold them: the Jacobian kernel
+    /// groups the periodic images of one atom together (`JacobianPass.neighbourOrder`).
+    func gatherGeometry(atom i: Int, slot l: Int, config: Configuration, nl: NeighborList,
+                        order: UnsafeBufferPointer<Int>? = nil) {
         let r = ev.r
         let L = lane(l)
         var m = 0
@@ -114,7 +119,7 @@ final class RowScratch {
         nl.dy.withUnsafeBufferPointer { dy in
         nl.dz.withUnsafeBufferPointer { dz in
         nl.distance.withUnsafeBufferPointer { dist in
-            for p in nl.offsets[i]..<nl.offsets[i + 1] where dist[p] < ev.rCut {
+            @inline(__always) func add(_ p: Int) {
                 let d = dist[p]
                 let inv = 1 / d
                 L.pair[m] = p
@@ -123,6 +128,11 @@ final class RowScratch {
                 L.invR[m] = inv
                 L.e[m] = dx[p] * inv; L.e[mp + m] = dy[p] * inv; L.e[2 * mp + m] = dz[p] * inv
                 m += 1
+            }
+            if let order {
+                for p in order { add(p) }
+            } else {
+                for p in nl.offsets[i]..<nl.offsets[i + 1] where dist[p] < ev.rCut { add(p) }
             }
         }}}}}
         counts[l] = m
