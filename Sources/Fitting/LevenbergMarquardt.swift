@@ -1,4 +1,3 @@
-import Foundation
 /// Gauss-Newton steps from the full Jacobian, damped when a step fails: few
 /// iterations, each one Jacobian pass.
 ///
