@@ -64,21 +64,21 @@ struct GeodesicAcceleration {
         let rvv = try secondDerivative(trainer, velocity: v, at: theta)
         transposeProducts += 1
         let jt = try trainer.timings.measure(\.gradient) { try trainer.jacobianTransposeTimes(rvv, evaluator: trainer.evaluator(at: theta)) }
-        let a = try trainer.chordStep(r, gradient: jt.map { 2 * $0 }, lambda: lambda)
-        let scale = trainer.columnScales(r)
+        let a = try trainer.dampedNormalStep(r, vector: jt.map { 2 * $0 }, lambda: lambda)
+        let scale = Trainer.columnNorms(r)
         var na = 0.0, nv = 0.0
-        for x in a.indices { na += (scale[x] * a[x]) * (scale[x] * a[x]); nv += (scale[x] * v[x]) * (scale[x] * v[x]) }
+        for (col, x) in trainer.order.enumerated() {
+            na += (scale[col] * a[x]) * (scale[col] * a[x]); nv += (scale[col] * v[x]) * (scale[col] * v[x])
+        }
         return (a, 2 * na.squareRoot() / max(nv.squareRoot(), 1e-300))
     }
 }
 
 extension Trainer {
-    /// This rank's residual rows at `theta` (the r of L = sum r^2).
+    /// This rank's residual rows at `theta` (the r of L = sum r^2), from one
+    /// loss pass (collective, as every loss pass).
     func residualVector(at theta: [Double]) throws -> RowVector {
-        try timings.measure(\.loss) {
-            let ev = try evaluator(at: theta)
-            return try configs.indices.map { c in rows[c].residuals(model: try evaluate(ev, c), reference: configs[c]) }
-        }
+        try errorsKeepingResiduals(at: theta).1
     }
 
     /// Loss and errors at `theta` (one loss pass, as `errors(at:)`) with this
@@ -91,27 +91,12 @@ extension Trainer {
         return (errors, residuals)
     }
 
-    /// The Marquardt scaling in parameter order: the column norms of the factor.
-    func columnScales(_ r: [Double]) -> [Double] {
-        let n = r.count.squareRootInt
-        var out = [Double](repeating: 0, count: n - 1)
-        for (col, src) in order.enumerated() {
-            var s = 0.0
-            for i in 0...col { s += r[col * n + i] * r[col * n + i] }
-            out[src] = s.squareRoot()
-        }
-        return out
-    }
-
     /// The solution, in parameter order, of (R_J^T R_J + lambda D^2) d = -g / 2
     /// for a factor R of [J | r] and a vector g in parameter order (for g
     /// the loss gradient at the factor's point this is the damped
-    /// Gauss-Newton step).
-    func chordStep(_ r: [Double], gradient g: [Double], lambda: Double) throws -> [Double] {
-        let d = try Trainer.dampedNormalSolution(r, gradient: order.map { g[$0] }, lambda: lambda)
-        var out = [Double](repeating: 0, count: d.count)
-        for (col, src) in order.enumerated() { out[src] = d[col] }
-        return out
+    /// Gauss-Newton step; the acceleration passes 2 J^T r_vv).
+    func dampedNormalStep(_ r: [Double], vector g: [Double], lambda: Double) throws -> [Double] {
+        inParameterOrder(try Trainer.dampedNormalSolution(r, gradient: order.map { g[$0] }, lambda: lambda))
     }
 
     /// In column order: (R_J^T R_J + lambda D^2) d = -g / 2 with D the column
@@ -123,10 +108,10 @@ extension Trainer {
         precondition(g.count == p, "a vector of \(g.count) entries for a factor of \(p) columns")
         var top = [Double](repeating: 0, count: n * n), bottom = [Double](repeating: 0, count: n * n)
         let sl = lambda.squareRoot()
+        let scale = columnNorms(r)
         for c in 0..<p {
-            var s = 0.0
-            for i in 0...c { top[c * n + i] = r[c * n + i]; s += r[c * n + i] * r[c * n + i] }
-            bottom[c * n + c] = sl * max(s.squareRoot(), 1e-300)
+            for i in 0...c { top[c * n + i] = r[c * n + i] }
+            bottom[c * n + c] = sl * scale[c]
         }
         try StreamingQR.combinePairInPlace(&top, &bottom, columns: n)
         var y = [Double](repeating: 0, count: p)

@@ -110,10 +110,25 @@ extension Trainer {
     /// D the column norms of R_J (Marquardt scaling), by QR of the stacked
     /// system (two triangles: `StreamingQR.combinePair`). Returns the step in parameter order.
     func step(_ r: [Double], lambda: Double) throws -> [Double] {
-        let d = try Trainer.dampedSolution(r, lambda: lambda)
+        inParameterOrder(try Trainer.dampedSolution(r, lambda: lambda))
+    }
+
+    /// A vector in the factor's column order (`order`), in parameter order.
+    func inParameterOrder(_ d: [Double]) -> [Double] {
         var out = [Double](repeating: 0, count: d.count)
         for (col, src) in order.enumerated() { out[src] = d[col] }
         return out
+    }
+
+    /// The Marquardt scaling D in column order: the column norms of R_J in
+    /// the column-major factor of [J | r].
+    static func columnNorms(_ r: [Double]) -> [Double] {
+        let n = r.count.squareRootInt
+        return (0..<(n - 1)).map { c in
+            var s = 0.0
+            for row in 0...c { s += r[c * n + row] * r[c * n + row] }
+            return max(s.squareRoot(), 1e-300)
+        }
     }
 
     /// The damped least-squares solution in column order, from the
@@ -121,12 +136,7 @@ extension Trainer {
     static func dampedSolution(_ r: [Double], lambda: Double) throws -> [Double] {
         let n = r.count.squareRootInt
         let p = n - 1
-        var scale = [Double](repeating: 0, count: p)
-        for c in 0..<p {
-            var s = 0.0
-            for row in 0...c { s += r[c * n + row] * r[c * n + row] }
-            scale[c] = max(s.squareRoot(), 1e-300)
-        }
+        let scale = columnNorms(r)
         // [R_J, -r1; sqrt(lambda) D, 0]: two upper triangles (n x n, last
         // rows zero), factored by the triangular-pentagonal QR (2/3 n^3
         // flops, a seventh of stacking them as 2P rows).

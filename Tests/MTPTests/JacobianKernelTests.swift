@@ -93,14 +93,27 @@ final class JacobianKernelTests: XCTestCase {
     /// energy, forces and virial against central differences of the
     /// evaluator, for every 5th parameter, on a small configuration.
     func testThreeSpeciesLevel24AgainstFiniteDifferences() throws {
-        var pot = try Self.randomPotential(level: 24, species: 3, cutoff: 3.6, seed: 11)
+        let pot = try Self.randomPotential(level: 24, species: 3, cutoff: 3.6, seed: 11)
         let c = Self.cells(species: 3, seed: 2)[0]
         let nl = try NeighborList(c, cutoff: pot.maxDist)
         let (_, d) = try Evaluator(pot).derivatives(c, neighbors: nl)
-        let theta = pot.parameters
-        let P = theta.count
+        let P = pot.parameterCount
         XCTAssertEqual(P, 3 * 3 * 6 * 8 + 3 + 864)
-        for x in stride(from: 0, to: P, by: 5) {
+        try Self.assertMatchCentralDifferences([d], potential: pot, config: c, parameters: stride(from: 0, to: P, by: 5),
+                                               tolerance: 1e-6)
+    }
+
+    /// Each of `derivatives` (of `config` under `potential`) against central
+    /// differences of the evaluator's energy, forces and virial in every
+    /// parameter listed (step 1e-6 x max(1, |theta|)), to `tolerance`
+    /// relative to the difference (absolute below 1).
+    static func assertMatchCentralDifferences(_ derivatives: [EFSDerivatives], potential: Potential, config c: Configuration,
+                                              parameters: some Sequence<Int>, tolerance: Double,
+                                              file: StaticString = #filePath, line: UInt = #line) throws {
+        var pot = potential
+        let theta = pot.parameters, P = theta.count
+        let nl = try NeighborList(c, cutoff: pot.maxDist)
+        for x in parameters {
             let h = 1e-6 * max(1, abs(theta[x]))
             var plus = theta, minus = theta
             plus[x] += h; minus[x] -= h
@@ -109,19 +122,22 @@ final class JacobianKernelTests: XCTestCase {
             pot.parameters = minus
             let em = try Evaluator(pot).evaluate(c, neighbors: nl)
             let dE = (ep.energy - em.energy) / (2 * h)
-            XCTAssertEqual(d.energy[x], dE, accuracy: 1e-6 * max(1, abs(dE)), "dE/dtheta_\(x)")
-            for a in 0..<c.atomCount {
-                for comp in 0..<3 {
-                    let fd = (ep.forces[a][comp] - em.forces[a][comp]) / (2 * h)
-                    XCTAssertEqual(d.forces[(3 * a + comp) * P + x], fd, accuracy: 1e-6 * max(1, abs(fd)), "dF/dtheta_\(x)")
+            for d in derivatives {
+                XCTAssertEqual(d.energy[x], dE, accuracy: tolerance * max(1, abs(dE)), "dE/dtheta_\(x)", file: file, line: line)
+                for a in 0..<c.atomCount {
+                    for comp in 0..<3 {
+                        let fd = (ep.forces[a][comp] - em.forces[a][comp]) / (2 * h)
+                        XCTAssertEqual(d.forces[(3 * a + comp) * P + x], fd, accuracy: tolerance * max(1, abs(fd)), "dF/dtheta_\(x)",
+                                       file: file, line: line)
+                    }
+                }
+                for v in 0..<6 {
+                    let fd = (ep.virial.voigt[v] - em.virial.voigt[v]) / (2 * h)
+                    XCTAssertEqual(d.virial[v * P + x], fd, accuracy: tolerance * max(1, abs(fd)), "dW/dtheta_\(x)",
+                                   file: file, line: line)
                 }
             }
-            for v in 0..<6 {
-                let fd = (ep.virial.voigt[v] - em.virial.voigt[v]) / (2 * h)
-                XCTAssertEqual(d.virial[v * P + x], fd, accuracy: 1e-6 * max(1, abs(fd)), "dW/dtheta_\(x)")
-            }
         }
-        pot.parameters = theta
     }
 }
 

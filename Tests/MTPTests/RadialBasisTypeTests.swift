@@ -91,11 +91,10 @@ final class RadialBasisTypeTests: XCTestCase {
     /// both sides of min_dist.
     func testParameterDerivativesAgainstFiniteDifferences() throws {
         let c = JacobianKernelTests.cells(species: 2, seed: 3)[0]
-        var pot = try potential(level: 12, species: 2, minDist: try minDistSplitting(c, cutoff: 4.2), type: .chebyshevRepulsive, seed: 8)
+        let pot = try potential(level: 12, species: 2, minDist: try minDistSplitting(c, cutoff: 4.2), type: .chebyshevRepulsive, seed: 8)
         let nl = try NeighborList(c, cutoff: pot.maxDist)
         let (_, fast) = try Evaluator(pot).derivatives(c, neighbors: nl)
         let (_, reference) = try Evaluator(pot).derivativesByTangents(c, neighbors: nl)
-        let theta = pot.parameters, P = theta.count
         // The two kernels agree to rounding ...
         for (a, b) in [(fast.energy, reference.energy), (fast.forces, reference.forces), (fast.virial, reference.virial)] {
             let scale = max(1e-12, b.map(abs).max() ?? 0)
@@ -103,29 +102,8 @@ final class RadialBasisTypeTests: XCTestCase {
         }
         // ... and central differences to their truncation error (the random
         // potential is strongly non-linear in its radial coefficients).
-        for x in 0..<P {
-            let h = 1e-6 * max(1, abs(theta[x]))
-            var plus = theta, minus = theta
-            plus[x] += h; minus[x] -= h
-            pot.parameters = plus
-            let ep = try efs(pot, c)
-            pot.parameters = minus
-            let em = try efs(pot, c)
-            let dE = (ep.energy - em.energy) / (2 * h)
-            for d in [fast, reference] {
-                XCTAssertEqual(d.energy[x], dE, accuracy: 1e-5 * max(1, abs(dE)), "dE/dtheta_\(x)")
-                for a in 0..<c.atomCount {
-                    for comp in 0..<3 {
-                        let fd = (ep.forces[a][comp] - em.forces[a][comp]) / (2 * h)
-                        XCTAssertEqual(d.forces[(3 * a + comp) * P + x], fd, accuracy: 1e-5 * max(1, abs(fd)), "dF/dtheta_\(x)")
-                    }
-                }
-                for v in 0..<6 {
-                    let fd = (ep.virial.voigt[v] - em.virial.voigt[v]) / (2 * h)
-                    XCTAssertEqual(d.virial[v * P + x], fd, accuracy: 1e-5 * max(1, abs(fd)), "dW/dtheta_\(x)")
-                }
-            }
-        }
+        try JacobianKernelTests.assertMatchCentralDifferences([fast, reference], potential: pot, config: c,
+                                                              parameters: 0..<pot.parameterCount, tolerance: 1e-5)
     }
 
     func testFileKeepsTheTypeAndRejectsUnknownOnes() throws {
