@@ -4,18 +4,12 @@ import Foundation
 import Atomistic
 
 /// `mtp grade` and `mtp select-add` as users run them.
-final class GradeCommandTests: XCTestCase {
+final class GradeCommandTests: TemporaryDirectoryTestCase {
     typealias Run = MTPExecutable.Run
 
     func mtp(_ args: String...) throws -> Run { try MTPExecutable.run(args) }
 
-    var tmp: URL!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-grade-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
-    func path(_ name: String) -> String { tmp.appendingPathComponent(name).path }
+    func path(_ name: String) -> String { tmpURL.appendingPathComponent(name).path }
 
     func grades(_ file: String) throws -> [Double] {
         try CFGFormat.read(path: file).map { c in Double(c.features.first { $0.key == "MV_grade" }!.value)! }

@@ -1,4 +1,5 @@
 import XCTest
+import CommandLineTesting
 import Foundation
 import Atomistic
 import MTP
@@ -9,14 +10,8 @@ import TrainingStore
 /// The library flow behind `mtp grade` and `mtp select-add`, in one process:
 /// the saved set is built once and then reused, the output holds exactly
 /// the grades the set gives, and the summaries count what the files hold.
-final class GradingTests: XCTestCase {
-    var tmp: URL!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-grading-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
-    func path(_ name: String) -> String { tmp.appendingPathComponent(name).path }
+final class GradingTests: TemporaryDirectoryTestCase {
+    func path(_ name: String) -> String { tmpURL.appendingPathComponent(name).path }
 
     func testStoreGradingAndSelectionAgreeWithTheSet() throws {
         let comm = Communicator.start()

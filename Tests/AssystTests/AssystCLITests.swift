@@ -6,7 +6,7 @@ import TrainingStore
 @testable import Assyst
 
 /// `mtp assyst` as users run it.
-final class AssystCLITests: XCTestCase {
+final class AssystCLITests: TemporaryDirectoryTestCase {
     typealias Run = MTPExecutable.Run
 
     func mtp(_ args: [String]) throws -> Run { try MTPExecutable.run(["assyst"] + args) }
@@ -16,13 +16,6 @@ final class AssystCLITests: XCTestCase {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("ReferenceTests/Fixtures/Mg_mm.eam.fs").path
     }
-
-    var tmp: String!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("assyst-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
 
     let tiny = ["--element", "Mg", "--atomic-volume", "22.87", "--max-atoms", "2", "--space-groups", "1,194,225",
                 "--triax-count", "2", "--shear-count", "2", "--rattle-count", "2", "--quiet"]

@@ -1,17 +1,11 @@
 import XCTest
+import CommandLineTesting
 import Foundation
 import TrainingStore
 @testable import Assyst
 
 /// `AssystJob` called as a library, without the command line.
-final class AssystJobTests: XCTestCase {
-    var tmp: String!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("assyst-job-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class AssystJobTests: TemporaryDirectoryTestCase {
     var eam: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("ReferenceTests/Fixtures/Mg_mm.eam.fs").path

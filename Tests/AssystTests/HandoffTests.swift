@@ -1,4 +1,5 @@
 import XCTest
+import CommandLineTesting
 import Atomistic
 @testable import Assyst
 
@@ -52,14 +53,7 @@ enum FakeVASP {
     }
 }
 
-final class HandoffTests: XCTestCase {
-    var tmp: String!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("assyst-handoff-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class HandoffTests: TemporaryDirectoryTestCase {
     func crystals() -> [Configuration] {
         var options = AssystOptions(element: "Mg", atomicVolume: 22.87)
         options.spaceGroups = [1, 194, 225]

@@ -5,7 +5,7 @@ import Atomistic
 import MTP
 
 /// The `mtp` executable as users run it: exit status, messages, files.
-final class CLITests: XCTestCase {
+final class CLITests: TemporaryDirectoryTestCase {
     typealias Run = MTPExecutable.Run
 
     func mtp(_ args: String...) throws -> Run { try MTPExecutable.run(args) }
@@ -14,15 +14,8 @@ final class CLITests: XCTestCase {
         Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path
     }
 
-    var tmp: URL!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
-
     func write(_ name: String, _ text: String) throws -> String {
-        let path = tmp.appendingPathComponent(name).path
+        let path = tmpURL.appendingPathComponent(name).path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -37,7 +30,7 @@ final class CLITests: XCTestCase {
     }
 
     func testCalcEFSWritesMLIPOutput() throws {
-        let out = tmp.appendingPathComponent("out.cfg").path
+        let out = tmpURL.appendingPathComponent("out.cfg").path
         let r = try mtp("calc-efs", fixture("cu-08.mtp"), fixture("cu-3.cfg"), out)
         XCTAssertEqual(r.status, 0, r.err)
         let got = try CFGFormat.read(path: out), want = try CFGFormat.read(path: fixture("cu-3.cfg"))
@@ -56,7 +49,7 @@ final class CLITests: XCTestCase {
         let table = [2: 1, 4: 2, 6: 5, 8: 9, 10: 16, 12: 29, 14: 52, 16: 92, 18: 163, 20: 288,
                      22: 500, 24: 864, 26: 1464, 28: 2445]
         for (level, count) in table.sorted(by: { $0.key < $1.key }) {
-            let path = tmp.appendingPathComponent("\(level).mtp").path
+            let path = tmpURL.appendingPathComponent("\(level).mtp").path
             let r = try mtp("basis", "--level", "\(level)", "--min-dist", "1.5", "--max-dist", "5", "-o", path)
             XCTAssertEqual(r.status, 0, r.err)
             let text = try String(contentsOfFile: path, encoding: .utf8)
@@ -87,7 +80,7 @@ final class CLITests: XCTestCase {
         let good = try String(contentsOfFile: fixture("cu-3.cfg"), encoding: .utf8)
         let lines = good.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let pot = fixture("cu-08.mtp")
-        let out = tmp.appendingPathComponent("never.cfg").path
+        let out = tmpURL.appendingPathComponent("never.cfg").path
 
         // Truncated in the middle of the atom lines.
         let truncated = try write("truncated.cfg", lines[0..<20].joined(separator: "\n"))
@@ -136,18 +129,18 @@ final class CLITests: XCTestCase {
         try assertFails(["calc-efs", badPot, fixture("cu-3.cfg"), out], mentions: [badPot + ":", "moment_coeffs"], output: out)
 
         // An untrained potential cannot be evaluated.
-        let untrained = tmp.appendingPathComponent("untrained.mtp").path
+        let untrained = tmpURL.appendingPathComponent("untrained.mtp").path
         XCTAssertEqual(try mtp("basis", "--level", "8", "--min-dist", "1", "--max-dist", "5", "-o", untrained).status, 0)
         try assertFails(["calc-efs", untrained, fixture("cu-3.cfg"), out], mentions: [untrained, "untrained"], output: out)
 
         // A missing file.
-        try assertFails(["calc-efs", pot, tmp.appendingPathComponent("missing.cfg").path, out], mentions: ["missing.cfg"], output: out)
+        try assertFails(["calc-efs", pot, tmpURL.appendingPathComponent("missing.cfg").path, out], mentions: ["missing.cfg"], output: out)
     }
 }
 
 /// Training sets in HDF5 and training, as users run them.
 extension CLITests {
-    func path(_ n: String) -> String { tmp.appendingPathComponent(n).path }
+    func path(_ n: String) -> String { tmpURL.appendingPathComponent(n).path }
     var cli: CLITests { self }
 
     func testConvertRoundTripAndDataInfo() throws {

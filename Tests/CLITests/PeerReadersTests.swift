@@ -7,19 +7,13 @@ import Atomistic
 /// the values we wrote), and the `.h5` store's string attributes are scalar
 /// strings with a README (h5dump always; h5py where scripts/peers/setup.sh
 /// has made its venv, as CI does).
-final class PeerReadersTests: XCTestCase {
+final class PeerReadersTests: TemporaryDirectoryTestCase {
     typealias Run = MTPExecutable.Run
-    var tmp: URL!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-peers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
     func fixture(_ name: String) -> String {
         Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path
     }
-    func path(_ name: String) -> String { tmp.appendingPathComponent(name).path }
-    func mtp(_ args: String...) throws -> Run { try MTPExecutable.run(args, in: tmp) }
+    func path(_ name: String) -> String { tmpURL.appendingPathComponent(name).path }
+    func mtp(_ args: String...) throws -> Run { try MTPExecutable.run(args, in: tmpURL) }
     func ok(_ r: Run, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.status, 0, "stdout:\n\(r.out)\nstderr:\n\(r.err)", file: file, line: line)
     }

@@ -4,14 +4,8 @@ import Foundation
 
 /// `--weights balanced|mlip` and explicit weights of `mtp train`: the
 /// weights chosen are printed first and kept in the summary JSON.
-final class WeightsOptionTests: XCTestCase {
+final class WeightsOptionTests: TemporaryDirectoryTestCase {
     typealias Run = MTPExecutable.Run
-    var tmp: URL!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-weights-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
     /// Ten configurations of the mlearn Mo set (BSD-3, the licence beside it):
     /// energies per atom spread with variance 0.01606 eV^2, <F^2> = 0.1147
     /// (eV/A)^2, so rho = 7.141 A^-2, inside the balanced rule's range.
@@ -19,14 +13,14 @@ final class WeightsOptionTests: XCTestCase {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../TrainingStoreTests/Fixtures/mlearn/Mo-10.json").standardizedFileURL.path
     }
-    func path(_ name: String) -> String { tmp.appendingPathComponent(name).path }
-    func mtp(_ args: String...) throws -> Run { try MTPExecutable.run(args, in: tmp) }
+    func path(_ name: String) -> String { tmpURL.appendingPathComponent(name).path }
+    func mtp(_ args: String...) throws -> Run { try MTPExecutable.run(args, in: tmpURL) }
     func ok(_ r: Run, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(r.status, 0, "stdout:\n\(r.out)\nstderr:\n\(r.err)", file: file, line: line)
     }
     func weights(_ args: String...) throws -> (line: String, json: [String: Any]) {
         let r = try MTPExecutable.run(["train", path("start.mtp"), mo10, "-o", "out.mtp", "--max-iter", "1",
-                                       "--checkpoint-every", "0"] + args, in: tmp)
+                                       "--checkpoint-every", "0"] + args, in: tmpURL)
         ok(r)
         let first = String(r.out.split(separator: "\n").first { $0.hasPrefix("loss weights:") } ?? "")
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("out.mtp.json"))))
@@ -69,7 +63,7 @@ final class WeightsOptionTests: XCTestCase {
         for (args, rule, energy) in [([String](), "balanced", 7.1408), (["--weights", "mlip", "--energy-weight", "3"], "mlip", 3)] {
             let out = "s-\(rule)"
             let r = try MTPExecutable.run(["sweep", mo10, "--levels", "2", "--cutoffs", "5.0", "--min-dist", "1.5",
-                                           "--max-iter", "1", "--out", out] + args, in: tmp)
+                                           "--max-iter", "1", "--out", out] + args, in: tmpURL)
             ok(r)
             let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path(out + "/fits/L02-c5.00.json"))))
                                        as? [String: Any])

@@ -1,4 +1,5 @@
 import XCTest
+import CommandLineTesting
 import Foundation
 import Atomistic
 import MTP
@@ -16,23 +17,13 @@ import TrainingStore
 /// labelled configurations, so fitting the moved energies takes it away
 /// from the validation labels: the validation loss rises after the first
 /// iterations, as it does when a fit overfits.
-final class ValidationSetTests: XCTestCase {
+final class ValidationSetTests: TemporaryDirectoryTestCase {
     var fixtures: URL { Bundle.module.url(forResource: "Fixtures", withExtension: nil)! }
     var cfg: String { fixtures.appendingPathComponent("cu-4.cfg").path }
-    var tmp: URL!
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-validset-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: tmp)
-    }
 
     /// The fixture converted to another format (`mtp convert`'s library).
     func converted(_ ext: String) throws -> String {
-        let out = tmp.appendingPathComponent("valid.\(ext)").path
+        let out = tmpURL.appendingPathComponent("valid.\(ext)").path
         _ = try Conversion(inputs: [cfg], output: out, options: FormatOptions(symbols: ["Cu"])).run()
         return out
     }
@@ -63,7 +54,7 @@ final class ValidationSetTests: XCTestCase {
         var records: [ValidationSummary] = []
         for path in [cfg, try converted("extxyz"), try converted("h5")] {
             var lines: [String] = []
-            let current = tmp.appendingPathComponent("current.mtp").path
+            let current = tmpURL.appendingPathComponent("current.mtp").path
             let r = try makeFit(valid: path, iterations: 3, stopAfter: nil)
                 .run(output: nil, checkpointing: Fit.Checkpointing(path: nil, every: 0, currentPotential: current),
                      log: { lines.append($0) })
@@ -96,7 +87,7 @@ final class ValidationSetTests: XCTestCase {
     /// `stopAfter`: the fit ends once that many iterations passed without a
     /// lower validation loss, and the potential kept is the best one.
     func testStopOnValidKeepsTheBest() throws {
-        let current = tmp.appendingPathComponent("current.mtp").path
+        let current = tmpURL.appendingPathComponent("current.mtp").path
         var lines: [String] = []
         let r = try makeFit(valid: cfg, iterations: 30, stopAfter: 2)
             .run(output: nil, checkpointing: Fit.Checkpointing(path: nil, every: 0, currentPotential: current),
@@ -147,7 +138,7 @@ final class ValidationSetTests: XCTestCase {
     /// count without improvement and the best so far) and ends exactly as
     /// the uninterrupted fit; resuming a fit that stopped runs nothing more.
     func testResumeContinuesTheValidationRecord() throws {
-        let path = tmp.appendingPathComponent("fit.checkpoint.json").path
+        let path = tmpURL.appendingPathComponent("fit.checkpoint.json").path
         let whole = try makeFit(valid: cfg, iterations: 30, stopAfter: 2)
             .run(output: nil, checkpointing: Fit.Checkpointing(path: path, every: 1))
         let stoppedAt = whole.state.iteration

@@ -7,19 +7,12 @@ import Sweep
 
 /// `mtp study` end to end on a tiny study: every figure's data, the stage
 /// records, kill and resume, and a refused change of configuration.
-final class StudyCLITests: XCTestCase {
+final class StudyCLITests: TemporaryDirectoryTestCase {
     /// The EAM fixture of the Reference tests (with its licence note there).
     var eam: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("ReferenceTests/Fixtures/Mg_mm.eam.fs").path
     }
-
-    var tmp: String!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("study-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
 
     /// 1-2 atoms in four space groups, two subsets, levels 4 and 6, one cutoff, 6 iterations, quick validation.
     func tiny(_ out: String) -> [String] {

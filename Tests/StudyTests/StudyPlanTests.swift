@@ -1,18 +1,12 @@
 import XCTest
+import CommandLineTesting
 import Foundation
 import Atomistic
 import Fitting
 @testable import Study
 
 /// The study's plan, scale knob, manifest and figures, without running anything.
-final class StudyPlanTests: XCTestCase {
-    var tmp: String!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("study-plan-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class StudyPlanTests: TemporaryDirectoryTestCase {
     func small() -> StudyConfiguration {
         StudyScale.small.configuration(element: "Mg", atomicVolume: 22.87, calculator: "eam:/x.eam.fs")
     }

@@ -1,4 +1,5 @@
 import XCTest
+import CommandLineTesting
 import Foundation
 import Atomistic
 @testable import TrainingStore
@@ -8,21 +9,13 @@ import Atomistic
 /// case below crashed or hung the reader before `GlobalHeap` checked it. The
 /// first is the one the full fuzz run found (the species attribute's object
 /// size 2 -> 99999999999, a crash in H5HG_read).
-final class GlobalHeapTests: XCTestCase {
-    var directory: String!
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "heap-tests-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
-
+final class GlobalHeapTests: TemporaryDirectoryTestCase {
     /// A store of the Mo mlearn subset: species, group names and features
     /// are variable-length strings.
     func store() throws -> (path: String, bytes: [UInt8]) {
         let json = try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/mlearn/Mo-10", withExtension: "json")).path
         let ml = try MLearnJSON.read(path: json)
-        let path = directory + "/good.h5"
+        let path = tmp + "/good.h5"
         try StoreWriter.write(TrainingSet(configurations: ml.configurations, species: ml.species), to: path)
         return (path, [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
     }
@@ -59,7 +52,7 @@ final class GlobalHeapTests: XCTestCase {
     }
 
     func assertRefused(_ bytes: [UInt8], _ phrases: String..., line: UInt = #line) throws {
-        let bad = directory + "/damaged.h5"
+        let bad = tmp + "/damaged.h5"
         try Data(bytes).write(to: URL(fileURLWithPath: bad))
         XCTAssertThrowsError(try StoreReader(path: bad).readAll(), line: line) { error in
             let text = "\(error)"

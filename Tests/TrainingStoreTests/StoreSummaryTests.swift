@@ -1,18 +1,11 @@
 import XCTest
+import CommandLineTesting
 import Foundation
 import Atomistic
 @testable import TrainingStore
 
 /// `StoreSummary` on a store small enough to count by hand.
-final class StoreSummaryTests: XCTestCase {
-    var directory: String!
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "summary-tests-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
-
+final class StoreSummaryTests: TemporaryDirectoryTestCase {
     func box(_ a: Double) -> [Vec3] { [Vec3(a, 0, 0), Vec3(0, a, 0), Vec3(0, 0, a)] }
 
     /// Group A: simple cubic, a = 3.2 (six neighbours at 3.2, the next
@@ -28,7 +21,7 @@ final class StoreSummaryTests: XCTestCase {
             dimers.append(d)
         }
         let lone = Configuration(cell: box(10), pbc: .all, species: [0], positions: [Vec3(1, 1, 1)])
-        let path = directory + "/tiny.h5"
+        let path = tmp + "/tiny.h5"
         try StoreWriter.write(TrainingSet(configurations: [cubic] + dimers + [lone], species: ["Mg"]), to: path)
         return path
     }

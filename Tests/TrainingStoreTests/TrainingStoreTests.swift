@@ -1,4 +1,5 @@
 import XCTest
+import CommandLineTesting
 import Foundation
 import Atomistic
 @testable import TrainingStore
@@ -9,15 +10,7 @@ struct MissingFixture: Error, CustomStringConvertible {
     var description: String { "fixture \(path) not found" }
 }
 
-final class TrainingStoreTests: XCTestCase {
-    var directory: String!
-
-    override func setUpWithError() throws {
-        directory = NSTemporaryDirectory() + "ts-tests-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: directory) }
-
+final class TrainingStoreTests: TemporaryDirectoryTestCase {
     func fixture(_ name: String) throws -> String {
         try XCTUnwrap(Bundle.module.url(forResource: "Fixtures/" + name, withExtension: nil)).path
     }
@@ -31,7 +24,7 @@ final class TrainingStoreTests: XCTestCase {
     }
 
     func roundTrip(_ set: TrainingSet, cutoff: Double = 5.0) throws -> TrainingSet {
-        let path = directory + "/set-\(UUID().uuidString.prefix(6)).h5"
+        let path = tmp + "/set-\(UUID().uuidString.prefix(6)).h5"
         try StoreWriter.write(set, to: path, costModel: CostModel(cutoff: cutoff))
         return try StoreReader(path: path).readAll()
     }
@@ -64,7 +57,7 @@ final class TrainingStoreTests: XCTestCase {
     func testSameDataGivesIdenticalFiles() throws {
         let configs = try CFGFormat.read(path: testsFile("MTPTests/Fixtures/mlip-reference/multi/04/calc-efs.first100.cfg"))
         let set = TrainingSet(configurations: Array(configs.prefix(10)), species: ["Cu", "Ag", "Au"])
-        let a = directory + "/same-a.h5", b = directory + "/same-b.h5"
+        let a = tmp + "/same-a.h5", b = tmp + "/same-b.h5"
         try StoreWriter.write(set, to: a, costModel: CostModel(cutoff: 5))
         Thread.sleep(forTimeInterval: 1.1)
         try StoreWriter.write(set, to: b, costModel: CostModel(cutoff: 5))
@@ -264,7 +257,7 @@ final class TrainingStoreTests: XCTestCase {
 
     func testStoredCostCountsNeighbours() throws {
         let configs = try CFGFormat.read(path: try fixture("mlip/calc-efs-multi10-first3.cfg"))
-        let path = directory + "/cost.h5"
+        let path = tmp + "/cost.h5"
         let model = CostModel(cutoff: 5.0, atomWeight: 20)
         try StoreWriter.write(TrainingSet(configurations: configs), to: path, costModel: model)
         let reader = try StoreReader(path: path)
@@ -280,15 +273,15 @@ final class TrainingStoreTests: XCTestCase {
     // MARK: Bad input
 
     func testTruncatedFileIsReportedWithItsName() throws {
-        let path = directory + "/good.h5"
+        let path = tmp + "/good.h5"
         try StoreWriter.write(TrainingSet(configurations: try CFGFormat.read(path: try fixture("mlip/calc-efs-multi10-first3.cfg"))), to: path)
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let bad = directory + "/truncated.h5"
+        let bad = tmp + "/truncated.h5"
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: bad))
         XCTAssertThrowsError(try StoreReader(path: bad).readAll()) { error in
             XCTAssertTrue("\(error)".contains("truncated.h5"), "\(error)")
         }
-        let text = directory + "/text.h5"
+        let text = tmp + "/text.h5"
         try "not hdf5".write(toFile: text, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try StoreReader(path: text)) { XCTAssertTrue("\($0)".contains("not an HDF5 file"), "\($0)") }
     }
@@ -296,10 +289,10 @@ final class TrainingStoreTests: XCTestCase {
     func testNaNAndUnknownSpeciesAreRefused() throws {
         var c = Configuration(species: [0], positions: [.zero])
         c.energy = .nan
-        XCTAssertThrowsError(try StoreWriter.write(TrainingSet(configurations: [c]), to: directory + "/nan.h5")) {
+        XCTAssertThrowsError(try StoreWriter.write(TrainingSet(configurations: [c]), to: tmp + "/nan.h5")) {
             XCTAssertTrue("\($0)".contains("configuration 1: non-finite energy"), "\($0)")
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: directory + "/nan.h5"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/nan.h5"))
         var set = TrainingSet(configurations: [], species: ["Cu"])
         XCTAssertThrowsError(try set.append([Configuration(species: [1], positions: [.zero])], symbols: nil, source: "x.cfg")) {
             XCTAssertTrue("\($0)".contains("x.cfg"), "\($0)")
@@ -307,7 +300,7 @@ final class TrainingStoreTests: XCTestCase {
     }
 
     func testMalformedMLearnNamesTheRecord() throws {
-        let path = directory + "/bad.json"
+        let path = tmp + "/bad.json"
         try #"[{"structure": {"lattice": {"matrix": [[1,0,0],[0,1,0],[0,0,1]]}, "sites": [{"species": [{"element": "Xx"}], "xyz": [0,0,0]}]}, "outputs": {}}]"#
             .write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try MLearnJSON.read(path: path, stressOrder: .vasp)) {

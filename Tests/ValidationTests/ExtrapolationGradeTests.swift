@@ -173,14 +173,7 @@ final class ExtrapolationGradeTests: XCTestCase {
 }
 
 /// `mtp validate --training` as users run it.
-final class ValidateTrainingCommandTests: XCTestCase {
-    var tmp: String!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-validate-grade-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class ValidateTrainingCommandTests: TemporaryDirectoryTestCase {
     func testTrainingGradesTheMTPAndCachesItsActiveSet() throws {
         let pot = tmp + "/cu.mtp"
         try FileManager.default.copyItem(atPath: ExtrapolationGradeTests.potentialFile, toPath: pot)

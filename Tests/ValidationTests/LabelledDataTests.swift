@@ -9,14 +9,7 @@ import Reference
 /// structures labelled by the EAM (as a DFT code would label them) give the
 /// same numbers as the EAM itself; missing or wrong runs fail their
 /// property with one message.
-final class LabelledDataTests: XCTestCase {
-    var tmp: String!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-labelled-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class LabelledDataTests: TemporaryDirectoryTestCase {
     static let start = (a: 3.18, cOverA: 1.62)
 
     /// Labels every exported structure as a DFT run would: reads the POSCAR
@@ -207,14 +200,7 @@ final class LabelledDataTests: XCTestCase {
 }
 
 /// The same through `mtp validate` as users run it.
-final class ValidateDataCommandTests: XCTestCase {
-    var tmp: String!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-validate-data-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class ValidateDataCommandTests: TemporaryDirectoryTestCase {
     func mtp(_ args: [String]) throws -> MTPExecutable.Run { try MTPExecutable.run(args) }
 
     /// report.json's rows of one run.

@@ -296,17 +296,10 @@ final class ValidationTests: XCTestCase {
 }
 
 /// `mtp validate` as users run it.
-final class ValidateCommandTests: XCTestCase {
+final class ValidateCommandTests: TemporaryDirectoryTestCase {
     typealias Run = MTPExecutable.Run
 
     func mtp(_ args: String...) throws -> Run { try MTPExecutable.run(args) }
-
-    var tmp: String!
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("mtp-validate-cli-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
 
     func testValidateTheReferenceAgainstItself() throws {
         let eam = "eam:" + ValidationTests.eamFile
