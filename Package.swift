@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["CommandLineTesting", "Atomistic", "MTP", "mtp"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "AssystTests", dependencies: ["CommandLineTesting", "Assyst", "Atomistic", "Reference", "TrainingStore", "mtp"]),
-        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Fitting", "MTP"]),
+        .testTarget(name: "SweepTests", dependencies: ["Sweep", "Fitting", "MTP", "Plotting"]),
         .testTarget(name: "ActiveLearningTests", dependencies: ["CommandLineTesting", "ActiveLearning", "MTP", "Atomistic", "mtp"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingStoreTests", dependencies: ["CommandLineTesting", "TrainingStore", "Atomistic", "Parallel"],

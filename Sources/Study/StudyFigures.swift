@@ -160,23 +160,29 @@ public enum StudyFigures {
         let points = results.map { ($0.cost ?? .nan, $0.fullSetRMSE ?? .nan) }
         let front = Pareto.front(points.map { (cost: $0.0, error: $0.1) })
         let rest = results.indices.filter { !front.contains($0) && !points[$0].0.isNaN && !points[$0].1.isNaN }
-        var data = "# cost_us_per_atom full_set_E_RMSE_meV_per_atom pareto_E_RMSE subset level cutoff_A label\n"
+        let errors = points.map(\.1).filter { !$0.isNaN }
+        let logY = !errors.isEmpty && errors.allSatisfy { $0 > 0 }
+        // Costs span decades from level 8 to 24.
+        let costs = points.map(\.0).filter { !$0.isNaN }
+        let logX = !costs.isEmpty && costs.allSatisfy { $0 > 0 }
+        let sides = LabelPlacement.sides(points.map { (x: $0.0, y: $0.1) }, logX: logX, logY: logY)
+        var data = "# cost_us_per_atom full_set_E_RMSE_meV_per_atom pareto_E_RMSE subset level cutoff_A label label_above_y label_below_y\n"
         for i in front + rest {
             let r = results[i]
             let label = String(format: "%@/L%d/%.1f", r.fit.subset, r.fit.level, r.fit.cutoff)
+            let above = sides[i] == .above
             data += "\(n(points[i].0)) \(n(points[i].1)) \(front.contains(i) ? n(points[i].1) : "NaN") \(r.fit.subset) \(r.fit.level) "
-                + String(format: "%.2f", r.fit.cutoff) + " \(label)\n"
+                + String(format: "%.2f", r.fit.cutoff) + " \(label) \(above ? n(points[i].1) : "NaN") \(above ? "NaN" : n(points[i].1))\n"
         }
         var plot = Gnuplot(title: "Cost against energy RMSE on the whole training set (Pareto front)",
                            xLabel: "cost (microseconds per atom per force call)", yLabel: "energy RMSE on the whole set (meV/atom)")
         plot.series = [Gnuplot.Series(title: "fits", xColumn: 1, yColumn: 2, style: "points pt 7 ps 1"),
                        Gnuplot.Series(title: "Pareto front", xColumn: 1, yColumn: 3, style: "linespoints lw 2 pt 6 ps 2"),
-                       Gnuplot.Series(title: "", xColumn: 1, yColumn: 2, style: "offset char 0.8,0.8 font ',8'", labelColumn: 7)]
-        let errors = points.map(\.1).filter { !$0.isNaN }
-        plot.logY = !errors.isEmpty && errors.allSatisfy { $0 > 0 }
-        // Costs span decades from level 8 to 24.
-        let costs = points.map(\.0).filter { !$0.isNaN }
-        plot.logX = !costs.isEmpty && costs.allSatisfy { $0 > 0 }
+                       // Every point named, below it when a neighbour's label is above (`LabelPlacement`).
+                       Gnuplot.Series(title: "", xColumn: 1, yColumn: 8, style: LabelPlacement.offsetAbove + " font ',8'", labelColumn: 7),
+                       Gnuplot.Series(title: "", xColumn: 1, yColumn: 9, style: LabelPlacement.offsetBelow + " font ',8'", labelColumn: 7)]
+        plot.logY = logY
+        plot.logX = logX
         return try render(plot, data: data, name: "fig5-cost-vs-error",
                           caption: "Fig. 5: cost (the best measurement of each level and cutoff) against energy RMSE on the whole set; the line is the Pareto front", directory: directory)
     }
