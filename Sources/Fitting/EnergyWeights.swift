@@ -65,15 +65,17 @@ public struct EnergyWeights: Sendable, Equatable, Codable {
             guard let v = Double(valueText), v.isFinite else { throw EnergyWeightsError(text: text, why: "'\(valueText)' is not a finite number") }
             values[key] = v
         }
+        let form: Form
         if let kT = values["kt"] {
             guard values["e0"] == nil, values["p"] == nil else { throw EnergyWeightsError(text: text, why: "kT (with floor) and E0 (with p) are two forms; give one") }
-            try self.init(.boltzmann(kT: kT, floor: values["floor"] ?? 0))
+            form = .boltzmann(kT: kT, floor: values["floor"] ?? 0)
         } else if let e0 = values["e0"] {
             guard values["floor"] == nil else { throw EnergyWeightsError(text: text, why: "floor belongs to the kT form") }
-            try self.init(.rational(e0: e0, power: values["p"] ?? 1))
+            form = .rational(e0: e0, power: values["p"] ?? 1)
         } else {
             throw EnergyWeightsError(text: text)
         }
+        do { try self.init(form) } catch let e as EnergyWeightsError { throw EnergyWeightsError(text: text, why: e.why) }
     }
 
     /// The factor of a configuration `dE` eV/atom above the lowest (dE >= 0).
@@ -222,9 +224,9 @@ public struct EnergyWeightsReport: Sendable, Equatable, Codable {
     public var line: String {
         let refs = reference.speciesEnergies.isEmpty ? "" :
             ", species references " + reference.speciesEnergies.map { String(format: "%.6g", $0) }.joined(separator: "/") + " eV/atom"
-        return String(format: "energy weights %@: lowest %@ %.6g eV/atom%@; factors over %d configurations: mean %.4g, smallest %.4g, %d at least 0.5",
-                      weights.description, reference.speciesEnergies.isEmpty ? "energy" : "remainder", reference.lowest, refs,
-                      weighted, meanFactor, smallestFactor, atLeastHalf)
+        let kind = reference.speciesEnergies.isEmpty ? "energy" : "remainder"
+        return "energy weights \(weights.description): lowest \(kind) " + String(format: "%.6g", reference.lowest) + " eV/atom\(refs); "
+            + String(format: "factors over %d configurations: mean %.4g, smallest %.4g, %d at least 0.5", weighted, meanFactor, smallestFactor, atLeastHalf)
     }
 }
 
