@@ -143,14 +143,14 @@ for n in 1 2 3; do
     cmp "$WORK/mow-np1.mtp" "$WORK/mow-np$n.mtp" || { echo "the potential of -np $n (default weights) differs from -np 1"; exit 1; }
 done
 
-echo "== mtp train --energy-weights: the species references (least squares) and the lowest remainder reduced over all ranks' shards (100 Cu/Ag/Au configurations, .h5), the same factors and potential under -np 1, 2, 3"
-"$MTP" convert $REF/multi/02/calc-efs.first100.cfg --species Cu,Ag,Au -o "$WORK/multi.h5" > /dev/null 2>&1
+echo "== mtp train --energy-weights: the species references (least squares) and the lowest remainder reduced over all ranks' shards (100 Cu and 100 Cu/Ag/Au configurations, .h5), the same factors and potential under -np 1, 2, 3"
+"$MTP" convert $REF/cubic/08/calc-efs.first100.cfg $REF/multi/02/calc-efs.first100.cfg --species Cu,Ag,Au -o "$WORK/multi.h5" > /dev/null 2>&1
 for n in 1 2 3; do
     "${MPIRUN[@]}" -np "$n" "$MTP" train $REF/multi/02/pot.mtp "$WORK/multi.h5" -o "$WORK/mew-np$n.mtp" --max-iter 2 --tolerance 0 \
         --checkpoint-every 0 --energy-weights kT=0.05,floor=0.1 > "$WORK/mew-np$n.log"
     python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["energyWeights"], sort_keys=True))' "$WORK/mew-np$n.mtp.json" \
         > "$WORK/mew-np$n.json"
-    grep -q '^energy weights kT=0.05,floor=0.1: lowest remainder .* species references .* factors over 100 configurations' "$WORK/mew-np$n.log" \
+    grep -q '^energy weights kT=0.05,floor=0.1: lowest remainder .* species references .* factors over 200 configurations' "$WORK/mew-np$n.log" \
         || { echo "-np $n: no energy weights line: $(grep -m1 energy "$WORK/mew-np$n.log")"; exit 1; }
     [ "$n" = 1 ] && continue
     cmp "$WORK/mew-np1.json" "$WORK/mew-np$n.json" || { echo "the energy weights of -np $n differ from -np 1"; exit 1; }
