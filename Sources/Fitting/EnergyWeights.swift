@@ -230,6 +230,19 @@ public struct EnergyWeightsReport: Sendable, Equatable, Codable {
     }
 }
 
+/// The per-configuration weight factors of a `mtp train` run, as a
+/// checkpoint tag: a checkpoint written under other `--group-weights` or
+/// `--energy-weights` does not resume. Nil without either (checkpoints of
+/// before match).
+public enum WeightFactors {
+    public static func tag(groupWeights: String?, energyWeights: String?) throws -> String? {
+        if groupWeights == nil && energyWeights == nil { return nil }
+        let g = try groupWeights.map { try GroupWeights(parsing: $0).description } ?? "none"
+        let e = try energyWeights.map { try EnergyWeights(parsing: $0).description } ?? "none"
+        return "group weights \(g); energy weights \(e)"
+    }
+}
+
 /// A malformed `--energy-weights` value.
 public struct EnergyWeightsError: Error, CustomStringConvertible {
     static let expected = "expected E0[,p=P] (w = 1/(1+dE/E0)^p) or kT=T[,floor=F] (w = max(exp(-dE/kT), F)), energies in eV/atom, E0 and kT > 0, p >= 0, 0 <= F <= 1"

@@ -108,6 +108,7 @@ struct Train: ParsableCommand {
             let result = try fit.run(output: output,
                                      checkpointing: Fit.Checkpointing(path: output + ".checkpoint.json", every: checkpointEvery,
                                                                       resume: resume ? .required : .never,
+                                                                      tag: try WeightFactors.tag(groupWeights: groupWeights, energyWeights: energyWeights),
                                                                       currentPotential: currPotName),
                                      maxSeconds: maxTime,
                                      log: say)

@@ -110,6 +110,16 @@ final class EnergyWeightsTests: XCTestCase {
         }
     }
 
+    /// `mtp train --resume` takes a checkpoint only of the same factors:
+    /// the tag is nil without any (checkpoints of before match) and the same
+    /// for equal settings however written.
+    func testCheckpointTagOfTheFactors() throws {
+        XCTAssertNil(try WeightFactors.tag(groupWeights: nil, energyWeights: nil))
+        XCTAssertEqual(try WeightFactors.tag(groupWeights: nil, energyWeights: "0.1"), try WeightFactors.tag(groupWeights: nil, energyWeights: "E0=0.1,p=1"))
+        XCTAssertNotEqual(try WeightFactors.tag(groupWeights: nil, energyWeights: "0.1"), try WeightFactors.tag(groupWeights: nil, energyWeights: "kT=0.1"))
+        XCTAssertNotEqual(try WeightFactors.tag(groupWeights: "TRIAX=0.5", energyWeights: "0.1"), try WeightFactors.tag(groupWeights: nil, energyWeights: "0.1"))
+    }
+
     /// A species that no configuration has (a zero pivot) gets reference 0
     /// instead of a failed solve.
     func testAbsentSpeciesGetsZeroReference() {
