@@ -17,6 +17,9 @@
 #  2b''. the default loss weights (`--weights balanced`): their label
 #     statistics, reduced over every rank's shard, and the fit are the same,
 #     bit for bit, under -np 1, 2, 3;
+#  2b'''. `--energy-weights`: the per-species references and the lowest
+#     remainder, reduced over every rank's shard, the factors and the fit are
+#     the same, bit for bit, under -np 1, 2, 3;
 #  2b'. `mtp bench tree`: the factor tree (packed factors, blocks straddling
 #     ranks) of synthetic rows has the same bits under -np 1, 3 and 8;
 #  2c. `mtp bench step`: ScaLAPACK's damped step on every process grid of
@@ -138,6 +141,20 @@ for n in 1 2 3; do
     [ "$n" = 1 ] && continue
     cmp "$WORK/mow-np1.json" "$WORK/mow-np$n.json" || { echo "the weights and statistics of -np $n differ from -np 1"; exit 1; }
     cmp "$WORK/mow-np1.mtp" "$WORK/mow-np$n.mtp" || { echo "the potential of -np $n (default weights) differs from -np 1"; exit 1; }
+done
+
+echo "== mtp train --energy-weights: the species references (least squares) and the lowest remainder reduced over all ranks' shards (100 Cu and 100 Cu/Ag/Au configurations, .h5), the same factors and potential under -np 1, 2, 3"
+"$MTP" convert $REF/cubic/08/calc-efs.first100.cfg $REF/multi/02/calc-efs.first100.cfg --species Cu,Ag,Au -o "$WORK/multi.h5" > /dev/null 2>&1
+for n in 1 2 3; do
+    "${MPIRUN[@]}" -np "$n" "$MTP" train $REF/multi/02/pot.mtp "$WORK/multi.h5" -o "$WORK/mew-np$n.mtp" --max-iter 2 --tolerance 0 \
+        --checkpoint-every 0 --energy-weights kT=0.05,floor=0.1 > "$WORK/mew-np$n.log"
+    python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["energyWeights"], sort_keys=True))' "$WORK/mew-np$n.mtp.json" \
+        > "$WORK/mew-np$n.json"
+    grep -q '^energy weights kT=0.05,floor=0.1: lowest remainder .* species references .* factors over 200 configurations' "$WORK/mew-np$n.log" \
+        || { echo "-np $n: no energy weights line: $(grep -m1 energy "$WORK/mew-np$n.log")"; exit 1; }
+    [ "$n" = 1 ] && continue
+    cmp "$WORK/mew-np1.json" "$WORK/mew-np$n.json" || { echo "the energy weights of -np $n differ from -np 1"; exit 1; }
+    cmp "$WORK/mew-np1.mtp" "$WORK/mew-np$n.mtp" || { echo "the potential of -np $n (energy weights) differs from -np 1"; exit 1; }
 done
 
 for n in 2 4; do

@@ -374,6 +374,10 @@ public struct TrainSummary: Codable, Sendable {
     public var validation: ValidationSummary?
     /// The loss weights of the fit and how they were chosen (`DefaultWeights`).
     public var weights: ChosenWeights?
+    /// `--group-weights` as applied (NAME=FACTOR,... in name order), nil when none.
+    public var groupWeights: String? = nil
+    /// `--energy-weights` and what it did (reference, factors), nil when none.
+    public var energyWeights: EnergyWeightsReport? = nil
 
     public init(_ r: FitResult, potential: String, optimizer: String) {
         self.potential = potential

@@ -1,5 +1,6 @@
 import Foundation
 import MTP
+import Fitting
 
 /// A failure of a study the user can fix (a changed configuration, a bad
 /// override, a stage that failed); its description is the one message.
@@ -75,6 +76,8 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
     public var radialBasisSize: Int
     /// The radial basis below min_dist; nil for RBChebyshev (manifests of before match).
     public var radialBasisType: RadialBasisType? = nil
+    /// `--energy-weights` of every fit (`EnergyWeights.description`); nil for none (manifests of before match).
+    public var energyWeights: String? = nil
     // The validation.
     /// Validation properties (identifiers of `mtp validate --properties`).
     public var properties: [String]
@@ -102,6 +105,7 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
         guard maxIterations >= 1 else { throw StudyError("--max-iter must be at least 1") }
         guard minDist > 0, radialBasisSize >= 2 else { throw StudyError("need --min-dist > 0 and --radial-basis-size >= 2") }
         guard !subsets.isEmpty else { throw StudyError("--subsets: give at least one subset") }
+        if let e = energyWeights { do { _ = try EnergyWeights(parsing: e) } catch { throw StudyError("\(error)") } }
         for l in figureLevels where !levels.contains(l) {
             throw StudyError("--figure-levels: level \(l) is not one of the study's levels (\(levels.map(String.init).joined(separator: ",")))")
         }

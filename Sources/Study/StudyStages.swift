@@ -68,6 +68,7 @@ enum FitStage {
         o.radialBasisType = c.radialBasisType ?? .chebyshev
         o.groups = groups
         o.training.maxIterations = c.maxIterations
+        o.energyWeights = c.energyWeights.flatMap { try? EnergyWeights(parsing: $0) }
         o.plotFormat = "png"
         return SweepDriver(options: o, report: report)
     }

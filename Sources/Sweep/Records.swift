@@ -30,6 +30,8 @@ public struct FitSettings: Codable, Equatable, Sendable {
     public var stopOnValid: Int? = nil
     /// `--group-weights` as given (NAME=FACTOR,... in name order), nil when none.
     public var groupWeights: String? = nil
+    /// `--energy-weights` as `E0=..,p=..` or `kT=..,floor=..`, nil when none (records of before match).
+    public var energyWeights: String? = nil
     /// The radial basis, nil for RBChebyshev (records of before match).
     public var radialBasisType: RadialBasisType? = nil
 

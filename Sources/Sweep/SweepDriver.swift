@@ -65,6 +65,7 @@ public struct SweepDriver {
             s.validationBytes = validationBytes
             s.stopOnValid = options.validation == nil ? nil : options.stopOnValid
             s.groupWeights = options.groupWeights?.description
+            s.energyWeights = options.energyWeights?.description
             s.radialBasisType = options.radialBasisType == .chebyshev ? nil : options.radialBasisType
             return s
         }

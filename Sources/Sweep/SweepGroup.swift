@@ -54,6 +54,7 @@ struct SweepGroup {
         do {
             var read = try source.read(comm)
             if let w = options.groupWeights { try w.apply(to: &read, dataPath: source.path) }
+            if let w = options.energyWeights { say(try w.apply(to: &read.configurations, communicator: comm).line) }
             data = read
             validation = try validationSource?.read(comm)
             try Collective.together(comm) {

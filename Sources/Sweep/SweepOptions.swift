@@ -20,6 +20,8 @@ public struct SweepOptions: Sendable {
     public var groups: [String]?
     /// Factors on the loss weights of whole groups (`--group-weights`).
     public var groupWeights: GroupWeights?
+    /// Factors on the loss weights from each configuration's energy above the set's lowest (`--energy-weights`).
+    public var energyWeights: EnergyWeights?
     /// Element symbols of species 0, 1, ... (for formats that store indices).
     public var symbols: [String]?
     /// The output directory.

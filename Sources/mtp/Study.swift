@@ -4,6 +4,7 @@ import Foundation
 import Assyst
 import Study
 import Sweep
+import Fitting
 
 /// `mtp study`: the arguments of `StudyDriver`.
 struct StudyCommand: ParsableCommand {
@@ -40,6 +41,7 @@ struct StudyCommand: ParsableCommand {
     @Option(name: .customLong("max-iter"), help: "Iterations per fit at most.") var maxIterations: Int?
     @Option(help: "Smallest interatomic distance of the radial basis (A).") var minDist: Double?
     @Option(help: RadialBasisType.help) var radialBasisType: RadialBasisType?
+    @Option(help: "Loss-weight factors of every fit from each configuration's energy above the set's lowest: E0[,p=P] or kT=T[,floor=F] (eV/atom; as mtp train).") var energyWeights: String?
     @Option(help: "Validation properties, comma-separated (ev, vacancy, strain, surface, phonon, elastic, md).") var properties: String?
     @Option(help: "Validation settings: quick or full.") var validation: String?
     @Option(help: "Levels of Fig. 14 (errors on every group per subset), comma-separated.") var figureLevels: String?
@@ -69,6 +71,7 @@ struct StudyCommand: ParsableCommand {
             if let s = subsets { c.subsets = try TrainingSubset.parse(s) }
             if let v = minDist { c.minDist = v }
             if let v = radialBasisType { c.radialBasisType = v == .chebyshev ? nil : v }
+            if let e = energyWeights { c.energyWeights = try EnergyWeights(parsing: e).description }
             if let s = levels { c.levels = try Plan.levels(s) }
             if let s = cutoffs { c.cutoffs = try Plan.cutoffs(s, minDist: c.minDist) }
         } catch { throw ValidationError("\(error)") }

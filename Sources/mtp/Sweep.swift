@@ -33,6 +33,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Smallest interatomic distance of the radial basis (A).") var minDist: Double = 1.8
     @Option(help: "Train only on configurations of these groups (comma-separated).") var groups: String?
     @Option(help: "Multiply the loss weights of every configuration of a group by a factor, e.g. TRIAX=0.2,SHEAR=0.5.") var groupWeights: String?
+    @Option(help: "Multiply the loss weights of every configuration by a factor from its energy per atom above the set's lowest: E0[,p=P] for 1/(1+dE/E0)^p or kT=T[,floor=F] for max(exp(-dE/kT), F) (eV/atom).") var energyWeights: String?
     @Option(name: .customLong("out"), help: "Output directory (created if missing).") var out: String
     @Option(help: "Number of species (default: from the data).") var speciesCount: Int?
     @Option(help: "Number of Chebyshev polynomials in the radial basis.") var radialBasisSize: Int = 8
@@ -66,6 +67,7 @@ struct SweepCommand: ParsableCommand {
         o.speciesCount = speciesCount
         o.groups = groups.map(groupList)
         o.groupWeights = try groupWeights.map { try GroupWeights(parsing: $0) }
+        o.energyWeights = try energyWeights.map { try EnergyWeights(parsing: $0) }
         o.symbols = training.symbols
         o.training = training.options
         o.checkpointEvery = checkpointEvery
