@@ -425,8 +425,10 @@ grep -q "(rank 1)" "$WORK/study.out" || { cat "$WORK/study.out"; echo "mtp study
 for f in fig4-rmse-vs-level fig4-full-set-rmse-vs-level fig5-cost-vs-error fig6-ev-near-vs-level fig6-ev-far-vs-level \
          fig10-vacancy-mae-vs-level fig14-groups-L06-c5.00; do
     [ -s "$WORK/study/figures/$f.dat" ] || { echo "mtp study: no $f.dat"; exit 1; }
-    # Every number present (fig5's third column is NaN off the Pareto front by design).
-    awk -v f="$f" '!/^#/ { for (i = 1; i <= NF; i++) if ($i == "NaN" && !(f ~ /fig5/ && i == 3)) bad = 1 } END { exit bad }' \
+    # Every number present (fig5's third column is NaN off the Pareto front by design,
+    # and each label's y is in exactly one of its last two columns, above or below).
+    awk -v f="$f" '!/^#/ { for (i = 1; i <= NF; i++) if ($i == "NaN" && !(f ~ /fig5/ && (i == 3 || i == 8 || i == 9))) bad = 1
+                           if (f ~ /fig5/ && (($8 == "NaN") == ($9 == "NaN"))) bad = 1 } END { exit bad }' \
         "$WORK/study/figures/$f.dat" || { cat "$WORK/study/figures/$f.dat"; echo "mtp study: NaN in $f.dat"; exit 1; }
 done
 "${MPIRUN[@]}" -np 2 "$MTP" "${STUDY[@]}" > "$WORK/study2.out" 2>&1 || { cat "$WORK/study2.out"; echo "mtp study rerun failed"; exit 1; }
