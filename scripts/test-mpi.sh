@@ -128,34 +128,34 @@ for pot in $POT $REF/cubic/16/pot.mtp; do
     cmp "$WORK/t3-np1.mtp" "$WORK/t3-np5.mtp" || { echo "$pot: -np 5 on 3 configurations differs from -np 1"; exit 1; }
 done
 
+# same_under_ranks TAG POT DATA KEY LINE WHAT [train options...]: `mtp train` under -np 1, 2, 3
+# prints LINE (a grep pattern) on every rank count, and its summary's KEY and its potential
+# are the same bit for bit as under -np 1 (WHAT names the weights in the messages).
+same_under_ranks() {
+    local tag=$1 pot=$2 data=$3 key=$4 line=$5 what=$6; shift 6
+    for n in 1 2 3; do
+        "${MPIRUN[@]}" -np "$n" "$MTP" train "$pot" "$data" -o "$WORK/$tag-np$n.mtp" --tolerance 0 --checkpoint-every 0 "$@" \
+            > "$WORK/$tag-np$n.log"
+        python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))[sys.argv[2]], sort_keys=True))' \
+            "$WORK/$tag-np$n.mtp.json" "$key" > "$WORK/$tag-np$n.json"
+        grep -q "$line" "$WORK/$tag-np$n.log" || { echo "-np $n: no $what line: $(head -1 "$WORK/$tag-np$n.log")"; exit 1; }
+        [ "$n" = 1 ] && continue
+        cmp "$WORK/$tag-np1.json" "$WORK/$tag-np$n.json" || { echo "the $what of -np $n differ from -np 1"; exit 1; }
+        cmp "$WORK/$tag-np1.mtp" "$WORK/$tag-np$n.mtp" || { echo "the potential of -np $n ($what) differs from -np 1"; exit 1; }
+    done
+}
+
 echo "== mtp train default weights: the balanced rule's label statistics reduced over all ranks' shards (10 mlearn Mo configurations, .h5), the same weights and potential under -np 1, 2, 3"
 "$MTP" convert Tests/TrainingStoreTests/Fixtures/mlearn/Mo-10.json -o "$WORK/mo10.h5" > /dev/null 2>&1
 "$MTP" basis --level 4 --min-dist 1.5 --max-dist 5.0 -o "$WORK/mo-04.mtp" > /dev/null
-for n in 1 2 3; do
-    "${MPIRUN[@]}" -np "$n" "$MTP" train "$WORK/mo-04.mtp" "$WORK/mo10.h5" -o "$WORK/mow-np$n.mtp" --max-iter 3 --tolerance 0 \
-        --checkpoint-every 0 > "$WORK/mow-np$n.log"
-    python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["weights"], sort_keys=True))' "$WORK/mow-np$n.mtp.json" \
-        > "$WORK/mow-np$n.json"
-    grep -q '^loss weights: energy 7.14.*balanced: <F^2>/var(E/N) = 7.141 A^-2' "$WORK/mow-np$n.log" \
-        || { echo "-np $n: no balanced weights line: $(head -1 "$WORK/mow-np$n.log")"; exit 1; }
-    [ "$n" = 1 ] && continue
-    cmp "$WORK/mow-np1.json" "$WORK/mow-np$n.json" || { echo "the weights and statistics of -np $n differ from -np 1"; exit 1; }
-    cmp "$WORK/mow-np1.mtp" "$WORK/mow-np$n.mtp" || { echo "the potential of -np $n (default weights) differs from -np 1"; exit 1; }
-done
+same_under_ranks mow "$WORK/mo-04.mtp" "$WORK/mo10.h5" weights '^loss weights: energy 7.14.*balanced: <F^2>/var(E/N) = 7.141 A^-2' \
+    "balanced weights" --max-iter 3
 
 echo "== mtp train --energy-weights: the species references (least squares) and the lowest remainder reduced over all ranks' shards (100 Cu and 100 Cu/Ag/Au configurations, .h5), the same factors and potential under -np 1, 2, 3"
 "$MTP" convert $REF/cubic/08/calc-efs.first100.cfg $REF/multi/02/calc-efs.first100.cfg --species Cu,Ag,Au -o "$WORK/multi.h5" > /dev/null 2>&1
-for n in 1 2 3; do
-    "${MPIRUN[@]}" -np "$n" "$MTP" train $REF/multi/02/pot.mtp "$WORK/multi.h5" -o "$WORK/mew-np$n.mtp" --max-iter 2 --tolerance 0 \
-        --checkpoint-every 0 --energy-weights kT=0.05,floor=0.1 > "$WORK/mew-np$n.log"
-    python3 -c 'import json, sys; print(json.dumps(json.load(open(sys.argv[1]))["energyWeights"], sort_keys=True))' "$WORK/mew-np$n.mtp.json" \
-        > "$WORK/mew-np$n.json"
-    grep -q '^energy weights kT=0.05,floor=0.1: lowest remainder .* species references .* factors over 200 configurations' "$WORK/mew-np$n.log" \
-        || { echo "-np $n: no energy weights line: $(grep -m1 energy "$WORK/mew-np$n.log")"; exit 1; }
-    [ "$n" = 1 ] && continue
-    cmp "$WORK/mew-np1.json" "$WORK/mew-np$n.json" || { echo "the energy weights of -np $n differ from -np 1"; exit 1; }
-    cmp "$WORK/mew-np1.mtp" "$WORK/mew-np$n.mtp" || { echo "the potential of -np $n (energy weights) differs from -np 1"; exit 1; }
-done
+same_under_ranks mew $REF/multi/02/pot.mtp "$WORK/multi.h5" energyWeights \
+    '^energy weights kT=0.05,floor=0.1: lowest remainder .* species references .* factors over 200 configurations' \
+    "energy weights" --max-iter 2 --energy-weights kT=0.05,floor=0.1
 
 for n in 2 4; do
     echo "== mtp bench step: the damped step on every ScaLAPACK process grid of $n ranks equals the replicated one (1e-12)"
