@@ -29,8 +29,10 @@ struct AssystHandoffRound {
                 throw AssystJobError("\(output) holds species \(set.species.joined(separator: ",")), not \(element)")
             }
         }
-        let rounds: [[AssystStage]] = [[.randspg], [.volmin], [.cellmin], [.intmin], [.triax, .shear, .rattle]]
-            .filter { o.includes($0[0]) }
+        // The perturbations asked for (copies > 0) go out together.
+        let perturbations = AssystStage.perturbations.filter { (o.perturbation.counts[$0.perturbation!] ?? 0) > 0 }
+        let rounds: [[AssystStage]] = [[.randspg], [.volmin], [.cellmin], [.intmin], perturbations]
+            .filter { !$0.isEmpty && o.includes($0[0]) }
         let pairsPath = (handoff.stageDirectory(.randspg) as NSString).appendingPathComponent("pairs.tsv")
         var failures: [AssystStage: [String: Int]] = [:]
         for round in rounds {

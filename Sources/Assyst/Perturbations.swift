@@ -9,6 +9,10 @@ public enum PerturbationKind: String, CaseIterable, Sendable {
     case shear = "SHEAR"
     /// Random atomic displacements plus a small random strain.
     case rattle = "RATTLE"
+    /// A small random homogeneous strain (all six components), atoms
+    /// carried along: the elastic response near each relaxed crystal, which
+    /// the large TRIAX and SHEAR strains leave almost unsampled.
+    case strain = "STRAIN"
 }
 
 public struct PerturbationOptions: Sendable {
@@ -22,6 +26,8 @@ public struct PerturbationOptions: Sendable {
     public var rattleDisplacement = 0.5
     /// Largest |strain component| of RATTLE's strain (fraction).
     public var rattleStrain = 0.05
+    /// Largest |strain component| of STRAIN (fraction).
+    public var strainAmplitude = 0.02
     /// Perturbed crystals with atoms closer than this (A, images included) are redrawn.
     public var minDistance: Double
     /// Draws per perturbed copy before it is given up.
@@ -66,6 +72,9 @@ public enum Perturbation {
                 c.positions[a] += sigma * Vec3(rng.normal(), rng.normal(), rng.normal())
             }
             return c.wrapped()
+        case .strain:
+            let a = options.strainAmplitude
+            return config.deformedCell(by: symmetricStrain(diagonal: a, offDiagonal: a, rng: &rng))
         }
     }
 

@@ -20,7 +20,7 @@ public struct AssystOptions: Sendable {
     public var stressTolerance = 1e-4
     public var maxRelaxationSteps = 2000
     /// The last stage run (all stages by default).
-    public var stopAfter: AssystStage = .rattle
+    public var stopAfter: AssystStage = AssystStage.allCases.last!
     public var threads = 1
     /// Relaxed structures that fell apart are discarded with their copies.
     public var explodedCell: ExplodedCellRule
@@ -41,10 +41,8 @@ public struct AssystOptions: Sendable {
 
     /// Whether the run reaches `stage`.
     public func includes(_ stage: AssystStage) -> Bool {
-        switch stopAfter {
-        case .triax, .shear, .rattle: return true   // the perturbations come together
-        default: return stage <= stopAfter
-        }
+        // The perturbations come together.
+        AssystStage.perturbations.contains(stopAfter) || stage <= stopAfter
     }
 }
 
@@ -135,7 +133,7 @@ public enum AssystPipeline {
         let keyHash = key.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
         var copies: [AssystStage: [Configuration]] = [:]
         var failures: [(AssystStage, String)] = []
-        for stage in [AssystStage.triax, .shear, .rattle] {
+        for stage in AssystStage.perturbations {
             let kind = stage.perturbation!
             for k in 0..<(options.perturbation.counts[kind] ?? 0) {
                 var rng = AssystRandom(seed: options.seed, stream: [1, keyHash, UInt64(AssystStage.allCases.firstIndex(of: stage)!), UInt64(k)])
@@ -236,7 +234,7 @@ public enum AssystPipeline {
         guard options.includes(.triax) else { return out }
         let (copies, failures) = perturbations(of: current, options: options)
         out.failures += failures
-        for stage in [AssystStage.triax, .shear, .rattle] {
+        for stage in AssystStage.perturbations {
             for c in copies[stage] ?? [] {
                 do {
                     out.structures[stage, default: []].append(c.labelled(with: try calculator.calculate(c)))

@@ -11,6 +11,13 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
     case triax = "TRIAX"
     case shear = "SHEAR"
     case rattle = "RATTLE"
+    /// Small homogeneous strains of the relaxed crystals (elastic response);
+    /// last, so that the random streams of the stages before it, which
+    /// include a stage's position, are unchanged by it.
+    case strain = "STRAIN"
+
+    /// The perturbation stages, all started from INTMIN, in pipeline order.
+    public static let perturbations: [AssystStage] = allCases.filter { $0.perturbation != nil }
 
     public static func < (a: AssystStage, b: AssystStage) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -23,7 +30,7 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
         case .volmin: return .randspg
         case .cellmin: return .volmin
         case .intmin: return .cellmin
-        case .triax, .shear, .rattle: return .intmin
+        case .triax, .shear, .rattle, .strain: return .intmin
         }
     }
 
@@ -32,6 +39,7 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
         case .triax: return .triax
         case .shear: return .shear
         case .rattle: return .rattle
+        case .strain: return .strain
         default: return nil
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import MTP
 import Fitting
+import Assyst
 
 /// A failure of a study the user can fix (a changed configuration, a bad
 /// override, a stage that failed); its description is the one message.
@@ -17,10 +18,13 @@ public struct StudyError: Error, CustomStringConvertible {
 public enum TrainingSubset {
     public static let everything = "EVERYTHING"
     public static let everythingWithoutShear = "EVERYTHING-NO-SHEAR"
-    /// The ASSYST stages in pipeline order (the store's groups).
-    public static let stages = ["RANDSPG", "VOLMIN", "CELLMIN", "INTMIN", "TRIAX", "SHEAR", "RATTLE"]
-    /// Every subset the paper fits, in its order.
-    public static let paper = stages + [everything, everythingWithoutShear]
+    /// The ASSYST stages in pipeline order (the store's groups; STRAIN only
+    /// in a set built with `--strain-copies`).
+    public static let stages = AssystStage.allCases.map(\.rawValue)
+    /// Every subset the paper fits, in its order (its stages have no STRAIN).
+    public static let paper = stages.filter { $0 != AssystStage.strain.rawValue } + [everything, everythingWithoutShear]
+    /// Every subset a study can fit, in the paper's order.
+    public static let known = stages + [everything, everythingWithoutShear]
 
     /// The groups of a store holding `available` groups that subset `name`
     /// trains on; nil for EVERYTHING (no filter: all configurations).
@@ -43,11 +47,11 @@ public enum TrainingSubset {
     /// paper's order); throws naming an unknown one.
     public static func parse(_ text: String) throws -> [String] {
         let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).uppercased() }.filter { !$0.isEmpty }
-        guard !names.isEmpty else { throw StudyError("--subsets: give at least one of \(paper.joined(separator: ", "))") }
-        for n in names where !paper.contains(n) {
-            throw StudyError("--subsets: unknown subset '\(n)' (known: \(paper.joined(separator: ", ")))")
+        guard !names.isEmpty else { throw StudyError("--subsets: give at least one of \(known.joined(separator: ", "))") }
+        for n in names where !known.contains(n) {
+            throw StudyError("--subsets: unknown subset '\(n)' (known: \(known.joined(separator: ", ")))")
         }
-        return paper.filter { names.contains($0) }
+        return known.filter { names.contains($0) }
     }
 }
 
@@ -66,6 +70,9 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
     public var spaceGroups: [Int]
     /// TRIAX, SHEAR and RATTLE copies per relaxed crystal (each).
     public var perturbations: Int
+    /// STRAIN copies (small homogeneous strains) per relaxed crystal; nil
+    /// for none (manifests of before match).
+    public var strainCopies: Int? = nil
     public var seed: UInt64
     // The fits.
     public var subsets: [String]
@@ -98,6 +105,7 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
         guard minAtoms >= 1, maxAtoms >= minAtoms, maxAtoms <= 64 else { throw StudyError("need 1 <= --min-atoms <= --max-atoms <= 64") }
         guard !spaceGroups.isEmpty, spaceGroups.allSatisfy({ (1...230).contains($0) }) else { throw StudyError("--space-groups: numbers 1-230") }
         guard perturbations >= 1 else { throw StudyError("--perturbations must be at least 1") }
+        guard (strainCopies ?? 0) >= 0 else { throw StudyError("--strain-copies must not be negative") }
         guard !levels.isEmpty, levels.allSatisfy({ (2...28).contains($0) }) else { throw StudyError("--levels: levels 2-28") }
         guard !cutoffs.isEmpty, cutoffs.allSatisfy({ $0 > minDist && $0.isFinite }) else {
             throw StudyError("--cutoffs must be above --min-dist \(minDist)")

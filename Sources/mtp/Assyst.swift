@@ -15,7 +15,9 @@ struct AssystCommand: ParsableCommand {
         volume within --volume-tolerance of --atomic-volume), VOLMIN (volume relaxed), CELLMIN (cell shape
         relaxed), INTMIN (atoms relaxed), then per INTMIN structure --triax-count TRIAX (diagonal strain up to
         --triax-amplitude), --shear-count SHEAR and --rattle-count RATTLE (displacements of mean
-        --rattle-displacement plus strain up to --rattle-strain) copies. Every structure is labelled by the
+        --rattle-displacement plus strain up to --rattle-strain) copies, and --strain-count STRAIN copies (a
+        small homogeneous strain, every component up to --strain-amplitude: the elastic response, which the
+        large TRIAX and SHEAR strains almost never sample; none by default, as the seed paper). Every structure is labelled by the
         calculator; structures whose relaxation fails are discarded and counted. The same seed gives the same set.
 
         --calculator eam:FILE, mtp:FILE or ase:FILE.py (any ASE calculator, e.g. GPAW; one Python worker per
@@ -23,7 +25,7 @@ struct AssystCommand: ParsableCommand {
         --calculator vasp-handoff:DIR the command runs one stage per call: it exports DIR/STAGE/NNNNN/
         (POSCAR, INCAR from --incar with the stage's ISIF/IBRION/NSW, KPOINTS from --kpoints) and stops;
         after VASP has run in every directory, the same command imports the vasprun.xml files into OUT
-        as group STAGE and exports the next stage. The three perturbation stages go out together.
+        as group STAGE and exports the next stage. The perturbation stages go out together.
 
         The report (PREFIX-report.txt, also printed) has the counts per stage, the crystal systems and
         space groups spglib finds, every attempted (space group, atoms) pair and why a pair could not be
@@ -47,15 +49,17 @@ struct AssystCommand: ParsableCommand {
     @Option(help: "Seconds one calculation may take (ase: calculators); past it the structure fails.") var timeout: Double?
     @Option(name: .shortAndLong, help: "Training store to write (.h5).") var output: String
     @Flag(help: "Replace an existing OUT (local calculators).") var overwrite = false
-    @Option(help: "Last stage: RANDSPG, VOLMIN, CELLMIN, INTMIN or a perturbation stage (all three come together).")
+    @Option(help: "Last stage: RANDSPG, VOLMIN, CELLMIN, INTMIN or a perturbation stage (they come together).")
     var stopAfter: String = "RATTLE"
     @Option(help: "TRIAX copies per relaxed crystal.") var triaxCount: Int = 5
     @Option(help: "SHEAR copies per relaxed crystal.") var shearCount: Int = 5
     @Option(help: "RATTLE copies per relaxed crystal.") var rattleCount: Int = 5
+    @Option(help: "STRAIN copies per relaxed crystal.") var strainCount: Int = 0
     @Option(help: "Largest diagonal strain of TRIAX (fraction).") var triaxAmplitude: Double = 0.8
     @Option(help: "Largest shear strain of SHEAR (fraction).") var shearAmplitude: Double = 0.8
     @Option(help: "Mean displacement of RATTLE (A).") var rattleDisplacement: Double = 0.5
     @Option(help: "Largest strain of RATTLE (fraction).") var rattleStrain: Double = 0.05
+    @Option(help: "Largest strain component of STRAIN (fraction).") var strainAmplitude: Double = 0.02
     @Option(help: "Relaxation: largest remaining force (eV/A).") var forceTolerance: Double = 1e-3
     @Option(help: "Relaxation: largest remaining stress (GPa).") var stressTolerance: Double = 0.016
     @Option(help: "Relaxation: step limit.") var maxSteps: Int = 2000
@@ -82,9 +86,10 @@ struct AssystCommand: ParsableCommand {
         guard volumeTolerance >= 0, volumeTolerance < 1, maxAspectRatio >= 1, symprec > 0 else {
             throw ValidationError("need 0 <= --volume-tolerance < 1, --max-aspect-ratio >= 1, --symprec > 0")
         }
-        guard [triaxCount, shearCount, rattleCount].allSatisfy({ $0 >= 0 }) else { throw ValidationError("perturbation counts must not be negative") }
-        guard triaxAmplitude >= 0, triaxAmplitude < 1, shearAmplitude >= 0, rattleDisplacement >= 0, rattleStrain >= 0, rattleStrain < 1 else {
-            throw ValidationError("need 0 <= --triax-amplitude < 1, --shear-amplitude >= 0, --rattle-displacement >= 0, 0 <= --rattle-strain < 1")
+        guard [triaxCount, shearCount, rattleCount, strainCount].allSatisfy({ $0 >= 0 }) else { throw ValidationError("perturbation counts must not be negative") }
+        guard triaxAmplitude >= 0, triaxAmplitude < 1, shearAmplitude >= 0, rattleDisplacement >= 0, rattleStrain >= 0, rattleStrain < 1,
+              strainAmplitude >= 0, strainAmplitude < 1 else {
+            throw ValidationError("need 0 <= --triax-amplitude < 1, --shear-amplitude >= 0, --rattle-displacement >= 0, 0 <= --rattle-strain < 1, 0 <= --strain-amplitude < 1")
         }
         guard forceTolerance > 0, stressTolerance > 0, maxSteps >= 1 else { throw ValidationError("relaxation tolerances and --max-steps must be positive") }
         if let t = threads { guard t >= 1 else { throw ValidationError("--threads must be at least 1") } }
@@ -103,11 +108,12 @@ struct AssystCommand: ParsableCommand {
         o.generation.maxAspectRatio = maxAspectRatio
         o.generation.attempts = attempts
         o.generation.symprec = symprec
-        o.perturbation.counts = [.triax: triaxCount, .shear: shearCount, .rattle: rattleCount]
+        o.perturbation.counts = [.triax: triaxCount, .shear: shearCount, .rattle: rattleCount, .strain: strainCount]
         o.perturbation.triaxAmplitude = triaxAmplitude
         o.perturbation.shearAmplitude = shearAmplitude
         o.perturbation.rattleDisplacement = rattleDisplacement
         o.perturbation.rattleStrain = rattleStrain
+        o.perturbation.strainAmplitude = strainAmplitude
         o.forceTolerance = forceTolerance
         o.stressToleranceGPa = stressTolerance
         o.maxRelaxationSteps = maxSteps

@@ -18,7 +18,7 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
     }
 
     let tiny = ["--element", "Mg", "--atomic-volume", "22.87", "--max-atoms", "2", "--space-groups", "1,194,225",
-                "--triax-count", "2", "--shear-count", "2", "--rattle-count", "2", "--quiet"]
+                "--triax-count", "2", "--shear-count", "2", "--rattle-count", "2", "--strain-count", "2", "--quiet"]
 
     func testEAMPipelineWritesEveryStageReproducibly() throws {
         let out = tmp + "/set.h5"
@@ -32,7 +32,7 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         XCTAssertEqual(randspg.count, 5)
         XCTAssertTrue(set.configurations.allSatisfy { $0.energy != nil && $0.forces != nil && $0.virial != nil })
         let intmin = set.configurations.filter { $0.group == "INTMIN" }.count
-        for g in ["TRIAX", "SHEAR", "RATTLE"] {
+        for g in ["TRIAX", "SHEAR", "RATTLE", "STRAIN"] {
             XCTAssertLessThanOrEqual(set.configurations.filter { $0.group == g }.count, 2 * intmin)
             XCTAssertGreaterThan(set.configurations.filter { $0.group == g }.count, 0)
         }
@@ -76,7 +76,7 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         let dir = tmp + "/dft", out = tmp + "/dft.h5"
         let args = tiny + ["--calculator", "vasp-handoff:" + dir, "-o", out]
         var exported: [String: Int] = [:]
-        for round in [["RANDSPG"], ["VOLMIN"], ["CELLMIN"], ["INTMIN"], ["TRIAX", "SHEAR", "RATTLE"]] {
+        for round in [["RANDSPG"], ["VOLMIN"], ["CELLMIN"], ["INTMIN"], ["TRIAX", "SHEAR", "RATTLE", "STRAIN"]] {
             let r = try mtp(args)
             XCTAssertEqual(r.status, 0, r.err)
             XCTAssertTrue(r.out.contains("exported \(round.joined(separator: ", "))"), r.out)

@@ -15,7 +15,7 @@ final class AssystJobTests: TemporaryDirectoryTestCase {
         var o = AssystOptions(element: "Mg", atomicVolume: 22.87)
         o.spaceGroups = [1, 225]
         o.atomCounts = 1...2
-        o.perturbation.counts = [.triax: 1, .shear: 1, .rattle: 1]
+        o.perturbation.counts = [.triax: 1, .shear: 1, .rattle: 1, .strain: 1]
         o.threads = 2
         return o
     }

@@ -68,6 +68,25 @@ final class PerturbationTests: XCTestCase {
         XCTAssertEqual(sum / Double(count), 0.5, accuracy: 0.02)
     }
 
+    func testStrainIsASmallSymmetricStrainOfEveryComponent() {
+        let options = PerturbationOptions(minDistance: 1)   // 2%
+        var rng = AssystRandom(seed: 5)
+        var largestDiagonal = 0.0, largestShear = 0.0
+        for _ in 0..<300 {
+            let c = Perturbation.draw(crystal, kind: .strain, options: options, rng: &rng)
+            let f = gradient(crystal.cell, c.cell)
+            for i in 0..<3 { for j in 0..<3 {
+                XCTAssertEqual(f[i][j], f[j][i], accuracy: 1e-12)
+                XCTAssertLessThanOrEqual(abs(f[i][j] - (i == j ? 1 : 0)), 0.02 + 1e-12)
+                if i == j { largestDiagonal = max(largestDiagonal, abs(f[i][i] - 1)) } else { largestShear = max(largestShear, abs(f[i][j])) }
+            } }
+            // A homogeneous strain: fractional coordinates unchanged.
+            for (a, b) in zip(c.fractionalPositions(), crystal.fractionalPositions()) { XCTAssertEqual(norm(a - b), 0, accuracy: 1e-12) }
+        }
+        XCTAssertGreaterThan(largestDiagonal, 0.019)
+        XCTAssertGreaterThan(largestShear, 0.019)
+    }
+
     func testPerturbedCopiesKeepTheMinimumDistanceOrAreDropped() {
         var options = PerturbationOptions(minDistance: 2.5)
         options.tries = 50
