@@ -235,11 +235,9 @@ public struct EnergyWeightsReport: Sendable, Equatable, Codable {
 /// `--energy-weights` does not resume. Nil without either (checkpoints of
 /// before match).
 public enum WeightFactors {
-    public static func tag(groupWeights: String?, energyWeights: String?) throws -> String? {
+    public static func tag(groupWeights: GroupWeights?, energyWeights: EnergyWeights?) -> String? {
         if groupWeights == nil && energyWeights == nil { return nil }
-        let g = try groupWeights.map { try GroupWeights(parsing: $0).description } ?? "none"
-        let e = try energyWeights.map { try EnergyWeights(parsing: $0).description } ?? "none"
-        return "group weights \(g); energy weights \(e)"
+        return "group weights \(groupWeights?.description ?? "none"); energy weights \(energyWeights?.description ?? "none")"
     }
 }
 

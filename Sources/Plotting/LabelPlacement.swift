@@ -73,4 +73,18 @@ public enum LabelPlacement {
     /// The gnuplot offsets (in characters) of a label on each side.
     public static let offsetAbove = "offset char 0,0.8"
     public static let offsetBelow = "offset char 0,-0.9"
+
+    /// The two label-height columns of a data row, "y NaN" above or
+    /// "NaN y" below: gnuplot draws a label only where its column is a number.
+    public static func columns(_ y: String, _ side: Side) -> String {
+        side == .above ? "\(y) NaN" : "NaN \(y)"
+    }
+
+    /// The two label series (above, then below) of a plot whose data rows
+    /// end their label text at `labelColumn` and their `columns` at
+    /// `aboveColumn` and the one after it.
+    public static func series(xColumn: Int, aboveColumn: Int, labelColumn: Int, fontSize: Int) -> [Gnuplot.Series] {
+        [Gnuplot.Series(title: "", xColumn: xColumn, yColumn: aboveColumn, style: offsetAbove + " font ',\(fontSize)'", labelColumn: labelColumn),
+         Gnuplot.Series(title: "", xColumn: xColumn, yColumn: aboveColumn + 1, style: offsetBelow + " font ',\(fontSize)'", labelColumn: labelColumn)]
+    }
 }

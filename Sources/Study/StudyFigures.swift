@@ -170,17 +170,15 @@ public enum StudyFigures {
         for i in front + rest {
             let r = results[i]
             let label = String(format: "%@/L%d/%.1f", r.fit.subset, r.fit.level, r.fit.cutoff)
-            let above = sides[i] == .above
             data += "\(n(points[i].0)) \(n(points[i].1)) \(front.contains(i) ? n(points[i].1) : "NaN") \(r.fit.subset) \(r.fit.level) "
-                + String(format: "%.2f", r.fit.cutoff) + " \(label) \(above ? n(points[i].1) : "NaN") \(above ? "NaN" : n(points[i].1))\n"
+                + String(format: "%.2f", r.fit.cutoff) + " \(label) " + LabelPlacement.columns(n(points[i].1), sides[i]) + "\n"
         }
         var plot = Gnuplot(title: "Cost against energy RMSE on the whole training set (Pareto front)",
                            xLabel: "cost (microseconds per atom per force call)", yLabel: "energy RMSE on the whole set (meV/atom)")
         plot.series = [Gnuplot.Series(title: "fits", xColumn: 1, yColumn: 2, style: "points pt 7 ps 1"),
-                       Gnuplot.Series(title: "Pareto front", xColumn: 1, yColumn: 3, style: "linespoints lw 2 pt 6 ps 2"),
-                       // Every point named, below it when a neighbour's label is above (`LabelPlacement`).
-                       Gnuplot.Series(title: "", xColumn: 1, yColumn: 8, style: LabelPlacement.offsetAbove + " font ',8'", labelColumn: 7),
-                       Gnuplot.Series(title: "", xColumn: 1, yColumn: 9, style: LabelPlacement.offsetBelow + " font ',8'", labelColumn: 7)]
+                       Gnuplot.Series(title: "Pareto front", xColumn: 1, yColumn: 3, style: "linespoints lw 2 pt 6 ps 2")]
+            // Every point named, below it when a neighbour's label is above.
+            + LabelPlacement.series(xColumn: 1, aboveColumn: 8, labelColumn: 7, fontSize: 8)
         plot.logY = logY
         plot.logX = logX
         return try render(plot, data: data, name: "fig5-cost-vs-error",

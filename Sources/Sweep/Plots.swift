@@ -54,18 +54,15 @@ public enum SweepPlots {
         for i in front + rest {
             let r = records[i]
             let label = String(format: "L%d/%.1fA", r.settings.level, r.settings.cutoff)
-            let above = sides[i] == .above
-            data += "\(n(r.cost?.microsecondsPerAtom ?? .nan)) \(n(fe(r))) \(front.contains(i) ? n(fe(r)) : "NaN") \(r.settings.level) \(String(format: "%.2f", r.settings.cutoff)) \(label)"
-                + " \(above ? n(fe(r)) : "NaN") \(above ? "NaN" : n(fe(r)))\n"
+            data += "\(n(r.cost?.microsecondsPerAtom ?? .nan)) \(n(fe(r))) \(front.contains(i) ? n(fe(r)) : "NaN") \(r.settings.level) \(String(format: "%.2f", r.settings.cutoff)) \(label) "
+                + LabelPlacement.columns(n(fe(r)), sides[i]) + "\n"
         }
         plot = Gnuplot(title: "Cost against \(which) energy RMSE (" + (records.lazy.compactMap(\.cost).first?.structure ?? "no cost measured") + ")",
                        xLabel: "cost (microseconds per atom per force call)", yLabel: "\(which) energy RMSE (meV/atom)")
         plot.series = [Gnuplot.Series(title: "fits", xColumn: 1, yColumn: 2, style: "points pt 7 ps 1"),
-                       Gnuplot.Series(title: "Pareto front", xColumn: 1, yColumn: 3, style: "linespoints lw 2 pt 6 ps 2"),
-                       // Every point named by its level and cutoff, below it when a
-                       // neighbour's label is above (`LabelPlacement`).
-                       Gnuplot.Series(title: "", xColumn: 1, yColumn: 7, style: LabelPlacement.offsetAbove + " font ',9'", labelColumn: 6),
-                       Gnuplot.Series(title: "", xColumn: 1, yColumn: 8, style: LabelPlacement.offsetBelow + " font ',9'", labelColumn: 6)]
+                       Gnuplot.Series(title: "Pareto front", xColumn: 1, yColumn: 3, style: "linespoints lw 2 pt 6 ps 2")]
+            // Every point named, below it when a neighbour's label is above.
+            + LabelPlacement.series(xColumn: 1, aboveColumn: 7, labelColumn: 6, fontSize: 9)
         plot.logY = logY
         note(try plot.render(data: data, to: (directory as NSString).appendingPathComponent("cost-vs-error.\(format)")), "cost vs \(which) error")
         return messages

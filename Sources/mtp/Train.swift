@@ -48,15 +48,15 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("max-time"), help: "Stop after the first iteration that ends past this many wall seconds of this run, keeping its potential (and the checkpoint, for --resume): a batch job's time limit.")
     var maxTime: Double?
     @Option(help: "Train only on configurations of these groups of DATA (comma-separated, e.g. VOLMIN,CELLMIN,INTMIN).") var groups: String?
-    @Option(help: "Multiply the loss weights of every configuration of a group by a factor, e.g. TRIAX=0.2,SHEAR=0.5 (the stored per-configuration weights are multiplied; groups not named keep theirs).")
-    var groupWeights: String?
-    @Option(help: "Multiply the loss weights of every configuration by a factor from its energy per atom above the set's lowest (several species: above least-squares species references): E0[,p=P] for 1/(1+dE/E0)^p, or kT=T[,floor=F] for max(exp(-dE/kT), F); energies in eV/atom (docs/training.md).")
-    var energyWeights: String?
+    @Option(help: "Multiply the loss weights of every configuration of a group by a factor, e.g. TRIAX=0.2,SHEAR=0.5 (the stored per-configuration weights are multiplied; groups not named keep theirs).",
+            transform: { try GroupWeights(parsing: $0) })
+    var groupWeights: GroupWeights?
+    @Option(help: "Multiply the loss weights of every configuration by a factor from its energy per atom above the set's lowest (several species: above least-squares species references): E0[,p=P] for 1/(1+dE/E0)^p, or kT=T[,floor=F] for max(exp(-dE/kT), F); energies in eV/atom (docs/training.md).",
+            transform: { try EnergyWeights(parsing: $0) })
+    var energyWeights: EnergyWeights?
 
     func validate() throws {
         if let t = maxTime, !(t.isFinite && t > 0) { throw ValidationError("--max-time must be a positive number of seconds") }
-        if let g = groupWeights { do { _ = try GroupWeights(parsing: g) } catch { throw ValidationError("\(error)") } }
-        if let e = energyWeights { do { _ = try EnergyWeights(parsing: e) } catch { throw ValidationError("\(error)") } }
         if let g = groups, g.split(separator: ",").allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw ValidationError("--groups needs at least one group name")
         }
@@ -79,13 +79,12 @@ struct Train: ParsableCommand {
             let selected = groups.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
             var shard = try ShardSource(path: data, options: options, groups: selected).read(comm)
             if let groupWeights {
-                let weights = try GroupWeights(parsing: groupWeights)
-                try weights.apply(to: &shard, dataPath: data)
-                say("group weights: \(weights.description)")
+                try groupWeights.apply(to: &shard, dataPath: data)
+                say("group weights: \(groupWeights.description)")
             }
             var energyReport: EnergyWeightsReport? = nil
             if let energyWeights {
-                energyReport = try EnergyWeights(parsing: energyWeights).apply(to: &shard.configurations, communicator: comm)
+                energyReport = try energyWeights.apply(to: &shard.configurations, communicator: comm)
                 say(energyReport!.line)
             }
             if updateMindist {
@@ -108,13 +107,13 @@ struct Train: ParsableCommand {
             let result = try fit.run(output: output,
                                      checkpointing: Fit.Checkpointing(path: output + ".checkpoint.json", every: checkpointEvery,
                                                                       resume: resume ? .required : .never,
-                                                                      tag: try WeightFactors.tag(groupWeights: groupWeights, energyWeights: energyWeights),
+                                                                      tag: WeightFactors.tag(groupWeights: groupWeights, energyWeights: energyWeights),
                                                                       currentPotential: currPotName),
                                      maxSeconds: maxTime,
                                      log: say)
             try Collective.onRoot(comm) {
                 var s = TrainSummary(result, potential: output, optimizer: training.optimizer)
-                s.groupWeights = groupWeights.flatMap { try? GroupWeights(parsing: $0).description }
+                s.groupWeights = groupWeights?.description
                 s.energyWeights = energyReport
                 try JSONFile.write(s, to: summary ?? (output + ".json"))
             }

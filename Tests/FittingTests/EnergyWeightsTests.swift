@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Atomistic
 import Parallel
+import TrainingStore
 @testable import Fitting
 
 /// `--energy-weights`: parsing, the factors on a tiny set with known energies,
@@ -114,10 +115,13 @@ final class EnergyWeightsTests: XCTestCase {
     /// the tag is nil without any (checkpoints of before match) and the same
     /// for equal settings however written.
     func testCheckpointTagOfTheFactors() throws {
-        XCTAssertNil(try WeightFactors.tag(groupWeights: nil, energyWeights: nil))
-        XCTAssertEqual(try WeightFactors.tag(groupWeights: nil, energyWeights: "0.1"), try WeightFactors.tag(groupWeights: nil, energyWeights: "E0=0.1,p=1"))
-        XCTAssertNotEqual(try WeightFactors.tag(groupWeights: nil, energyWeights: "0.1"), try WeightFactors.tag(groupWeights: nil, energyWeights: "kT=0.1"))
-        XCTAssertNotEqual(try WeightFactors.tag(groupWeights: "TRIAX=0.5", energyWeights: "0.1"), try WeightFactors.tag(groupWeights: nil, energyWeights: "0.1"))
+        func tag(_ g: String?, _ e: String?) throws -> String? {
+            WeightFactors.tag(groupWeights: try g.map { try GroupWeights(parsing: $0) }, energyWeights: try e.map { try EnergyWeights(parsing: $0) })
+        }
+        XCTAssertNil(try tag(nil, nil))
+        XCTAssertEqual(try tag(nil, "0.1"), try tag(nil, "E0=0.1,p=1"))
+        XCTAssertNotEqual(try tag(nil, "0.1"), try tag(nil, "kT=0.1"))
+        XCTAssertNotEqual(try tag("TRIAX=0.5", "0.1"), try tag(nil, "0.1"))
     }
 
     /// A species that no configuration has (a zero pivot) gets reference 0

@@ -35,4 +35,16 @@ final class LabelPlacementTests: XCTestCase {
         XCTAssertEqual(sides, [.above, .above, .above, .below])
         XCTAssertEqual(LabelPlacement.sides([], logX: false, logY: false), [])
     }
+
+    /// The data columns and the series that read them agree: the label of
+    /// a point above is drawn by the first series, of a point below by the second.
+    func testColumnsAndSeriesAgree() {
+        XCTAssertEqual(LabelPlacement.columns("2.5", .above), "2.5 NaN")
+        XCTAssertEqual(LabelPlacement.columns("2.5", .below), "NaN 2.5")
+        let series = LabelPlacement.series(xColumn: 1, aboveColumn: 7, labelColumn: 6, fontSize: 9)
+        XCTAssertEqual(series.map(\.yColumn), [7, 8])
+        XCTAssertEqual(series.map(\.labelColumn), [6, 6])
+        XCTAssertTrue(series[0].style.hasPrefix(LabelPlacement.offsetAbove) && series[1].style.hasPrefix(LabelPlacement.offsetBelow))
+        XCTAssertTrue(series.allSatisfy { $0.style.hasSuffix("font ',9'") && $0.title.isEmpty })
+    }
 }
