@@ -101,16 +101,17 @@ public struct EnergyWeights: Sendable, Equatable, Codable {
     public func apply(to configurations: inout [Configuration], communicator comm: Communicator) throws -> EnergyWeightsReport {
         let reference = try EnergyReference.of(configurations, communicator: comm)
         var factors = [Double](repeating: 1, count: configurations.count)
+        var counted: [Int] = []
         for k in configurations.indices {
             guard let dE = reference.excess(configurations[k]) else { continue }
             let f = factor(dE)
             factors[k] = f
+            counted.append(k)
             configurations[k].energyWeight *= f
             configurations[k].forceWeight *= f
             configurations[k].virialWeight *= f
         }
         // Summary of the factors over the whole set (exact min/max; the sum in the fixed tree).
-        let counted = configurations.indices.filter { reference.excess(configurations[$0]) != nil }
         let lowest = -comm.allReduceMax(-(counted.map { factors[$0] }.min() ?? .infinity))
         let layout = BlockLayout(localCount: configurations.count, blockSize: 1, communicator: comm)
         var local = [Double](repeating: 0, count: 3 * configurations.count)
@@ -137,13 +138,19 @@ public struct EnergyReference: Sendable, Equatable, Codable {
     /// E/N - sum_s x_s mu_s (several species) or E/N (one); nil without an
     /// energy or with a zero energy weight.
     public func remainder(_ c: Configuration) -> Double? {
-        guard let e = c.energy, c.energyWeight > 0, c.atomCount > 0 else { return nil }
-        var r = e / c.normalisationCount
+        guard var r = Self.energyPerAtom(c) else { return nil }
         if !speciesEnergies.isEmpty {
             let n = c.normalisationCount
             for s in c.species where s < speciesEnergies.count { r -= speciesEnergies[s] / n }
         }
         return r
+    }
+
+    /// E/N of a configuration that takes part (an energy, a non-zero energy
+    /// weight, atoms); nil for the others.
+    static func energyPerAtom(_ c: Configuration) -> Double? {
+        guard let e = c.energy, c.energyWeight > 0, c.atomCount > 0 else { return nil }
+        return e / c.normalisationCount
     }
 
     /// dE = remainder - lowest (>= 0), nil where `remainder` is nil.
@@ -158,9 +165,8 @@ public struct EnergyReference: Sendable, Equatable, Codable {
             let S = speciesCount, width = S * S + S
             var local = [Double](repeating: 0, count: width * configs.count)
             for (k, c) in configs.enumerated() {
-                guard let e = c.energy, c.energyWeight > 0, c.atomCount > 0 else { continue }
+                guard let y = energyPerAtom(c) else { continue }
                 let x = fractions(c, speciesCount: S)
-                let y = e / c.normalisationCount
                 for i in 0..<S {
                     for j in 0..<S { local[width * k + i * S + j] = x[i] * x[j] }
                     local[width * k + S * S + i] = x[i] * y
@@ -168,7 +174,7 @@ public struct EnergyReference: Sendable, Equatable, Codable {
             }
             let layout = BlockLayout(localCount: configs.count, blockSize: 1, communicator: comm)
             let t = try FixedOrderSum.sum(local, width: width, layout: layout, communicator: comm)
-            mu = solveNormalEquations(Array(t[0..<(S * S)]), Array(t[(S * S)...]), size: S)
+            mu = try solveNormalEquations(Array(t[0..<(S * S)]), Array(t[(S * S)...]), size: S)
         }
         let partial = EnergyReference(speciesEnergies: mu, lowest: 0)
         let localLowest = configs.compactMap { partial.remainder($0) }.min() ?? .infinity
@@ -184,28 +190,11 @@ public struct EnergyReference: Sendable, Equatable, Codable {
         return x.map { $0 / n }
     }
 
-    /// Solves A mu = b (A symmetric, S x S, row-major) by Gaussian elimination
-    /// with partial pivoting; a species with no data (zero pivot) gets mu = 0.
-    static func solveNormalEquations(_ a: [Double], _ b: [Double], size S: Int) -> [Double] {
-        var m = a, r = b
-        var pivotRow = [Int?](repeating: nil, count: S)
-        var used = [Bool](repeating: false, count: S)
-        let scale = max(a.map(abs).max() ?? 0, 1e-300)
-        for col in 0..<S {
-            var best: Int? = nil
-            for row in 0..<S where !used[row] {
-                if best == nil || abs(m[row * S + col]) > abs(m[best! * S + col]) { best = row }
-            }
-            guard let p = best, abs(m[p * S + col]) > 1e-12 * scale else { continue }
-            used[p] = true; pivotRow[col] = p
-            for row in 0..<S where row != p {
-                let f = m[row * S + col] / m[p * S + col]
-                if f == 0 { continue }
-                for j in 0..<S { m[row * S + j] -= f * m[p * S + j] }
-                r[row] -= f * r[p]
-            }
-        }
-        return (0..<S).map { col in pivotRow[col].map { r[$0] / m[$0 * S + col] } ?? 0 }
+    /// Solves A mu = b (A = sum x x^T, symmetric positive semi-definite,
+    /// S x S) by the pseudo-inverse: a species with no data (a zero row and
+    /// column) gets mu = 0 instead of a failed solve.
+    static func solveNormalEquations(_ a: [Double], _ b: [Double], size S: Int) throws -> [Double] {
+        try SmallLinearAlgebra.pseudoSolve(a, n: S, b, cutoff: 1e-12).0
     }
 }
 

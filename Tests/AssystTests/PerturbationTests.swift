@@ -10,21 +10,32 @@ final class PerturbationTests: XCTestCase {
     /// The deformation gradient between two cells (rows): new = old F^T.
     func gradient(_ old: [Vec3], _ new: [Vec3]) -> Mat3 { (Mat3(old).inverse! * Mat3(new)).transposed }
 
+    /// `count` draws of `kind` from the stream of `seed`, each with its
+    /// deformation gradient from the crystal.
+    func draws(_ kind: PerturbationKind, _ options: PerturbationOptions, seed: UInt64, count: Int) -> [(copy: Configuration, f: Mat3)] {
+        var rng = AssystRandom(seed: seed)
+        return (0..<count).map { _ in
+            let c = Perturbation.draw(crystal, kind: kind, options: options, rng: &rng)
+            return (c, gradient(crystal.cell, c.cell))
+        }
+    }
+
+    /// A homogeneous strain: the copy's fractional coordinates are the crystal's.
+    func assertFractionalCoordinatesUnchanged(_ c: Configuration, line: UInt = #line) {
+        for (a, b) in zip(c.fractionalPositions(), crystal.fractionalPositions()) { XCTAssertEqual(norm(a - b), 0, accuracy: 1e-12, line: line) }
+    }
+
     func testTriaxStrainIsDiagonalWithinTheAmplitude() {
         var options = PerturbationOptions(minDistance: 1)
         options.triaxAmplitude = 0.3
-        var rng = AssystRandom(seed: 1)
         var largest = 0.0
-        for _ in 0..<200 {
-            let c = Perturbation.draw(crystal, kind: .triax, options: options, rng: &rng)
-            let f = gradient(crystal.cell, c.cell)
+        for (c, f) in draws(.triax, options, seed: 1, count: 200) {
             for i in 0..<3 {
                 for j in 0..<3 where i != j { XCTAssertEqual(f[i][j], 0, accuracy: 1e-12) }
                 XCTAssertLessThanOrEqual(abs(f[i][i] - 1), 0.3 + 1e-12)
                 largest = max(largest, abs(f[i][i] - 1))
             }
-            // Fractional coordinates unchanged.
-            for (a, b) in zip(c.fractionalPositions(), crystal.fractionalPositions()) { XCTAssertEqual(norm(a - b), 0, accuracy: 1e-12) }
+            assertFractionalCoordinatesUnchanged(c)
         }
         XCTAssertGreaterThan(largest, 0.28)
     }
@@ -32,10 +43,8 @@ final class PerturbationTests: XCTestCase {
     func testShearStrainIsSymmetricOffDiagonalWithinTheAmplitude() {
         var options = PerturbationOptions(minDistance: 1)
         options.shearAmplitude = 0.2
-        var rng = AssystRandom(seed: 2)
         var largest = 0.0
-        for _ in 0..<200 {
-            let f = gradient(crystal.cell, Perturbation.draw(crystal, kind: .shear, options: options, rng: &rng).cell)
+        for (_, f) in draws(.shear, options, seed: 2, count: 200) {
             for i in 0..<3 {
                 XCTAssertEqual(f[i][i], 1, accuracy: 1e-12)
                 for j in 0..<3 where i != j {
@@ -50,11 +59,8 @@ final class PerturbationTests: XCTestCase {
 
     func testRattleDisplacementsHaveTheRequestedMeanAndStrainStaysSmall() {
         let options = PerturbationOptions(minDistance: 1)   // 0.5 A mean, 5% strain
-        var rng = AssystRandom(seed: 3)
         var sum = 0.0, count = 0
-        for _ in 0..<500 {
-            let c = Perturbation.draw(crystal, kind: .rattle, options: options, rng: &rng)
-            let f = gradient(crystal.cell, c.cell)
+        for (c, f) in draws(.rattle, options, seed: 3, count: 500) {
             for i in 0..<3 { for j in 0..<3 {
                 XCTAssertLessThanOrEqual(abs(f[i][j] - (i == j ? 1 : 0)), 0.05 + 1e-12)
             } }
@@ -70,18 +76,14 @@ final class PerturbationTests: XCTestCase {
 
     func testStrainIsASmallSymmetricStrainOfEveryComponent() {
         let options = PerturbationOptions(minDistance: 1)   // 2%
-        var rng = AssystRandom(seed: 5)
         var largestDiagonal = 0.0, largestShear = 0.0
-        for _ in 0..<300 {
-            let c = Perturbation.draw(crystal, kind: .strain, options: options, rng: &rng)
-            let f = gradient(crystal.cell, c.cell)
+        for (c, f) in draws(.strain, options, seed: 5, count: 300) {
             for i in 0..<3 { for j in 0..<3 {
                 XCTAssertEqual(f[i][j], f[j][i], accuracy: 1e-12)
                 XCTAssertLessThanOrEqual(abs(f[i][j] - (i == j ? 1 : 0)), 0.02 + 1e-12)
                 if i == j { largestDiagonal = max(largestDiagonal, abs(f[i][i] - 1)) } else { largestShear = max(largestShear, abs(f[i][j])) }
             } }
-            // A homogeneous strain: fractional coordinates unchanged.
-            for (a, b) in zip(c.fractionalPositions(), crystal.fractionalPositions()) { XCTAssertEqual(norm(a - b), 0, accuracy: 1e-12) }
+            assertFractionalCoordinatesUnchanged(c)
         }
         XCTAssertGreaterThan(largestDiagonal, 0.019)
         XCTAssertGreaterThan(largestShear, 0.019)
