@@ -33,6 +33,8 @@ public struct JacobianBenchmark {
         /// Peak resident memory of the process (as the kernel's tables, the
         /// neighbour lists and the factor add up).
         public var peakMB: Double
+        /// The OpenBLAS kernels of the run (`BLASCore.description`).
+        public var blas: String?
     }
 
     public var potential: Potential
@@ -102,13 +104,14 @@ public struct JacobianBenchmark {
                       productGFlop: flops * 1e-9, productGFLOPs: flops * 1e-9 / max(productSeconds, 1e-12),
                       kernelGFLOPs: flops * 1e-9 / max(kernel, 1e-12),
                       referenceCPU: referenceCPU, speedup: referenceCPU.map { $0 / kernel },
-                      workspaceMB: Double(ws.bytes) / 1e6, peakMB: ResidentMemory.current().peak / 1e6)
+                      workspaceMB: Double(ws.bytes) / 1e6, peakMB: ResidentMemory.current().peak / 1e6,
+                      blas: BLASCore.description)
     }
 
     /// One line per figure, in the units the targets use.
     public static func summary(_ r: Record) -> [String] {
         var lines = [
-            "\(r.configurations) configurations, \(r.atoms) atoms, \(r.rows) rows, \(r.parameters) parameters (CPU seconds, best of runs)",
+            "\(r.configurations) configurations, \(r.atoms) atoms, \(r.rows) rows, \(r.parameters) parameters (CPU seconds, best of runs)\(r.blas.map { "; " + $0 } ?? "")",
             String(format: "Jacobian pass: %.3f s (derivatives %.3f s, QR of the rows %.3f s)", r.passCPU, r.passDerivativesCPU, r.passQRCPU),
             String(format: "loss+gradient evaluation: %.3f s; Jacobian pass / loss+gradient = %.2f", r.lossGradientCPU, r.ratio),
             String(format: "kernel alone: %.3f s; dense products %.2f GFlop at %.1f GFLOP/s in the products, %.1f GFLOP/s over the kernel; workspace %.0f MB; peak resident %.0f MB",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Atomistic
+import MTP
 
 struct MTPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,8 @@ struct MTPCommand: ParsableCommand {
 }
 
 enum MTPVersion {
-    static let string = "mtp 0.1.0 (MTP file format 1.1.0)"
+    /// The version, and the BLAS kernels this run uses (they set its speed).
+    static let string = "mtp 0.1.0 (MTP file format 1.1.0)\n\(BLASCore.description)"
 }
 
 /// A failure the user can fix; printed as one line, exit status 1.

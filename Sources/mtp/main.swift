@@ -1,7 +1,12 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MTP
 import TrainingStore
+
+// First of all, before MPI or any thread starts: OpenBLAS's kernels for
+// this CPU, when the library did not recognise it (BLASCore).
+BLASCore.relaunchIfMisdetected()
 
 // The library's diagnostics go to standard error at the level the user asks
 // for (MTP_LOG_LEVEL=debug|info|...; MTP_BFGS_TRACE=1 is debug), and the

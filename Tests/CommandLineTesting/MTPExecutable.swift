@@ -24,15 +24,18 @@ public enum MTPExecutable {
 
     /// Runs `mtp` with these arguments to completion. Both pipes are drained
     /// before waiting, so a chatty command cannot block on a full pipe.
-    public static func run(_ arguments: [String], in directory: URL? = nil) throws -> Run {
-        try run(url, arguments, in: directory)
+    public static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws -> Run {
+        try run(url, arguments, in: directory, environment: environment)
     }
 
     /// Runs any executable (a peer tool, say) the same way.
-    public static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> Run {
+    /// `environment`, when given, replaces the test process's.
+    public static func run(_ executable: URL, _ arguments: [String], in directory: URL? = nil,
+                           environment: [String: String]? = nil) throws -> Run {
         let p = Process()
         p.executableURL = executable
         p.arguments = arguments
+        if let environment { p.environment = environment }
         if let directory { p.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out

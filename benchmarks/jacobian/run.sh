@@ -30,6 +30,8 @@ echo "# Jacobian pass benchmark"
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
+echo "$("$MTP" --version | grep '^OpenBLAS')"
+echo
 echo "CPU seconds of one process (best of 2 runs; the machine is shared, so ratios measured in one run"
 echo "are the figures to compare). Jacobian pass = derivatives of every energy, force and stress row"
 echo "+ streaming QR of the rows, as one Levenberg-Marquardt iteration needs. GFLOP/s: the kernel's"
@@ -54,6 +56,16 @@ for level in $LEVELS; do
     j=$OUT/cubic-$level.json; r=$OUT/cubic-$level-ref.json
     echo "| $level$tag | $(field "$j" "d['parameters']") | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.3f' % d['lossGradientCPU']") | $(field "$j" "'%.1f' % d['ratio']") | $(field "$j" "'%.1f / %.1f' % (d['productGFLOPs'], d['kernelGFLOPs'])") | $(field "$r" "'%.2f' % d['referenceCPU']") | $(field "$r" "'%.2f' % d['derivativesCPU']") | $(field "$r" "'%.1fx' % d['speedup']") |" >> "$RES"
 done
+# When OpenBLAS did not know this CPU, mtp relaunched itself with wider kernels
+# (BLASCore): the library's own choice, level 16, same run, is the baseline.
+detected=$("$MTP" --version | sed -n 's/.*the library detected \([A-Za-z0-9]*\) on this CPU.*/\1/p')
+if [ -n "$detected" ]; then
+    pot=$DATA/cubic/16/initial.mtp
+    OPENBLAS_CORETYPE=$detected "$MTP" bench jacobian "$pot" "$SET" --repeats 2 -o "$OUT/cubic-16-$detected.json" | tee "$OUT/cubic-16-$detected.txt"
+    j=$OUT/cubic-16-$detected.json
+    echo >> "$RES"
+    echo "The same level-16 pass with the kernels OpenBLAS chose by itself on this CPU ($detected, OPENBLAS_CORETYPE=$detected): pass $(field "$j" "'%.2f' % d['passCPU']") s (QR $(field "$j" "'%.2f' % d['passQRCPU']") s), loss+gradient $(field "$j" "'%.3f' % d['lossGradientCPU']") s, ratio $(field "$j" "'%.1f' % d['ratio']"), products $(field "$j" "'%.1f' % d['productGFLOPs']") GFLOP/s." >> "$RES"
+fi
 {
 echo
 echo "## Three species (Cu/Ag/Au), level 24 from \`mtp basis --species-count 3\`"

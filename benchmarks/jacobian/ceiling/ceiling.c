@@ -26,6 +26,7 @@ int main(int argc, char **argv) {
     int n = atoi(argv[1]), m = atoi(argv[2]);
     if (n < 1 || m < 1 || n > 20000 || m > 200000) { fprintf(stderr, "ceiling: N and M out of range\n"); return 2; }
     openblas_set_num_threads(1);
+    printf("| OpenBLAS kernels | %s | |\n", openblas_get_corename());
     double *a = malloc(8L * n * n), *b = malloc(8L * m * n), *c = malloc(8L * n * n);
     double *t = malloc(8L * 64 * n), *w = malloc(8L * 64 * n), *tau = malloc(8L * n);
     if (!a || !b || !c || !t || !w || !tau) { fprintf(stderr, "ceiling: out of memory\n"); return 1; }

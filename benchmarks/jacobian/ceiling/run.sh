@@ -4,6 +4,9 @@
 # streaming QR could reach at best, against which the pass's own GFLOP/s
 # (`mtp bench jacobian`, benchmarks/jacobian/run.sh) are read.
 # Shapes: the Cu set's level-24 pass (914 columns) and level 16 (126).
+# OpenBLAS picks its kernels by itself unless OPENBLAS_CORETYPE is set; `mtp`
+# sets it where the library does not know the CPU (`mtp --version` says so):
+# run as OPENBLAS_CORETYPE=<that core> bash run.sh for the kernels mtp uses.
 # Results: benchmarks/jacobian/ceiling/results.md.
 set -euo pipefail
 cd "$(dirname "$0")"
