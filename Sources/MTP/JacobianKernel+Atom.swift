@@ -92,7 +92,9 @@ extension JacobianPass {
             let uRow = ln.u + Int(rows.bMono[b]) * mp
             mulRows(rad, uRow, rp + (mu * nuCount + nu) * mp, mp)
             let R = G + row * nc
-            R.initialize(repeating: 0, count: nc)
+            // Force columns only: the nine virial columns are assigned below
+            // (reading them back right after clearing stalled on the stores).
+            R.initialize(repeating: 0, count: vir)
             for c in 0..<3 {
                 let gc = gRow + c * mp
                 if pw[c] > 0 {
@@ -109,7 +111,7 @@ extension JacobianPass {
                     mulRows(gc, rad, ln.e + c * mp, mp)
                 }
             }
-            virialColumns(R + vir, gRow, dRow, mp)
+            virialColumns(R + vir, gRow, dRow, mp, assign: true)
             // Into force columns: each neighbour's column loses, the atom's own gains the sum.
             scatterRuns(R, gRow, mp, segEnd, segCol, nseg, selfCol, assign: true)
             let wb = UnsafeRawPointer(adjB + b).assumingMemoryBound(to: Double.self)[lane]
@@ -198,7 +200,7 @@ extension JacobianPass {
                         for q in 0..<mp { v[q] = dph[q] * t1[q] + ph[q] * t2[q] }
                     }
                     scatterRuns(R, vRows, mp, segEnd, segCol, nseg, selfCol, assign: false)
-                    virialColumns(R + vir, vRows, dRow, mp)
+                    virialColumns(R + vir, vRows, dRow, mp, assign: false)
                 }
             }
         }
@@ -268,12 +270,13 @@ extension JacobianPass {
         }
     }
 
-    /// out[c * 3 + cb] -= sum_q g_c[q] d_cb[q]: the nine virial columns of
-    /// one row of G, one axis c per pass over the neighbours (three
-    /// accumulators per pass fit the registers; nine at once spill them).
+    /// out[c * 3 + cb] -= sum_q g_c[q] d_cb[q] (or = minus the sum, with
+    /// `assign`): the nine virial columns of one row of G, one axis c per
+    /// pass over the neighbours (three accumulators per pass fit the
+    /// registers; nine at once spill them).
     @inline(__always)
     func virialColumns(_ out: UnsafeMutablePointer<Double>, _ g: UnsafeMutablePointer<Double>,
-                       _ d: UnsafeMutablePointer<Double>, _ mp: Int) {
+                       _ d: UnsafeMutablePointer<Double>, _ mp: Int, assign: Bool) {
         for c in 0..<3 {
             let gc = g + c * mp
             var a0 = SIMD4<Double>(), a1 = SIMD4<Double>(), a2 = SIMD4<Double>()
@@ -283,7 +286,11 @@ extension JacobianPass {
                 a0 += gq * load4(d + q); a1 += gq * load4(d + mp + q); a2 += gq * load4(d + 2 * mp + q)
                 q += 4
             }
-            out[3 * c] -= a0.sum(); out[3 * c + 1] -= a1.sum(); out[3 * c + 2] -= a2.sum()
+            if assign {
+                out[3 * c] = -a0.sum(); out[3 * c + 1] = -a1.sum(); out[3 * c + 2] = -a2.sum()
+            } else {
+                out[3 * c] -= a0.sum(); out[3 * c + 1] -= a1.sum(); out[3 * c + 2] -= a2.sum()
+            }
         }
     }
 
