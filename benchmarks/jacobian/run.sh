@@ -9,7 +9,10 @@
 #     kernel before this one) on the first 100 configurations, in the same
 #     run, for the speed-up;
 #  3. the three-species set (Cu/Ag/Au) at level 24: the pass on one rank and
-#     a 2-rank `mtp train` of 2 iterations (time per iteration, peak memory).
+#     a 2-rank `mtp train` of 2 iterations (time per iteration, peak memory);
+#  4. baselines in the same run: level 16 with the OpenBLAS kernels the library
+#     picked by itself where mtp overrode them (BLASCore), and levels 16 and 24
+#     built portable against MTP_TARGET_CPU=native.
 # Results: benchmarks/jacobian/results.md. LEVELS=... to choose levels.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,7 +21,13 @@ DATA=${DATA:-$ROOT/../shared/data/mlip-reference}
 OUT=$ROOT/benchmarks/jacobian/out
 mkdir -p "$OUT"
 [ "${SKIP_BUILD:-0}" = 1 ] || swift build -c release --product mtp --scratch-path .build-bench
+# The same sources built for this machine's CPU (MTP_TARGET_CPU=native), for
+# the native rows at the end (NATIVE=0 to skip them).
+if [ "${NATIVE:-1}" = 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
+    MTP_TARGET_CPU=native swift build -c release --product mtp --scratch-path .build-native
+fi
 MTP=${MTP:-$ROOT/.build-bench/release/mtp}
+MTP_NATIVE=${MTP_NATIVE:-$ROOT/.build-native/release/mtp}
 LEVELS=${LEVELS:-16 20 24 28}
 RES=$ROOT/benchmarks/jacobian/results.md
 SET=$DATA/cubic/training.cfg
@@ -65,6 +74,28 @@ if [ -n "$detected" ]; then
     j=$OUT/cubic-16-$detected.json
     echo >> "$RES"
     echo "The same level-16 pass with the kernels OpenBLAS chose by itself on this CPU ($detected, OPENBLAS_CORETYPE=$detected): pass $(field "$j" "'%.2f' % d['passCPU']") s (QR $(field "$j" "'%.2f' % d['passQRCPU']") s), loss+gradient $(field "$j" "'%.3f' % d['lossGradientCPU']") s, ratio $(field "$j" "'%.1f' % d['ratio']"), products $(field "$j" "'%.1f' % d['productGFLOPs']") GFLOP/s." >> "$RES"
+fi
+# The portable build (SSE2 kernels of our own code) against one for this CPU,
+# alternated in the same run.
+if [ "${NATIVE:-1}" = 1 ] && [ -x "$MTP_NATIVE" ]; then
+    {
+    echo
+    echo "Portable build against \`MTP_TARGET_CPU=native\` (same sources, same OpenBLAS kernels), whole set, alternated:"
+    echo
+    echo "| level | build | Jacobian pass s | of which QR s | loss+gradient s | pass / loss+gradient | products GFLOP/s |"
+    echo "|---|---|---|---|---|---|---|"
+    } >> "$RES"
+    for level in 16 24; do
+        pot=$DATA/cubic/$level/initial.mtp
+        [ -f "$pot" ] || pot=$OUT/basis-$level.mtp
+        [ -f "$pot" ] || "$MTP" basis --level "$level" --min-dist 0.5 --max-dist 5.0 -o "$pot" >/dev/null
+        for build in portable native; do
+            bin=$MTP; [ "$build" = native ] && bin=$MTP_NATIVE
+            "$bin" bench jacobian "$pot" "$SET" --repeats 1 -o "$OUT/cubic-$level-$build.json" | tee "$OUT/cubic-$level-$build.txt"
+            j=$OUT/cubic-$level-$build.json
+            echo "| $level | $build | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.3f' % d['lossGradientCPU']") | $(field "$j" "'%.1f' % d['ratio']") | $(field "$j" "'%.1f' % d['productGFLOPs']") |" >> "$RES"
+        done
+    done
 fi
 {
 echo
