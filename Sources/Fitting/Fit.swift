@@ -180,7 +180,7 @@ public final class Fit {
             return ValidationProgress(path: v.path, configurations: v.data.totalConfigurations)
         }
         log(weights.line)
-        log("training \(trainer.potential.parameterCount) parameters on \(data.totalConfigurations) configurations (\(data.totalAtoms) atoms), \(comm.size) rank\(comm.size == 1 ? "" : "s")")
+        log("training \(trainer.potential.parameterCount) parameters on \(data.totalConfigurations) configurations (\(data.totalAtoms) atoms), \(comm.size) rank\(comm.size == 1 ? "" : "s"); \(BLASCore.description)")
         if let validation {
             log("validation set \(validation.path): \(validation.data.totalConfigurations) configurations (\(validation.data.totalAtoms) atoms)"
                 + (validation.stopAfter.map { ", stop after \($0) iteration\($0 == 1 ? "" : "s") without a lower validation loss and keep the best" } ?? ""))
