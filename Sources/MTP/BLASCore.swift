@@ -102,8 +102,10 @@ public enum BLASCore {
     /// MPI starts.
     public static func relaunchIfMisdetected() {
         let env = ProcessInfo.processInfo.environment
-        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return }
         let detected = current
+        // Nothing to read when the answer cannot change (the widest tier, or the user's choice).
+        guard env["OPENBLAS_CORETYPE"] == nil, tier(ofCore: detected) < .avx512,
+              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return }
         guard let core = correction(currentCore: detected, cpuFlags: cpuFlags(cpuinfo: cpuinfo), environment: env) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv(detectedVariable, detected, 1)
