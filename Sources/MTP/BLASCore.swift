@@ -87,11 +87,16 @@ public enum BLASCore {
 
     /// The core to set, or nil to keep OpenBLAS's choice: nil when the user
     /// set OPENBLAS_CORETYPE, when the library's core is at least the CPU's
-    /// tier, or when the CPU offers nothing beyond the baseline.
-    public static func correction(currentCore: String, cpuFlags: [Substring], environment: [String: String]) -> String? {
+    /// tier, or when the CPU offers nothing beyond the baseline. The CPU's
+    /// flags are asked for only when the answer can still change (not for
+    /// the user's choice, nor for kernels of the widest tier).
+    public static func correction(currentCore: String, cpuFlags: @autoclosure () -> [Substring],
+                                  environment: [String: String]) -> String? {
         guard environment["OPENBLAS_CORETYPE"] == nil else { return nil }
-        let cpu = tier(ofCPUFlags: cpuFlags)
-        guard cpu > tier(ofCore: currentCore) else { return nil }
+        let have = tier(ofCore: currentCore)
+        guard have < .avx512 else { return nil }
+        let cpu = tier(ofCPUFlags: cpuFlags())
+        guard cpu > have else { return nil }
         return cpu.coreName
     }
 
@@ -101,12 +106,10 @@ public enum BLASCore {
     /// then runs on, with the library's kernels). Call before any thread or
     /// MPI starts.
     public static func relaunchIfMisdetected() {
-        let env = ProcessInfo.processInfo.environment
         let detected = current
-        // Nothing to read when the answer cannot change (the widest tier, or the user's choice).
-        guard env["OPENBLAS_CORETYPE"] == nil, tier(ofCore: detected) < .avx512,
-              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return }
-        guard let core = correction(currentCore: detected, cpuFlags: cpuFlags(cpuinfo: cpuinfo), environment: env) else { return }
+        let cpuinfo = { (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "" }
+        guard let core = correction(currentCore: detected, cpuFlags: cpuFlags(cpuinfo: cpuinfo()),
+                                    environment: ProcessInfo.processInfo.environment) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         setenv(detectedVariable, detected, 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
