@@ -33,13 +33,24 @@ RES=$ROOT/benchmarks/jacobian/results.md
 SET=$DATA/cubic/training.cfg
 awk '/BEGIN_CFG/{n++} n<=100' "$SET" > "$OUT/cubic-first100.cfg"
 awk '/BEGIN_CFG/{n++} n<=100' "$DATA/multi/training.cfg" > "$OUT/multi-first100.cfg"
+# The starting potential of a level: MLIP's initial.mtp where the set has one,
+# else `mtp basis` (min 0.5, max 5.0 A, as MLIP's templates), made once.
+potential_for() {
+    local pot=$DATA/cubic/$1/initial.mtp
+    if [ ! -f "$pot" ]; then
+        pot=$OUT/basis-$1.mtp
+        [ -f "$pot" ] || "$MTP" basis --level "$1" --min-dist 0.5 --max-dist 5.0 -o "$pot" >/dev/null
+    fi
+    echo "$pot"
+}
+VERSION=$("$MTP" --version)
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
 {
 echo "# Jacobian pass benchmark"
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "$("$MTP" --version | grep '^OpenBLAS')"
+echo "$(grep '^OpenBLAS' <<< "$VERSION")"
 echo
 echo "CPU seconds of one process (best of 2 runs; the machine is shared, so ratios measured in one run"
 echo "are the figures to compare). Jacobian pass = derivatives of every energy, force and stress row"
@@ -52,11 +63,7 @@ echo "| level | parameters | Jacobian pass s | of which QR s | loss+gradient s |
 echo "|---|---|---|---|---|---|---|---|---|---|"
 } > "$RES"
 for level in $LEVELS; do
-    pot=$DATA/cubic/$level/initial.mtp
-    if [ ! -f "$pot" ]; then
-        pot=$OUT/basis-$level.mtp
-        "$MTP" basis --level "$level" --min-dist 0.5 --max-dist 5.0 -o "$pot" >/dev/null
-    fi
+    pot=$(potential_for "$level")
     set_for_level=$SET; tag=""
     # Level 28's pass takes minutes on the whole set: its first 100 configurations stand for it.
     if [ "$level" = 28 ]; then set_for_level=$OUT/cubic-first100.cfg; tag=" (first 100)"; fi
@@ -67,9 +74,9 @@ for level in $LEVELS; do
 done
 # When OpenBLAS did not know this CPU, mtp relaunched itself with wider kernels
 # (BLASCore): the library's own choice, level 16, same run, is the baseline.
-detected=$("$MTP" --version | sed -n 's/.*the library detected \([A-Za-z0-9]*\) on this CPU.*/\1/p')
+detected=$(sed -n 's/.*the library detected \([A-Za-z0-9]*\) on this CPU.*/\1/p' <<< "$VERSION")
 if [ -n "$detected" ]; then
-    pot=$DATA/cubic/16/initial.mtp
+    pot=$(potential_for 16)
     OPENBLAS_CORETYPE=$detected "$MTP" bench jacobian "$pot" "$SET" --repeats 2 -o "$OUT/cubic-16-$detected.json" | tee "$OUT/cubic-16-$detected.txt"
     j=$OUT/cubic-16-$detected.json
     echo >> "$RES"
@@ -86,9 +93,7 @@ if [ "${NATIVE:-1}" = 1 ] && [ -x "$MTP_NATIVE" ]; then
     echo "|---|---|---|---|---|---|---|"
     } >> "$RES"
     for level in 16 24; do
-        pot=$DATA/cubic/$level/initial.mtp
-        [ -f "$pot" ] || pot=$OUT/basis-$level.mtp
-        [ -f "$pot" ] || "$MTP" basis --level "$level" --min-dist 0.5 --max-dist 5.0 -o "$pot" >/dev/null
+        pot=$(potential_for "$level")
         for build in portable native; do
             bin=$MTP; [ "$build" = native ] && bin=$MTP_NATIVE
             "$bin" bench jacobian "$pot" "$SET" --repeats 1 -o "$OUT/cubic-$level-$build.json" | tee "$OUT/cubic-$level-$build.txt"
