@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command on a fresh Debian machine: install the dependencies, build the
 # `mtp` tool (release) and run the main job on the data bundled in the
-# repository. Set MTP_TARGET_CPU=native to compile the kernels for this CPU.
+# repository. The kernels are compiled for this machine's CPU; set
+# MTP_TARGET_CPU=portable for a binary that runs on any x86-64 CPU.
 set -euo pipefail
 cd "$(dirname "$0")"
 bash scripts/install-deps.sh

@@ -1,5 +1,6 @@
 import Atomistic
 import MTP
+import _CPUGuard
 
 // The C interface of the evaluator (declared in mtpc.h beside this file,
 // loaded from Python by python/mtp_engine). Every function that can fail
@@ -17,6 +18,13 @@ public func mtpc_abi_version() -> Int32 { 1 }
 public func mtpc_load(_ path: UnsafePointer<CChar>?, _ errorBuffer: UnsafeMutablePointer<CChar>?,
                       _ errorCapacity: Int64) -> UnsafeMutableRawPointer? {
     guard let path else { report("path is a null pointer", errorBuffer, errorCapacity); return nil }
+    // Every other call needs a handle from here: no kernel runs on a CPU
+    // that lacks what the library was compiled for.
+    var cpuMessage = [CChar](repeating: 0, count: 1024)
+    if mtp_cpu_guard(&cpuMessage, cpuMessage.count) != 0 {
+        report("libMTPC: " + String(cString: cpuMessage), errorBuffer, errorCapacity)
+        return nil
+    }
     do {
         let model = try Model(path: String(cString: path))
         return Unmanaged.passRetained(model).toOpaque()

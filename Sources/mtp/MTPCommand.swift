@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Atomistic
 import MTP
+import _CPUGuard
 
 struct MTPCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,8 +17,16 @@ struct MTPCommand: ParsableCommand {
 }
 
 enum MTPVersion {
-    /// The version, and the BLAS kernels this run uses (they set its speed).
-    static let string = "mtp 0.1.0 (MTP file format 1.1.0)\n\(BLASCore.description)"
+    /// The version, the CPU the kernels were compiled for and the BLAS
+    /// kernels this run uses (both set its speed).
+    static let string = "mtp 0.1.0 (MTP file format 1.1.0)\n\(compiledFor)\n\(BLASCore.description)"
+
+    /// "kernels compiled for native (avx avx2 fma ...)" or "... portable (baseline x86-64)".
+    static var compiledFor: String {
+        let target = String(cString: mtp_cpu_build_target())
+        let features = String(cString: mtp_cpu_build_features()).trimmingCharacters(in: .whitespaces)
+        return "kernels compiled for \(target) (\(features.isEmpty ? "baseline instruction set" : features))"
+    }
 }
 
 /// A failure the user can fix; printed as one line, exit status 1.

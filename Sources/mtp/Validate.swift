@@ -61,6 +61,11 @@ struct Validate: ParsableCommand {
     /// creep on without converging.
     @Option(help: "Force tolerance (eV/A) of the ionic relaxations of the elastic constants (default 1e-4; about 1e-3 for a DFT reference, whose forces are noisy below that).")
     var elasticForceTolerance: Double?
+    /// Stress-strain differences need a strain large enough for the stress
+    /// to stand above the relaxation's noise and small enough to stay linear;
+    /// comparing two strains shows whether a potential's curvature is smooth.
+    @Option(help: "+- strain of the stress-strain elastic constants (default 0.005; at most 0.05).")
+    var elasticStrain: Double?
     @Flag(help: "Small cells and short runs (a smoke test; the numbers are not converged).") var quick = false
 
     func validate() throws {
@@ -80,6 +85,7 @@ struct Validate: ParsableCommand {
         if let t = timeout, !(t > 0) { throw ValidationError("--timeout must be positive") }
         if let d = mdDuration, !(d > 0) { throw ValidationError("--md-duration must be positive") }
         if let f = elasticForceTolerance, !(f > 0) { throw ValidationError("--elastic-force-tolerance must be positive") }
+        if let e = elasticStrain, !(e > 0 && e <= 0.05) { throw ValidationError("--elastic-strain must be in (0, 0.05]") }
         if let t = mdTemperatures, Self.numbers(t)?.allSatisfy({ $0 > 0 }) != true {
             throw ValidationError("--md-temperatures must be positive numbers separated by commas, e.g. 300,800")
         }
@@ -112,6 +118,7 @@ struct Validate: ParsableCommand {
             settings.threads = threads
             if let d = mdDuration { settings.mdDuration = d }
             if let f = elasticForceTolerance { settings.elasticForceTolerance = f }
+            if let e = elasticStrain { settings.elasticStrain = e }
             if let t = mdTemperatures { settings.mdTemperatures = Self.numbers(t)! }
             let start = try lattice.map(Self.parseLattice)
 

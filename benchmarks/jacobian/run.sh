@@ -12,7 +12,7 @@
 #     a 2-rank `mtp train` of 2 iterations (time per iteration, peak memory);
 #  4. baselines in the same run: level 16 with the OpenBLAS kernels the library
 #     picked by itself where mtp overrode them (BLASCore), and levels 16 and 24
-#     built portable against MTP_TARGET_CPU=native.
+#     of the default build (kernels for this CPU) against MTP_TARGET_CPU=portable.
 # Results: benchmarks/jacobian/results.md. LEVELS=... to choose levels.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,13 +21,13 @@ DATA=${DATA:-$ROOT/../shared/data/mlip-reference}
 OUT=$ROOT/benchmarks/jacobian/out
 mkdir -p "$OUT"
 [ "${SKIP_BUILD:-0}" = 1 ] || swift build -c release --product mtp --scratch-path .build-bench
-# The same sources built for this machine's CPU (MTP_TARGET_CPU=native), for
-# the native rows at the end (NATIVE=0 to skip them).
-if [ "${NATIVE:-1}" = 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
-    MTP_TARGET_CPU=native swift build -c release --product mtp --scratch-path .build-native
+# The same sources built for any x86-64 (MTP_TARGET_CPU=portable), for the
+# portable rows at the end (PORTABLE=0 to skip them).
+if [ "${PORTABLE:-1}" = 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
+    MTP_TARGET_CPU=portable swift build -c release --product mtp --scratch-path .build-portable
 fi
 MTP=${MTP:-$ROOT/.build-bench/release/mtp}
-MTP_NATIVE=${MTP_NATIVE:-$ROOT/.build-native/release/mtp}
+MTP_PORTABLE=${MTP_PORTABLE:-$ROOT/.build-portable/release/mtp}
 LEVELS=${LEVELS:-16 20 24 28}
 RES=$ROOT/benchmarks/jacobian/results.md
 SET=$DATA/cubic/training.cfg
@@ -50,7 +50,7 @@ echo "# Jacobian pass benchmark"
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "$(grep '^OpenBLAS' <<< "$VERSION")"
+echo "$(grep '^kernels compiled' <<< "$VERSION"); $(grep '^OpenBLAS' <<< "$VERSION")"
 echo
 echo "CPU seconds of one process (best of 2 runs; the machine is shared, so ratios measured in one run"
 echo "are the figures to compare). Jacobian pass = derivatives of every energy, force and stress row"
@@ -82,20 +82,20 @@ if [ -n "$detected" ]; then
     echo >> "$RES"
     echo "The same level-16 pass with the kernels OpenBLAS chose by itself on this CPU ($detected, OPENBLAS_CORETYPE=$detected): pass $(field "$j" "'%.2f' % d['passCPU']") s (QR $(field "$j" "'%.2f' % d['passQRCPU']") s), loss+gradient $(field "$j" "'%.3f' % d['lossGradientCPU']") s, ratio $(field "$j" "'%.1f' % d['ratio']"), products $(field "$j" "'%.1f' % d['productGFLOPs']") GFLOP/s." >> "$RES"
 fi
-# The portable build (SSE2 kernels of our own code) against one for this CPU,
-# alternated in the same run.
-if [ "${NATIVE:-1}" = 1 ] && [ -x "$MTP_NATIVE" ]; then
+# The default build (kernels for this CPU) against the portable one (SSE2
+# kernels of our own code), alternated in the same run.
+if [ "${PORTABLE:-1}" = 1 ] && [ -x "$MTP_PORTABLE" ]; then
     {
     echo
-    echo "Portable build against \`MTP_TARGET_CPU=native\` (same sources, same OpenBLAS kernels), whole set, alternated:"
+    echo "The default build ($(grep '^kernels compiled' <<< "$VERSION")) against \`MTP_TARGET_CPU=portable\` (same sources, same OpenBLAS kernels), whole set, alternated:"
     echo
     echo "| level | build | Jacobian pass s | of which QR s | loss+gradient s | pass / loss+gradient | products GFLOP/s |"
     echo "|---|---|---|---|---|---|---|"
     } >> "$RES"
     for level in 16 24; do
         pot=$(potential_for "$level")
-        for build in portable native; do
-            bin=$MTP; [ "$build" = native ] && bin=$MTP_NATIVE
+        for build in portable default; do
+            bin=$MTP; [ "$build" = portable ] && bin=$MTP_PORTABLE
             "$bin" bench jacobian "$pot" "$SET" --repeats 1 -o "$OUT/cubic-$level-$build.json" | tee "$OUT/cubic-$level-$build.txt"
             j=$OUT/cubic-$level-$build.json
             echo "| $level | $build | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.3f' % d['lossGradientCPU']") | $(field "$j" "'%.1f' % d['ratio']") | $(field "$j" "'%.1f' % d['productGFLOPs']") |" >> "$RES"

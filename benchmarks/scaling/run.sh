@@ -75,6 +75,6 @@ cat > "$OUT/machine.json" <<JSON
  "cores": $(getconf _NPROCESSORS_ONLN), "memoryBytes": $(awk '/MemTotal/ {print $2 * 1024}' /proc/meminfo),
  "loadAverage": "$(cut -d' ' -f1-3 /proc/loadavg)", "level": "$LEVEL", "strong": $STRONG, "weak": $WEAK,
  "ranks": [$(echo $RANKS | tr ' ' ',')], "modelLevels": [$(echo $MODEL_LEVELS | sed 's/\b0*\([0-9]\)/\1/g' | tr ' ' ',')],
- "mtp": "$("$MTP" --version | head -1)", "blas": "$("$MTP" --version | sed -n 's/^OpenBLAS kernels //p')", "commit": "$(git -C "$ROOT" rev-parse --short HEAD)"}
+ "mtp": "$("$MTP" --version | head -1)", "blas": "$("$MTP" --version | sed -n 's/^OpenBLAS kernels //p')", "compiled": "$("$MTP" --version | sed -n 's/^kernels compiled for //p')", "commit": "$(git -C "$ROOT" rev-parse --short HEAD)"}
 JSON
 python3 "$HERE/analyse.py" "$OUT" "$HERE"
