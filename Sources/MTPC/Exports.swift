@@ -19,12 +19,9 @@ public func mtpc_load(_ path: UnsafePointer<CChar>?, _ errorBuffer: UnsafeMutabl
                       _ errorCapacity: Int64) -> UnsafeMutableRawPointer? {
     guard let path else { report("path is a null pointer", errorBuffer, errorCapacity); return nil }
     // Every other call needs a handle from here: no kernel runs on a CPU
-    // that lacks what the library was compiled for.
-    var cpuMessage = [CChar](repeating: 0, count: 1024)
-    if mtp_cpu_guard(&cpuMessage, cpuMessage.count) != 0 {
-        report("libMTPC: " + String(cString: cpuMessage), errorBuffer, errorCapacity)
-        return nil
-    }
+    // that lacks what the library was compiled for. The C guard writes its
+    // message straight into the caller's buffer (no Swift runs before it).
+    if mtp_cpu_guard(errorBuffer, errorBuffer == nil ? 0 : Int(max(0, errorCapacity))) != 0 { return nil }
     do {
         let model = try Model(path: String(cString: path))
         return Unmanaged.passRetained(model).toOpaque()

@@ -21,7 +21,7 @@ enum MTPVersion {
     /// kernels this run uses (both set its speed).
     static let string = "mtp 0.1.0 (MTP file format 1.1.0)\n\(compiledFor)\n\(BLASCore.description)"
 
-    /// "kernels compiled for native (avx avx2 fma ...)" or "... portable (baseline x86-64)".
+    /// "kernels compiled for native (avx avx2 fma ...)" or "... portable (baseline instruction set)".
     static var compiledFor: String {
         let target = String(cString: mtp_cpu_build_target())
         let features = String(cString: mtp_cpu_build_features()).trimmingCharacters(in: .whitespaces)

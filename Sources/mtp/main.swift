@@ -5,14 +5,10 @@ import MTP
 import TrainingStore
 import _CPUGuard
 
-// First of all, in portable code: this CPU runs the kernels as they were
-// compiled (MTP_TARGET_CPU, native by default). Otherwise one clear line, not
-// a SIGILL inside a kernel.
-var cpuGuardMessage = [CChar](repeating: 0, count: 1024)
-if mtp_cpu_guard(&cpuGuardMessage, cpuGuardMessage.count) != 0 {
-    FileHandle.standardError.write(Data("mtp: error: \(String(cString: cpuGuardMessage))\n".utf8))
-    exit(1)
-}
+// First of all, in C compiled portably: this CPU runs the kernels as they
+// were compiled (MTP_TARGET_CPU, native by default). Otherwise one clear line
+// and exit status 1, not a SIGILL inside a kernel.
+mtp_cpu_guard_or_exit()
 
 // Then, before MPI or any thread starts: OpenBLAS's kernels for
 // this CPU, when the library did not recognise it (BLASCore).

@@ -331,6 +331,37 @@ final class ValidateCommandTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(r.err.contains("Xx"), r.err)
         r = try mtp("validate", eam, "--reference", eam, "--md-temperatures", "300,hot", "--out", tmp + "/x")
         XCTAssertNotEqual(r.status, 0)
+        for bad in ["0", "-0.01", "0.2", "nan"] {
+            r = try mtp("validate", eam, "--reference", eam, "--elastic-strain", bad, "--out", tmp + "/x")
+            XCTAssertNotEqual(r.status, 0, bad)
+            XCTAssertTrue(r.err.contains("--elastic-strain"), bad + ": " + r.err)
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/x"))
+    }
+
+    /// `--elastic-strain` reaches the stress-strain differences: the Mg EAM's
+    /// hcp C33 grows with the strain (its c-axis stress is strongly
+    /// non-linear: 70 GPa at +-0.5 %, about 77 at +-2 %), while C11 barely moves.
+    func testElasticStrainSetsTheDifferenceStep() throws {
+        let eam = "eam:" + ValidationTests.eamFile
+        func constants(_ strain: String?) throws -> [String: Double] {
+            let out = tmp + "/elastic-" + (strain ?? "default")
+            var args = ["validate", eam, "--reference", eam, "--quick", "--lattice", "hcp:3.18,1.62", "--properties", "elastic", "--out", out]
+            if let strain { args += ["--elastic-strain", strain] }
+            let r = try MTPExecutable.run(args)
+            XCTAssertEqual(r.status, 0, r.err)
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/report.json"))) as! [String: Any]
+            var values: [String: Double] = [:]
+            for row in json["rows"] as! [[String: Any]] where (row["property"] as? String) == "elastic" {
+                values[row["name"] as! String] = row["reference"] as? Double
+            }
+            return values
+        }
+        let small = try constants(nil), large = try constants("0.02")
+        let c33 = "hcp C33 (relaxed ions)", c11 = "hcp C11 (relaxed ions)"
+        let s33 = try XCTUnwrap(small[c33], "\(small)"), l33 = try XCTUnwrap(large[c33], "\(large)")
+        XCTAssertEqual(s33, 70, accuracy: 2)
+        XCTAssertEqual(l33 / s33, 1.10, accuracy: 0.03)
+        XCTAssertEqual(try XCTUnwrap(large[c11]) / XCTUnwrap(small[c11]), 1, accuracy: 0.04)
     }
 }

@@ -329,6 +329,10 @@ def machine_info(mtp: str | None, pin: list[str]) -> dict:
         info["swift"] = (sv.stdout or sv.stderr).strip().splitlines()[0] if sv.returncode == 0 else None
         g = run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
         info["git"] = g.stdout.strip() if g.returncode == 0 else None
+        # The target the kernels were compiled for, as the binary itself reports it.
+        v = run([mtp, "--version"])
+        info["compiled"] = next((l[len("kernels compiled for "):] for l in v.stdout.splitlines()
+                                 if l.startswith("kernels compiled for ")), None) if v.returncode == 0 else None
     return info
 
 
@@ -343,7 +347,7 @@ def markdown(result: dict) -> str:
         "",
         f"{m['date']}; {m['cpu']}; {m['cores']} cores; pinned: {m['pinned']}; "
         f"motep {m.get('motep')}; {m.get('swift') or ''}"
-        f"{'; MTP_TARGET_CPU=' + m['MTP_TARGET_CPU'] if m.get('MTP_TARGET_CPU') else ''}; load average at start / end: "
+        f"{'; kernels compiled for ' + m['compiled'] if m.get('compiled') else ''}; load average at start / end: "
         f"{m.get('loadavg_start')} / {m.get('loadavg_end')}; whole benchmark {m.get('benchmark_wall_s')} s",
         "",
         "Time per atom per energy+forces+virial call = whole-command wall time "
