@@ -5,7 +5,7 @@ import TrainingStore
 /// One call of an ASSYST job with the DFT hand-off: the store is extended
 /// by every round VASP has finished, then the next round is exported (or,
 /// while runs are missing, nothing happens). Rounds: RANDSPG, VOLMIN,
-/// CELLMIN, INTMIN, then the three perturbations together. Every call is
+/// CELLMIN, INTMIN, then the perturbations (and ELASTIC) together. Every call is
 /// idempotent until the user has run VASP, so the same command line can
 /// simply be repeated.
 struct AssystHandoffRound {
@@ -31,6 +31,7 @@ struct AssystHandoffRound {
         }
         // The perturbations asked for (copies > 0) go out together.
         let perturbations = AssystStage.perturbations.filter { (o.perturbation.counts[$0.perturbation!] ?? 0) > 0 }
+            + (o.includes(.elastic) ? [.elastic] : [])
         let rounds: [[AssystStage]] = [[.randspg], [.volmin], [.cellmin], [.intmin], perturbations]
             .filter { !$0.isEmpty && o.includes($0[0]) }
         let pairsPath = (handoff.stageDirectory(.randspg) as NSString).appendingPathComponent("pairs.tsv")
@@ -106,11 +107,13 @@ struct AssystHandoffRound {
             try handoff.export(set.configurations.filter { $0.group == source }.map { stripped($0, stage: round[0]) }, stage: round[0])
         default:
             var copies: [AssystStage: [Configuration]] = [:]
-            for c in set.configurations where c.group == AssystStage.intmin.rawValue {
+            let relaxed = set.configurations.filter { $0.group == AssystStage.intmin.rawValue }
+            for c in relaxed {
                 let (p, f) = AssystPipeline.perturbations(of: c, options: o)
                 for (s, list) in p { copies[s, default: []] += list }
                 for (s, why) in f { failures[s, default: [:]][why, default: 0] += 1 }
             }
+            if round.contains(.elastic) { copies[.elastic] = ElasticSeries.stage(from: relaxed, options: o.elastic) }
             for s in round { try handoff.export(copies[s] ?? [], stage: s) }
         }
     }

@@ -15,6 +15,8 @@ public struct AssystOptions: Sendable {
     public var seed: UInt64 = 1
     public var generation: CrystalGenerationOptions
     public var perturbation: PerturbationOptions
+    /// The ELASTIC stage (none by default).
+    public var elastic = ElasticSeriesOptions()
     public var forceTolerance = 1e-3
     /// Relaxation stress tolerance in eV/A^3 (`stressToleranceGPa` in the unit users give).
     public var stressTolerance = 1e-4
@@ -41,8 +43,10 @@ public struct AssystOptions: Sendable {
 
     /// Whether the run reaches `stage`.
     public func includes(_ stage: AssystStage) -> Bool {
-        // The perturbations come together.
-        AssystStage.perturbations.contains(stopAfter) || stage <= stopAfter
+        // The perturbations come together; ELASTIC, built from the same
+        // relaxed crystals, with them, when asked for.
+        if stage == .elastic { return elastic.structures > 0 && includes(.triax) }
+        return AssystStage.perturbations.contains(stopAfter) || stage <= stopAfter
     }
 }
 
@@ -178,6 +182,21 @@ public enum AssystPipeline {
         var configs: [Configuration] = []
         for stage in AssystStage.allCases {
             for o in outputs { configs += o.structures[stage] ?? [] }
+        }
+        if options.includes(.elastic) {
+            // Needs every crystal's relaxed energy, so it runs after them all.
+            let series = ElasticSeries.stage(from: outputs.flatMap { $0.structures[.intmin] ?? [] }, options: options.elastic)
+            let labelled = try parallelMapWithState(series.count, threads: options.threads, makeState: makeCalculator,
+                                                   progress: nil) { i, calculator
+                -> Result<Configuration, Error> in
+                Result { series[i].labelled(with: try calculator.calculate(series[i])) }
+            }
+            for r in labelled {
+                switch r {
+                case .success(let c): configs.append(c)
+                case .failure(let e): result.failures[.elastic, default: [:]][reason(e), default: 0] += 1
+                }
+            }
         }
         result.set = TrainingSet(configurations: configs, species: [options.element],
                                  groups: AssystStage.allCases.filter(options.includes).map(\.rawValue))

@@ -15,6 +15,9 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
     /// last, so that the random streams of the stages before it, which
     /// include a stage's position, are unchanged by it.
     case strain = "STRAIN"
+    /// Strain series along each Voigt component of the lowest-energy relaxed
+    /// crystals (ElasticSeries); after STRAIN for the same reason.
+    case elastic = "ELASTIC"
 
     /// The perturbation stages, all started from INTMIN, in pipeline order.
     public static let perturbations: [AssystStage] = allCases.filter { $0.perturbation != nil }
@@ -30,7 +33,7 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
         case .volmin: return .randspg
         case .cellmin: return .volmin
         case .intmin: return .cellmin
-        case .triax, .shear, .rattle, .strain: return .intmin
+        case .triax, .shear, .rattle, .strain, .elastic: return .intmin
         }
     }
 
@@ -63,6 +66,8 @@ public enum AssystFeature {
     /// Relaxation steps and whether the relaxation converged.
     public static let steps = "assyst_relax_steps"
     public static let converged = "assyst_relax_converged"
+    /// The Voigt component and strain of an ELASTIC structure, "zz+0.0100".
+    public static let elastic = "assyst_elastic"
 }
 
 extension Configuration {

@@ -19,10 +19,11 @@ public enum TrainingSubset {
     public static let everything = "EVERYTHING"
     public static let everythingWithoutShear = "EVERYTHING-NO-SHEAR"
     /// The ASSYST stages in pipeline order (the store's groups; STRAIN only
-    /// in a set built with `--strain-copies`).
+    /// in a set built with `--strain-copies`, ELASTIC with `--elastic-structures`).
     public static let stages = AssystStage.allCases.map(\.rawValue)
-    /// Every subset the paper fits, in its order (its stages have no STRAIN).
-    public static let paper = stages.filter { $0 != AssystStage.strain.rawValue } + [everything, everythingWithoutShear]
+    /// Every subset the paper fits, in its order (its stages have no STRAIN or ELASTIC).
+    public static let paper = stages.filter { $0 != AssystStage.strain.rawValue && $0 != AssystStage.elastic.rawValue }
+        + [everything, everythingWithoutShear]
     /// Every subset a study can fit, in the paper's order.
     public static let known = stages + [everything, everythingWithoutShear]
 
@@ -73,6 +74,10 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
     /// STRAIN copies (small homogeneous strains) per relaxed crystal; nil
     /// for none (manifests of before match).
     public var strainCopies: Int? = nil
+    /// Lowest-energy relaxed crystals strained along each Voigt component
+    /// (the ELASTIC stage, `mtp assyst --elastic-structures`); nil for none
+    /// (manifests of before match).
+    public var elasticStructures: Int? = nil
     public var seed: UInt64
     // The fits.
     public var subsets: [String]
@@ -106,6 +111,7 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
         guard !spaceGroups.isEmpty, spaceGroups.allSatisfy({ (1...230).contains($0) }) else { throw StudyError("--space-groups: numbers 1-230") }
         guard perturbations >= 1 else { throw StudyError("--perturbations must be at least 1") }
         guard (strainCopies ?? 0) >= 0 else { throw StudyError("--strain-copies must not be negative") }
+        guard (elasticStructures ?? 0) >= 0 else { throw StudyError("--elastic-structures must not be negative") }
         guard !levels.isEmpty, levels.allSatisfy({ (2...28).contains($0) }) else { throw StudyError("--levels: levels 2-28") }
         guard !cutoffs.isEmpty, cutoffs.allSatisfy({ $0 > minDist && $0.isFinite }) else {
             throw StudyError("--cutoffs must be above --min-dist \(minDist)")

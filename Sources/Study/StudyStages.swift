@@ -15,6 +15,7 @@ enum StudyAssyst {
         o.atomCounts = c.minAtoms...c.maxAtoms
         o.seed = c.seed
         o.perturbation.counts = [.triax: c.perturbations, .shear: c.perturbations, .rattle: c.perturbations, .strain: c.strainCopies ?? 0]
+        o.elastic.structures = c.elasticStructures ?? 0
         o.threads = threads
         var job = AssystJob(options: o, reference: .local(spec: c.calculator), output: output)
         job.plotFormat = "png"

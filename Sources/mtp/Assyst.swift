@@ -17,7 +17,10 @@ struct AssystCommand: ParsableCommand {
         --triax-amplitude), --shear-count SHEAR and --rattle-count RATTLE (displacements of mean
         --rattle-displacement plus strain up to --rattle-strain) copies, and --strain-count STRAIN copies (a
         small homogeneous strain, every component up to --strain-amplitude: the elastic response, which the
-        large TRIAX and SHEAR strains almost never sample; none by default, as the seed paper). Every structure is labelled by the
+        large TRIAX and SHEAR strains almost never sample; none by default, as the seed paper). --elastic-structures K
+        adds the ELASTIC stage: for the K lowest-energy distinct INTMIN crystals, each Voigt strain component alone
+        in --elastic-steps steps per sign up to +-(--elastic-max-strain): the curvature of the energy that elastic
+        constants measure (none by default). Every structure is labelled by the
         calculator; structures whose relaxation fails are discarded and counted. The same seed gives the same set.
 
         --calculator eam:FILE, mtp:FILE or ase:FILE.py (any ASE calculator, e.g. GPAW; one Python worker per
@@ -60,6 +63,10 @@ struct AssystCommand: ParsableCommand {
     @Option(help: "Mean displacement of RATTLE (A).") var rattleDisplacement: Double = 0.5
     @Option(help: "Largest strain of RATTLE (fraction).") var rattleStrain: Double = 0.05
     @Option(help: "Largest strain component of STRAIN (fraction).") var strainAmplitude: Double = 0.02
+    @Option(help: "ELASTIC: lowest-energy distinct relaxed crystals to strain along each Voigt component (0: no ELASTIC stage).")
+    var elasticStructures: Int = 0
+    @Option(help: "ELASTIC: largest |strain| of each series (fraction).") var elasticMaxStrain: Double = 0.06
+    @Option(help: "ELASTIC: strains per sign and component.") var elasticSteps: Int = 12
     @Option(help: "Relaxation: largest remaining force (eV/A).") var forceTolerance: Double = 1e-3
     @Option(help: "Relaxation: largest remaining stress (GPa).") var stressTolerance: Double = 0.016
     @Option(help: "Relaxation: step limit.") var maxSteps: Int = 2000
@@ -91,6 +98,7 @@ struct AssystCommand: ParsableCommand {
               strainAmplitude >= 0, strainAmplitude < 1 else {
             throw ValidationError("need 0 <= --triax-amplitude < 1, --shear-amplitude >= 0, --rattle-displacement >= 0, 0 <= --rattle-strain < 1, 0 <= --strain-amplitude < 1")
         }
+        do { try options.elastic.check() } catch { throw ValidationError("\(error)") }
         guard forceTolerance > 0, stressTolerance > 0, maxSteps >= 1 else { throw ValidationError("relaxation tolerances and --max-steps must be positive") }
         if let t = threads { guard t >= 1 else { throw ValidationError("--threads must be at least 1") } }
         guard kSpacing > 0 else { throw ValidationError("--k-spacing must be positive") }
@@ -114,6 +122,9 @@ struct AssystCommand: ParsableCommand {
         o.perturbation.rattleDisplacement = rattleDisplacement
         o.perturbation.rattleStrain = rattleStrain
         o.perturbation.strainAmplitude = strainAmplitude
+        o.elastic.structures = elasticStructures
+        o.elastic.maxStrain = elasticMaxStrain
+        o.elastic.steps = elasticSteps
         o.forceTolerance = forceTolerance
         o.stressToleranceGPa = stressTolerance
         o.maxRelaxationSteps = maxSteps

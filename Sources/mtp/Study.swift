@@ -35,6 +35,8 @@ struct StudyCommand: ParsableCommand {
     @Option(help: "Space groups, e.g. 1-230 or 191,194,225,229.") var spaceGroups: String?
     @Option(help: "TRIAX, SHEAR and RATTLE copies per relaxed crystal (each).") var perturbations: Int?
     @Option(help: "STRAIN copies (small homogeneous strains, as mtp assyst --strain-count) per relaxed crystal.") var strainCopies: Int?
+    @Option(help: "ELASTIC series (as mtp assyst --elastic-structures): lowest-energy relaxed crystals strained along each Voigt component.")
+    var elasticStructures: Int?
     @Option(help: "Random seed of ASSYST.") var seed: UInt64?
     @Option(help: "Training subsets, comma-separated (RANDSPG ... RATTLE, EVERYTHING, EVERYTHING-NO-SHEAR).") var subsets: String?
     @Option(help: "Levels: FIRST:LAST[:STEP] or a list, e.g. 8:16:4.") var levels: String?
@@ -68,6 +70,7 @@ struct StudyCommand: ParsableCommand {
         }
         if let v = perturbations { c.perturbations = v }
         if let v = strainCopies { c.strainCopies = v }
+        if let v = elasticStructures { c.elasticStructures = v }
         if let v = seed { c.seed = v }
         do {
             if let s = subsets { c.subsets = try TrainingSubset.parse(s) }

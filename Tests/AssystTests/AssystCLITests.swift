@@ -18,7 +18,8 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
     }
 
     let tiny = ["--element", "Mg", "--atomic-volume", "22.87", "--max-atoms", "2", "--space-groups", "1,194,225",
-                "--triax-count", "2", "--shear-count", "2", "--rattle-count", "2", "--strain-count", "2", "--quiet"]
+                "--triax-count", "2", "--shear-count", "2", "--rattle-count", "2", "--strain-count", "2",
+                "--elastic-structures", "1", "--elastic-steps", "1", "--quiet"]
 
     func testEAMPipelineWritesEveryStageReproducibly() throws {
         let out = tmp + "/set.h5"
@@ -36,6 +37,9 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
             XCTAssertLessThanOrEqual(set.configurations.filter { $0.group == g }.count, 2 * intmin)
             XCTAssertGreaterThan(set.configurations.filter { $0.group == g }.count, 0)
         }
+        // One crystal x six components x two signs x one step.
+        XCTAssertEqual(set.configurations.filter { $0.group == "ELASTIC" }.count, 12)
+        XCTAssertTrue(r.out.contains("ELASTIC" + String(repeating: " ", count: 3) + String(format: "%12d", 12)), r.out)
         XCTAssertTrue(r.out.contains("RANDSPG") && r.out.contains("not a sum of the Wyckoff multiplicities"), r.out)
         let report = try String(contentsOfFile: tmp + "/set-report.txt", encoding: .utf8)
         XCTAssertTrue(report.contains("194 P6_3/mmc    1x[1] 2\n"), report)   // 1 atom impossible, 2 atoms built exactly
@@ -60,7 +64,9 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertEqual(try StoreReader(path: out).readAll().groups, ["RANDSPG", "VOLMIN"])
         for (args, message) in [(["--space-groups", "0,231"], "--space-groups"), (["--stop-after", "FOO"], "--stop-after"),
-                                (["--calculator", "lj:x"], "is not a calculator"), (["--calculator", "eam:/nonexistent.eam.fs"], "nonexistent")] {
+                                (["--calculator", "lj:x"], "is not a calculator"), (["--calculator", "eam:/nonexistent.eam.fs"], "nonexistent"),
+                                (["--elastic-structures", "-1"], "--elastic-structures"), (["--elastic-max-strain", "0.5"], "--elastic-max-strain"),
+                                (["--elastic-steps", "0"], "--elastic-steps")] {
             var all = tiny + ["-o", tmp + "/bad.h5"]
             if !args.contains("--calculator") { all += ["--calculator", "eam:" + eam] }
             let bad = try mtp(all + args)
@@ -76,7 +82,7 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         let dir = tmp + "/dft", out = tmp + "/dft.h5"
         let args = tiny + ["--calculator", "vasp-handoff:" + dir, "-o", out]
         var exported: [String: Int] = [:]
-        for round in [["RANDSPG"], ["VOLMIN"], ["CELLMIN"], ["INTMIN"], ["TRIAX", "SHEAR", "RATTLE", "STRAIN"]] {
+        for round in [["RANDSPG"], ["VOLMIN"], ["CELLMIN"], ["INTMIN"], ["TRIAX", "SHEAR", "RATTLE", "STRAIN", "ELASTIC"]] {
             let r = try mtp(args)
             XCTAssertEqual(r.status, 0, r.err)
             XCTAssertTrue(r.out.contains("exported \(round.joined(separator: ", "))"), r.out)

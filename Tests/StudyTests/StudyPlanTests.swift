@@ -45,9 +45,10 @@ final class StudyPlanTests: TemporaryDirectoryTestCase {
         let groups = TrainingSubset.stages
         XCTAssertNil(try TrainingSubset.groups("EVERYTHING", available: groups))
         XCTAssertEqual(try TrainingSubset.groups("EVERYTHING-NO-SHEAR", available: groups),
-                       ["RANDSPG", "VOLMIN", "CELLMIN", "INTMIN", "TRIAX", "RATTLE", "STRAIN"])
+                       ["RANDSPG", "VOLMIN", "CELLMIN", "INTMIN", "TRIAX", "RATTLE", "STRAIN", "ELASTIC"])
         XCTAssertEqual(try TrainingSubset.groups("TRIAX", available: groups), ["TRIAX"])
         XCTAssertFalse(TrainingSubset.paper.contains("STRAIN"), "the paper's set has no STRAIN group")
+        XCTAssertFalse(TrainingSubset.paper.contains("ELASTIC"), "nor an ELASTIC one")
         XCTAssertEqual(try TrainingSubset.parse("everything,strain"), ["STRAIN", "EVERYTHING"])
         XCTAssertThrowsError(try TrainingSubset.groups("TRIAX", available: ["RANDSPG"])) {
             XCTAssertTrue("\($0)".contains("no such group"), "\($0)")
