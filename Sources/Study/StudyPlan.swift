@@ -1,4 +1,5 @@
 import Foundation
+import TrainingStore
 import MTP
 import Fitting
 import Assyst
@@ -90,6 +91,9 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
     public var radialBasisType: RadialBasisType? = nil
     /// `--energy-weights` of every fit (`EnergyWeights.description`); nil for none (manifests of before match).
     public var energyWeights: String? = nil
+    /// `--group-weights` of every fit (`GroupWeights.description`, e.g.
+    /// ELASTIC=10); nil for none (manifests of before match).
+    public var groupWeights: String? = nil
     // The validation.
     /// Validation properties (identifiers of `mtp validate --properties`).
     public var properties: [String]
@@ -120,6 +124,14 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
         guard minDist > 0, radialBasisSize >= 2 else { throw StudyError("need --min-dist > 0 and --radial-basis-size >= 2") }
         guard !subsets.isEmpty else { throw StudyError("--subsets: give at least one subset") }
         if let e = energyWeights { do { _ = try EnergyWeights(parsing: e) } catch { throw StudyError("\(error)") } }
+        if let g = groupWeights {
+            let w: GroupWeights
+            do { w = try GroupWeights(parsing: g) } catch { throw StudyError("\(error)") }
+            // Only the ASSYST stages are groups of the study's set.
+            if let unknown = w.factors.keys.sorted().first(where: { !TrainingSubset.stages.contains($0) }) {
+                throw StudyError("--group-weights: '\(unknown)' is not a group of the study's set (\(TrainingSubset.stages.joined(separator: ", ")))")
+            }
+        }
         for l in figureLevels where !levels.contains(l) {
             throw StudyError("--figure-levels: level \(l) is not one of the study's levels (\(levels.map(String.init).joined(separator: ",")))")
         }

@@ -70,6 +70,7 @@ enum FitStage {
         o.groups = groups
         o.training.maxIterations = c.maxIterations
         o.energyWeights = c.energyWeights.flatMap { try? EnergyWeights(parsing: $0) }
+        o.groupWeights = c.groupWeights.flatMap { try? GroupWeights(parsing: $0) }
         o.plotFormat = "png"
         return SweepDriver(options: o, report: report)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import MTP
 import Foundation
+import TrainingStore
 import Assyst
 import Study
 import Sweep
@@ -44,6 +45,7 @@ struct StudyCommand: ParsableCommand {
     @Option(name: .customLong("max-iter"), help: "Iterations per fit at most.") var maxIterations: Int?
     @Option(help: "Smallest interatomic distance of the radial basis (A).") var minDist: Double?
     @Option(help: RadialBasisType.help) var radialBasisType: RadialBasisType?
+    @Option(help: "Multiply the loss weights of every configuration of a group in every fit, e.g. ELASTIC=10 (as mtp train).") var groupWeights: String?
     @Option(help: "Loss-weight factors of every fit from each configuration's energy above the set's lowest: E0[,p=P] or kT=T[,floor=F] (eV/atom; as mtp train).") var energyWeights: String?
     @Option(help: "Validation properties, comma-separated (ev, vacancy, strain, surface, phonon, elastic, md).") var properties: String?
     @Option(help: "Validation settings: quick or full.") var validation: String?
@@ -77,6 +79,7 @@ struct StudyCommand: ParsableCommand {
             if let v = minDist { c.minDist = v }
             if let v = radialBasisType { c.radialBasisType = v == .chebyshev ? nil : v }
             if let e = energyWeights { c.energyWeights = try EnergyWeights(parsing: e).description }
+            if let g = groupWeights { c.groupWeights = try GroupWeights(parsing: g).description }
             if let s = levels { c.levels = try Plan.levels(s) }
             if let s = cutoffs { c.cutoffs = try Plan.cutoffs(s, minDist: c.minDist) }
         } catch { throw ValidationError("\(error)") }

@@ -39,6 +39,17 @@ final class StudyPlanTests: TemporaryDirectoryTestCase {
         bad = s
         bad.maxAtoms = 0
         XCTAssertThrowsError(try bad.check())
+        // Group weights name groups of the study's set.
+        var weighted = s
+        weighted.groupWeights = "ELASTIC=10,SHEAR=0.5"
+        XCTAssertNoThrow(try weighted.check())
+        weighted.groupWeights = "FOO=2"
+        XCTAssertThrowsError(try weighted.check()) { XCTAssertTrue("\($0)".contains("'FOO' is not a group"), "\($0)") }
+        weighted.groupWeights = "ELASTIC=-1"
+        XCTAssertThrowsError(try weighted.check()) { XCTAssertTrue("\($0)".contains("--group-weights"), "\($0)") }
+        weighted.elasticStructures = -1
+        weighted.groupWeights = nil
+        XCTAssertThrowsError(try weighted.check()) { XCTAssertTrue("\($0)".contains("--elastic-structures"), "\($0)") }
     }
 
     func testSubsetsResolveToGroups() throws {
