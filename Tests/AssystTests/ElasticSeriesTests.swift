@@ -35,6 +35,8 @@ final class ElasticSeriesTests: XCTestCase {
             crystal("c", a: 3.1, energyPerAtom: -1.4),
             crystal("unlabelled", a: 3.3, energyPerAtom: nil),
             crystal("same energy, other volume", a: 3.5, atoms: 2, energyPerAtom: -1.5, group: "194"),
+            // 0.3 % more volume: relaxed to a looser tolerance, the same crystal.
+            crystal("b, looser", a: 3.2 * pow(1.003, 1.0 / 3), atoms: 2, energyPerAtom: -1.49999, group: "194"),
         ]
         XCTAssertEqual(ElasticSeries.lowestDistinct(relaxed, count: 3).map { $0.feature(AssystFeature.crystal) },
                        ["b", "same energy, other volume", "c"])
