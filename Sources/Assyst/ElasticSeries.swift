@@ -84,7 +84,7 @@ public enum ElasticSeries {
                 var c = relaxed.deformedCell(by: Mat3(rows[0], rows[1], rows[2]))
                 c.group = AssystStage.elastic.rawValue
                 c.features = relaxed.features.filter {
-                    [AssystFeature.crystal, AssystFeature.targetGroup, AssystFeature.wyckoff, AssystFeature.detectedGroup].contains($0.key)
+                    (AssystFeature.identity + [AssystFeature.detectedGroup]).contains($0.key)
                 }
                 c.setFeature(AssystFeature.elastic, name + String(format: "%+.4f", e))
                 out.append(c)

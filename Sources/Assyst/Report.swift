@@ -31,9 +31,9 @@ public enum AssystReport {
         out += "stage       structures     atoms   discarded\n"
         for (stage, n, atoms) in counts(set) {
             let discarded = failures[stage]?.values.reduce(0, +) ?? 0
-            // A perturbation asked for no copies (STRAIN by default) or no
-            // ELASTIC series (the default): no row.
-            if (stage.perturbation != nil || stage == .elastic) && n == 0 && discarded == 0 { continue }
+            // A stage built from the relaxed crystals that was not asked for
+            // (STRAIN and ELASTIC by default): no row.
+            if stage.source == .intmin && n == 0 && discarded == 0 { continue }
             out += stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                 + String(format: "%12d %9d %11d", n, atoms, discarded)
             if let k = notConverged[stage], k > 0 { out += "   (\(k) kept at the relaxation step limit)" }

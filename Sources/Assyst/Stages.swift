@@ -68,6 +68,9 @@ public enum AssystFeature {
     public static let converged = "assyst_relax_converged"
     /// The Voigt component and strain of an ELASTIC structure, "zz+0.0100".
     public static let elastic = "assyst_elastic"
+    /// The features that name the random crystal a structure descends from,
+    /// which every derived structure keeps.
+    public static let identity = [crystal, targetGroup, wyckoff]
 }
 
 extension Configuration {

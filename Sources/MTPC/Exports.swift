@@ -21,7 +21,7 @@ public func mtpc_load(_ path: UnsafePointer<CChar>?, _ errorBuffer: UnsafeMutabl
     // Every other call needs a handle from here: no kernel runs on a CPU
     // that lacks what the library was compiled for. The C guard writes its
     // message straight into the caller's buffer (no Swift runs before it).
-    if mtp_cpu_guard(errorBuffer, errorBuffer == nil ? 0 : Int(max(0, errorCapacity))) != 0 { return nil }
+    if mtp_cpu_guard(errorBuffer, Int(max(0, errorCapacity))) != 0 { return nil }
     do {
         let model = try Model(path: String(cString: path))
         return Unmanaged.passRetained(model).toOpaque()

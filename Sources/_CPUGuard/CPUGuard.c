@@ -4,14 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One word of a space-separated list: [start, start + length). */
+/* The next word of a space-separated list at *p: its start, its length in
+ * *length (0 at the end), and *p moved past it. */
+static const char *next_word(const char **p, size_t *length) {
+    while (**p == ' ') (*p)++;
+    const char *start = *p;
+    while (**p && **p != ' ') (*p)++;
+    *length = (size_t)(*p - start);
+    return start;
+}
+
+/* Whether `word` (of `length` bytes) is a whole word of `list`. */
 static int list_contains(const char *list, const char *word, size_t length) {
-    const char *p = list;
-    while (*p) {
-        while (*p == ' ') p++;
-        const char *start = p;
-        while (*p && *p != ' ') p++;
-        if ((size_t)(p - start) == length && length > 0 && strncmp(start, word, length) == 0) return 1;
+    size_t n;
+    for (const char *w = next_word(&list, &n); n > 0; w = next_word(&list, &n)) {
+        if (n == length && strncmp(w, word, length) == 0) return 1;
     }
     return 0;
 }
@@ -30,15 +37,11 @@ int mtp_cpu_missing_features(const char *required, const char *supported, char *
     if (required == NULL) return 0;
     if (supported == NULL) supported = "";
     int count = 0;
-    const char *p = required;
-    while (*p) {
-        while (*p == ' ') p++;
-        const char *start = p;
-        while (*p && *p != ' ') p++;
-        size_t length = (size_t)(p - start);
-        if (length > 0 && !list_contains(supported, start, length)) {
+    size_t n;
+    for (const char *w = next_word(&required, &n); n > 0; w = next_word(&required, &n)) {
+        if (!list_contains(supported, w, n)) {
             count++;
-            append_word(missing, capacity, start, length);
+            append_word(missing, capacity, w, n);
         }
     }
     return count;
