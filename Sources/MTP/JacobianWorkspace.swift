@@ -10,6 +10,17 @@ public final class JacobianWorkspace {
     /// (the stacked gradients dominate): blocks are sized to stay below it.
     public static var blockBudgetBytes = 64 << 20
 
+    /// Atoms in one block at most: one per SIMD lane of the graph walks.
+    /// Why not more: the block's stacked gradients G are written by the
+    /// per-atom rows and read right after by the products; for eight atoms
+    /// they stay in the core's L2 cache at level 16 (0.9 MB for a 32-atom
+    /// Cu cell) and mostly in it at level 24 (3.9 MB instead of 15.6 MB
+    /// for the whole cell). Whole 32-atom cells as one block ran the
+    /// products at 30-33 GFLOP/s, blocks of eight at 40-46 (level 16), and
+    /// the level-24 kernel 12-15 % faster (benchmarks/jacobian). Fewer
+    /// atoms would leave lanes of the graph walks empty.
+    public static var blockAtoms = laneCount
+
     enum Buffer: Int, CaseIterable {
         case moments, adjoints, tangents, hessian, gradients, jacobianBlocks, adjointTangents, adjointsStacked
         case outXi, outRadial, product, columnValues, rowsWork, sTilde, neighbourColumns, stackedRows, hessianLane, neighbourOrder, segments
@@ -43,14 +54,17 @@ public final class JacobianWorkspace {
 
 /// The atoms of a configuration in blocks whose force columns are shared:
 /// every atom of a block and every neighbour of one gets a column (three,
-/// x y z) of the block's products. A small periodic cell is one block; in a
-/// large one, blocks grow while their columns stay within twice those of
-/// the busiest single atom, so no product is mostly zeros.
+/// x y z) of the block's products. Blocks hold atoms of one species, at
+/// most `atomLimit` of them (one per SIMD lane), taken in order; in a large
+/// cell a block also closes before its columns exceed twice those of the
+/// busiest single atom, so no product is mostly zeros, and before its
+/// stacked gradients exceed `budgetBytes`.
 struct AtomBlocks {
-    /// Atoms of each block, sorted by species (each species a contiguous run).
+    /// Atoms of each block (one species per block, ascending).
     var blocks: [[Int]] = []
 
-    init(_ config: Configuration, _ nl: NeighborList, cutoff: Double, basicCount: Int, budgetBytes: Int) {
+    init(_ config: Configuration, _ nl: NeighborList, cutoff: Double, basicCount: Int, budgetBytes: Int,
+         atomLimit: Int = JacobianWorkspace.blockAtoms) {
         let n = config.atomCount
         var refs = [[Int]](repeating: [], count: n)
         var mark = [Int](repeating: -1, count: n)
@@ -67,18 +81,19 @@ struct AtomBlocks {
         }
         let columnLimit = max(2 * busiest, 16)
         let bytesPerAtom = basicCount * (3 * columnLimit + 9) * 8
-        let atomLimit = max(1, min(64, budgetBytes / max(1, bytesPerAtom)))
+        let atomLimit = max(1, min(atomLimit, budgetBytes / max(1, bytesPerAtom)))
         for p in mark.indices { mark[p] = -1 }
         var current: [Int] = []
         var columns = 0
         var tag = 0
         func close() {
-            if !current.isEmpty { blocks.append(current.sorted { (config.species[$0], $0) < (config.species[$1], $1) }) }
+            if !current.isEmpty { blocks.append(current) }
             current = []; columns = 0; tag += 1
         }
-        for i in 0..<n {
+        for i in (0..<n).sorted(by: { (config.species[$0], $0) < (config.species[$1], $1) }) {
             let extra = refs[i].filter { mark[$0] != tag }.count
-            if !current.isEmpty && (current.count >= atomLimit || columns + extra > columnLimit) { close() }
+            if !current.isEmpty && (current.count >= atomLimit || columns + extra > columnLimit
+                                    || config.species[current[0]] != config.species[i]) { close() }
             for j in refs[i] where mark[j] != tag { mark[j] = tag; columns += 1 }
             current.append(i)
         }

@@ -38,12 +38,13 @@ final class JacobianKernelTests: XCTestCase {
     }
 
     func assertSame(_ pot: Potential, _ c: Configuration, _ label: String, blockBudget: Int? = nil,
-                    file: StaticString = #filePath, line: UInt = #line) throws {
+                    blockAtoms: Int? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
         let ev = try Evaluator(pot)
         let nl = try NeighborList(c, cutoff: ev.cutoff)
-        let saved = JacobianWorkspace.blockBudgetBytes
+        let saved = (JacobianWorkspace.blockBudgetBytes, JacobianWorkspace.blockAtoms)
         if let b = blockBudget { JacobianWorkspace.blockBudgetBytes = b }
-        defer { JacobianWorkspace.blockBudgetBytes = saved }
+        if let a = blockAtoms { JacobianWorkspace.blockAtoms = a }
+        defer { (JacobianWorkspace.blockBudgetBytes, JacobianWorkspace.blockAtoms) = saved }
         let (e1, d1) = try ev.derivatives(c, neighbors: nl)
         let (e2, d2) = try ev.derivativesByTangents(c, neighbors: nl)
         XCTAssertEqual(e1.energy, e2.energy, accuracy: 1e-11 * max(1, abs(e2.energy)), label, file: file, line: line)
@@ -79,6 +80,36 @@ final class JacobianKernelTests: XCTestCase {
         let pot = try Self.randomPotential(level: 12, species: 2, seed: 5)
         let bcc = Self.cells(species: 2, seed: 4)[1]
         try assertSame(pot, bcc, "blocks of one atom", blockBudget: 1)
+    }
+
+    /// Blocks of three atoms (lanes partly empty, a species split over
+    /// blocks) and of the whole cell give the same numbers as the default.
+    func testBlocksOfThreeAndOfTheWholeCell() throws {
+        let pot = try Self.randomPotential(level: 12, species: 3, seed: 6)
+        let bcc = Self.cells(species: 3, seed: 5)[1]
+        try assertSame(pot, bcc, "blocks of three atoms", blockAtoms: 3)
+        try assertSame(pot, bcc, "one block", blockAtoms: 64)
+    }
+
+    /// Every atom in exactly one block, one species per block, at most the
+    /// limit per block, and only the last block of a species short of it
+    /// (in a small cell the force-column limit never closes a block).
+    func testBlocksPartitionTheAtomsBySpecies() throws {
+        for species in [1, 3] {
+            let c = Self.cells(species: species, seed: 4)[1]
+            let nl = try NeighborList(c, cutoff: 4.2)
+            for limit in [1, 3, 8, 64] {
+                let blocks = AtomBlocks(c, nl, cutoff: 4.2, basicCount: 100, budgetBytes: 64 << 20, atomLimit: limit).blocks
+                XCTAssertEqual(blocks.flatMap { $0 }.sorted(), Array(0..<c.atomCount), "limit \(limit)")
+                for b in blocks {
+                    XCTAssertLessThanOrEqual(b.count, limit)
+                    XCTAssertEqual(Set(b.map { c.species[$0] }).count, 1, "block \(b) mixes species")
+                    XCTAssertEqual(b, b.sorted())
+                }
+                let perSpecies = Dictionary(grouping: c.species, by: { $0 }).values.map(\.count)
+                XCTAssertEqual(blocks.count, perSpecies.map { ($0 + limit - 1) / limit }.reduce(0, +), "limit \(limit)")
+            }
+        }
     }
 
     func testHighLevels() throws {
