@@ -83,12 +83,15 @@ final class JacobianKernelTests: XCTestCase {
     }
 
     /// Blocks of three atoms (lanes partly empty, a species split over
-    /// blocks) and of the whole cell give the same numbers as the default.
-    func testBlocksOfThreeAndOfTheWholeCell() throws {
+    /// blocks) and of the whole cell (several chunks of lanes) give the
+    /// same numbers as blocks of eight.
+    func testBlocksOfThreeAtomsAndOfTheWholeCell() throws {
         let pot = try Self.randomPotential(level: 12, species: 3, seed: 6)
         let bcc = Self.cells(species: 3, seed: 5)[1]
         try assertSame(pot, bcc, "blocks of three atoms", blockAtoms: 3)
         try assertSame(pot, bcc, "one block", blockAtoms: 64)
+        let one = try Self.randomPotential(level: 16, species: 1, seed: 7)
+        try assertSame(one, Self.cells(species: 1, seed: 5)[1], "one species, blocks of three atoms", blockAtoms: 3)
     }
 
     /// Every atom in exactly one block, one species per block, at most the
@@ -100,14 +103,15 @@ final class JacobianKernelTests: XCTestCase {
             let nl = try NeighborList(c, cutoff: 4.2)
             for limit in [1, 3, 8, 64] {
                 let blocks = AtomBlocks(c, nl, cutoff: 4.2, basicCount: 100, budgetBytes: 64 << 20, atomLimit: limit).blocks
+                let expected = limit
                 XCTAssertEqual(blocks.flatMap { $0 }.sorted(), Array(0..<c.atomCount), "limit \(limit)")
                 for b in blocks {
-                    XCTAssertLessThanOrEqual(b.count, limit)
+                    XCTAssertLessThanOrEqual(b.count, expected)
                     XCTAssertEqual(Set(b.map { c.species[$0] }).count, 1, "block \(b) mixes species")
                     XCTAssertEqual(b, b.sorted())
                 }
                 let perSpecies = Dictionary(grouping: c.species, by: { $0 }).values.map(\.count)
-                XCTAssertEqual(blocks.count, perSpecies.map { ($0 + limit - 1) / limit }.reduce(0, +), "limit \(limit)")
+                XCTAssertEqual(blocks.count, perSpecies.map { ($0 + expected - 1) / expected }.reduce(0, +), "limit \(limit)")
             }
         }
     }
