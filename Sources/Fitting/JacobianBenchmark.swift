@@ -35,21 +35,32 @@ public struct JacobianBenchmark {
         public var peakMB: Double
         /// The OpenBLAS kernels of the run (`BLASCore.description`).
         public var blas: String?
+        /// Atoms per block of the kernel's products (`JacobianWorkspace.blockAtoms`).
+        public var blockAtoms: Int?
     }
 
     public var potential: Potential
     public var configurations: [Configuration]
     public var repeats: Int
     public var reference: Bool
+    /// Atoms per block of the kernel (nil: the default,
+    /// `JacobianWorkspace.blockAtoms`); another value gives a baseline in
+    /// the same run (benchmarks/jacobian).
+    public var blockAtoms: Int?
 
-    public init(potential: Potential, configurations: [Configuration], repeats: Int, reference: Bool) {
+    public init(potential: Potential, configurations: [Configuration], repeats: Int, reference: Bool,
+                blockAtoms: Int? = nil) {
         self.potential = potential
         self.configurations = configurations
         self.repeats = repeats
         self.reference = reference
+        self.blockAtoms = blockAtoms
     }
 
     public func measure(_ comm: Communicator) throws -> Record {
+        let savedBlockAtoms = JacobianWorkspace.blockAtoms
+        if let blockAtoms { JacobianWorkspace.blockAtoms = max(1, blockAtoms) }
+        defer { JacobianWorkspace.blockAtoms = savedBlockAtoms }
         let lists = try configurations.map { try NeighborList($0, cutoff: potential.maxDist) }
         var options = TrainingOptions()
         options.maxIterations = 1
@@ -105,7 +116,7 @@ public struct JacobianBenchmark {
                       kernelGFLOPs: flops * 1e-9 / max(kernel, 1e-12),
                       referenceCPU: referenceCPU, speedup: referenceCPU.map { $0 / kernel },
                       workspaceMB: Double(ws.bytes) / 1e6, peakMB: ResidentMemory.current().peak / 1e6,
-                      blas: BLASCore.description)
+                      blas: BLASCore.description, blockAtoms: JacobianWorkspace.blockAtoms)
     }
 
     /// One line per figure, in the units the targets use.
@@ -115,7 +126,8 @@ public struct JacobianBenchmark {
             String(format: "Jacobian pass: %.3f s (derivatives %.3f s, QR of the rows %.3f s)", r.passCPU, r.passDerivativesCPU, r.passQRCPU),
             String(format: "loss+gradient evaluation: %.3f s; Jacobian pass / loss+gradient = %.2f", r.lossGradientCPU, r.ratio),
             String(format: "kernel alone: %.3f s; dense products %.2f GFlop at %.1f GFLOP/s in the products, %.1f GFLOP/s over the kernel; workspace %.0f MB; peak resident %.0f MB",
-                   r.derivativesCPU, r.productGFlop, r.productGFLOPs, r.kernelGFLOPs, r.workspaceMB, r.peakMB),
+                   r.derivativesCPU, r.productGFlop, r.productGFLOPs, r.kernelGFLOPs, r.workspaceMB, r.peakMB)
+                + (r.blockAtoms.map { "; blocks of at most \($0) atoms" } ?? ""),
         ]
         if let ref = r.referenceCPU, let s = r.speedup {
             lines.append(String(format: "reference kernel (forward tangents): %.3f s; this kernel is %.1fx faster", ref, s))

@@ -11,8 +11,10 @@
 #  3. the three-species set (Cu/Ag/Au) at level 24: the pass on one rank and
 #     a 2-rank `mtp train` of 2 iterations (time per iteration, peak memory);
 #  4. baselines in the same run: level 16 with the OpenBLAS kernels the library
-#     picked by itself where mtp overrode them (BLASCore), and levels 16 and 24
-#     of the default build (kernels for this CPU) against MTP_TARGET_CPU=portable.
+#     picked by itself where mtp overrode them (BLASCore), levels 16 and 24
+#     of the default build (kernels for this CPU) against MTP_TARGET_CPU=portable,
+#     and blocks of eight atoms against whole cells (BLOCKS=0 to skip; the
+#     mlearn Mo set from ../shared/data/mlearn).
 # Results: benchmarks/jacobian/results.md. LEVELS=... to choose levels.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -99,6 +101,38 @@ if [ "${PORTABLE:-1}" = 1 ] && [ -x "$MTP_PORTABLE" ]; then
             "$bin" bench jacobian "$pot" "$SET" --repeats 1 -o "$OUT/cubic-$level-$build.json" | tee "$OUT/cubic-$level-$build.txt"
             j=$OUT/cubic-$level-$build.json
             echo "| $level | $build | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.3f' % d['lossGradientCPU']") | $(field "$j" "'%.1f' % d['ratio']") | $(field "$j" "'%.1f' % d['productGFLOPs']") |" >> "$RES"
+        done
+    done
+fi
+# Blocks of at most eight atoms (one per SIMD lane, the default since
+# 2026-12-07) against blocks of up to 64 (the whole cell for these sets: the
+# kernel before), alternated twice: the Cu set at levels 16 and 24 and the
+# mlearn Mo set (194 configurations, up to 54 atoms a cell) at level 24.
+if [ "${BLOCKS:-1}" = 1 ]; then
+    MO=${MLEARN:-$ROOT/../shared/data/mlearn}/Mo/training.json
+    [ -f "$OUT/mo-24.mtp" ] || "$MTP" basis --level 24 --min-dist 1.5 --max-dist 5.2 -o "$OUT/mo-24.mtp" >/dev/null
+    {
+    echo
+    echo "## Atoms per block of the kernel's products"
+    echo
+    echo "Blocks of at most 8 atoms (the default) against up to 64 (whole cells here, the kernel before), \`mtp bench jacobian ... --block-atoms N\`, alternated twice, best of the two:"
+    echo
+    echo "| set | level | atoms per block | Jacobian pass s | of which QR s | kernel alone s | products GFLOP/s | kernel workspace MB |"
+    echo "|---|---|---|---|---|---|---|---|"
+    } >> "$RES"
+    for case in "Cu 16" "Cu 24" "Mo 24"; do
+        read -r name level <<< "$case"
+        if [ "$name" = Cu ]; then pot=$(potential_for "$level"); set_for=$SET; else pot=$OUT/mo-24.mtp; set_for=$MO; fi
+        for rep in 1 2; do
+            for ba in 64 8; do
+                "$MTP" bench jacobian "$pot" "$set_for" --repeats 1 --block-atoms "$ba" -o "$OUT/blocks-$name-$level-$ba-$rep.json" | tee "$OUT/blocks-$name-$level-$ba-$rep.txt"
+            done
+        done
+        for ba in 64 8; do
+            best=$(python3 -c "import json,sys; r=[json.load(open(f)) for f in sys.argv[1:]]; print(min(r, key=lambda d: d['passCPU'])['passCPU'])" "$OUT/blocks-$name-$level-$ba-1.json" "$OUT/blocks-$name-$level-$ba-2.json")
+            j=$OUT/blocks-$name-$level-$ba-1.json
+            [ "$(field "$j" "d['passCPU']")" = "$best" ] || j=$OUT/blocks-$name-$level-$ba-2.json
+            echo "| $name | $level | $ba | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.2f' % d['derivativesCPU']") | $(field "$j" "'%.1f' % d['productGFLOPs']") | $(field "$j" "'%.0f' % d['workspaceMB']") |" >> "$RES"
         done
     done
 fi
