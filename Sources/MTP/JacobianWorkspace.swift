@@ -15,10 +15,11 @@ public final class JacobianWorkspace {
     /// per-atom rows and read right after by the products; for eight atoms
     /// they stay in the core's L2 cache at level 16 (0.9 MB for a 32-atom
     /// Cu cell) and mostly in it at level 24 (3.9 MB instead of 15.6 MB
-    /// for the whole cell). Whole 32-atom cells as one block ran the
-    /// products at 30-33 GFLOP/s, blocks of eight at 40-46 (level 16), and
-    /// the level-24 kernel 12-15 % faster (benchmarks/jacobian). Fewer
-    /// atoms would leave lanes of the graph walks empty.
+    /// for the whole cell). Against whole cells as blocks (up to 64 atoms,
+    /// the former default), in the same run, the Jacobian pass took 0.88 /
+    /// 0.78 / 0.91 of the time on Cu level 16 / Cu level 24 / Mo level 24
+    /// (benchmarks/jacobian/results.md, `mtp bench jacobian --block-atoms`).
+    /// Fewer atoms would leave lanes of the graph walks empty.
     public static var blockAtoms = laneCount
 
     enum Buffer: Int, CaseIterable {
