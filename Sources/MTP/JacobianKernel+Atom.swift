@@ -319,18 +319,12 @@ extension JacobianPass {
         outXi.initialize(repeating: 0, count: A * nc)
         let maxRows = plan.groups.map(\.rows.count).max() ?? 0
         let tmp = ws.buffer(.product, maxRows * nc)
-        // Runs of atoms of one central species (the block is sorted by species).
-        var runs: [(Int, Int)] = []
-        var p0 = 0
-        while p0 < na {
-            var p1 = p0
-            while p1 < na && config.species[atoms[p1]] == config.species[atoms[p0]] { p1 += 1 }
-            runs.append((p0, p1)); p0 = p1
-        }
+        // The block's atoms are of one central species (`AtomBlocks`): its
+        // radial columns are those of that species' coefficients.
+        let zi = config.species[atoms[0]]
         // Per group both products that read its rows of G (dB/dm into the
-        // xi columns, then d adj/dc per central species into the radial
-        // ones), so that the group's slice of G is still in cache for the
-        // second (G of a level-24 block is ~16 MB, a group's slice < 1 MB).
+        // xi columns, then d adj/dc into the radial ones), so that the
+        // group's slice of G is still in cache for the second.
         for (g, group) in plan.groups.enumerated() {
             let cols = group.basic.count
             let Kg = na * cols
@@ -340,12 +334,9 @@ extension JacobianPass {
                             0, tmp, Int32(nc))
                 for (ri, a) in group.rows.enumerated() { axpyRow(outXi + Int(a) * nc, 1, tmp + ri * nc, nc & ~3); tailAdd(outXi + Int(a) * nc, tmp + ri * nc, nc) }
             }
-            for (p0, p1) in runs {
-                let zi = config.species[atoms[p0]]
-                let rowStart = na * plan.groupOffset[g] + p0 * cols
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(nc), Int32((p1 - p0) * cols),
-                            1, D + rowStart * L, Int32(L), G + rowStart * nc, Int32(nc), 1, outRad + zi * L * nc, Int32(nc))
-            }
+            let rowStart = na * plan.groupOffset[g]
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(nc), Int32(Kg),
+                        1, D + rowStart * L, Int32(L), G + rowStart * nc, Int32(nc), 1, outRad + zi * L * nc, Int32(nc))
         }
         // Scatter columns into rows of the configuration's Jacobian.
         let xiBase = radialCount + s
@@ -356,7 +347,7 @@ extension JacobianPass {
                     let row = (3 * j + c) * P
                     totals.forces[3 * j + c] += y[col]
                     for a in 0..<A { dF[row + xiBase + a] += outXi[a * nc + col] }
-                    for x in 0..<(s * L) { dF[row + x] += outRad[x * nc + col] }
+                    for x in (zi * L)..<((zi + 1) * L) { dF[row + x] += outRad[x * nc + col] }
                 }
             }
         }
@@ -364,7 +355,7 @@ extension JacobianPass {
             let col = 3 * u + v
             totals.w[v] += y[col]
             for a in 0..<A { totals.dW9[v * P + xiBase + a] += outXi[a * nc + col] }
-            for x in 0..<(s * L) { totals.dW9[v * P + x] += outRad[x * nc + col] }
+            for x in (zi * L)..<((zi + 1) * L) { totals.dW9[v * P + x] += outRad[x * nc + col] }
         }
     }
 

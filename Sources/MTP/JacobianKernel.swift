@@ -138,10 +138,10 @@ struct JacobianPass {
 
         var start = 0
         while start < na {
-            // A chunk of lanes never straddles two central species: the
-            // stacked rows of one species' atoms stay contiguous per group.
+            // A block holds atoms of one central species (`AtomBlocks`), so
+            // its chunks of lanes do too.
             var end = start + 1
-            while end < na && end - start < laneCount && config.species[atoms[end]] == config.species[atoms[start]] { end += 1 }
+            while end < na && end - start < laneCount { end += 1 }
             let lanes = end - start
             mB.initialize(repeating: Lanes(), count: T)
             for lane in 0..<lanes {

@@ -103,15 +103,14 @@ final class JacobianKernelTests: XCTestCase {
             let nl = try NeighborList(c, cutoff: 4.2)
             for limit in [1, 3, 8, 64] {
                 let blocks = AtomBlocks(c, nl, cutoff: 4.2, basicCount: 100, budgetBytes: 64 << 20, atomLimit: limit).blocks
-                let expected = limit
                 XCTAssertEqual(blocks.flatMap { $0 }.sorted(), Array(0..<c.atomCount), "limit \(limit)")
                 for b in blocks {
-                    XCTAssertLessThanOrEqual(b.count, expected)
+                    XCTAssertLessThanOrEqual(b.count, limit)
                     XCTAssertEqual(Set(b.map { c.species[$0] }).count, 1, "block \(b) mixes species")
                     XCTAssertEqual(b, b.sorted())
                 }
                 let perSpecies = Dictionary(grouping: c.species, by: { $0 }).values.map(\.count)
-                XCTAssertEqual(blocks.count, perSpecies.map { ($0 + expected - 1) / expected }.reduce(0, +), "limit \(limit)")
+                XCTAssertEqual(blocks.count, perSpecies.map { ($0 + limit - 1) / limit }.reduce(0, +), "limit \(limit)")
             }
         }
     }
