@@ -53,7 +53,7 @@ public struct VASPHandoff {
         """
 
     /// VASP's relaxation tags for a stage: static runs for the random,
-    /// perturbed and strained (ELASTIC) crystals (ISIF = 2 still computes the stress), ISIF = 7
+    /// perturbed and strained or scaled (ELASTIC, EOS) crystals (ISIF = 2 still computes the stress), ISIF = 7
     /// (volume), 6 (cell shape and volume, ions fixed) and 2 (ions) for
     /// the relaxation stages.
     public func stageTags(_ stage: AssystStage) -> [(String, String)] {

@@ -31,7 +31,7 @@ struct AssystHandoffRound {
         }
         // The perturbations asked for (copies > 0) go out together.
         let perturbations = AssystStage.perturbations.filter { (o.perturbation.counts[$0.perturbation!] ?? 0) > 0 }
-            + (o.includes(.elastic) ? [.elastic] : [])
+            + AssystStage.series.filter(o.includes)
         let rounds: [[AssystStage]] = [[.randspg], [.volmin], [.cellmin], [.intmin], perturbations]
             .filter { !$0.isEmpty && o.includes($0[0]) }
         let pairsPath = (handoff.stageDirectory(.randspg) as NSString).appendingPathComponent("pairs.tsv")
@@ -113,7 +113,7 @@ struct AssystHandoffRound {
                 for (s, list) in p { copies[s, default: []] += list }
                 for (s, why) in f { failures[s, default: [:]][why, default: 0] += 1 }
             }
-            if round.contains(.elastic) { copies[.elastic] = ElasticSeries.stage(from: relaxed, options: o.elastic) }
+            for s in AssystStage.series where round.contains(s) { copies[s] = o.series(s, from: relaxed) }
             for s in round { try handoff.export(copies[s] ?? [], stage: s) }
         }
     }

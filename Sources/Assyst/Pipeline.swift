@@ -17,6 +17,8 @@ public struct AssystOptions: Sendable {
     public var perturbation: PerturbationOptions
     /// The ELASTIC stage (none by default).
     public var elastic = ElasticSeriesOptions()
+    /// The EOS stage (none by default).
+    public var volume = VolumeSeriesOptions()
     public var forceTolerance = 1e-3
     /// Relaxation stress tolerance in eV/A^3 (`stressToleranceGPa` in the unit users give).
     public var stressTolerance = 1e-4
@@ -43,10 +45,36 @@ public struct AssystOptions: Sendable {
 
     /// Whether the run reaches `stage`.
     public func includes(_ stage: AssystStage) -> Bool {
-        // The perturbations come together; ELASTIC, built from the same
+        // The perturbations come together; the series, built from the same
         // relaxed crystals, with them, when asked for.
-        if stage == .elastic { return elastic.structures > 0 && includes(.triax) }
+        if AssystStage.series.contains(stage) { return seriesCrystals(stage) > 0 && includes(.triax) }
         return AssystStage.perturbations.contains(stopAfter) || stage <= stopAfter
+    }
+
+    /// Relaxed crystals a series stage starts from (0: the stage is off).
+    public func seriesCrystals(_ stage: AssystStage) -> Int {
+        switch stage {
+        case .elastic: return elastic.structures
+        case .eos: return volume.structures
+        default: return 0
+        }
+    }
+
+    /// The unlabelled structures of series stage `stage`, built from the
+    /// relaxed (INTMIN) crystals `relaxed`: the one place a series stage is
+    /// registered (the local pipeline and the hand-off both call it).
+    public func series(_ stage: AssystStage, from relaxed: [Configuration]) -> [Configuration] {
+        switch stage {
+        case .elastic: return ElasticSeries.stage(from: relaxed, options: elastic)
+        case .eos: return VolumeSeries.stage(from: relaxed, options: volume)
+        default: return []
+        }
+    }
+
+    /// Checks the series stages' options (one message naming the option).
+    public func checkSeries() throws {
+        try elastic.check()
+        try volume.check()
     }
 }
 
@@ -181,9 +209,10 @@ public enum AssystPipeline {
         for stage in AssystStage.allCases {
             for o in outputs { configs += o.structures[stage] ?? [] }
         }
-        if options.includes(.elastic) {
-            // Needs every crystal's relaxed energy, so it runs after them all.
-            let series = ElasticSeries.stage(from: outputs.flatMap { $0.structures[.intmin] ?? [] }, options: options.elastic)
+        // The series need every crystal's relaxed energy, so they run after them all.
+        let relaxed = outputs.flatMap { $0.structures[.intmin] ?? [] }
+        for stage in AssystStage.series where options.includes(stage) {
+            let series = options.series(stage, from: relaxed)
             let labelled = try parallelMapWithState(series.count, threads: options.threads, makeState: makeCalculator,
                                                    progress: nil) { i, calculator
                 -> Result<Configuration, Error> in
@@ -192,7 +221,7 @@ public enum AssystPipeline {
             for r in labelled {
                 switch r {
                 case .success(let c): configs.append(c)
-                case .failure(let e): result.failures[.elastic, default: [:]][reason(e), default: 0] += 1
+                case .failure(let e): result.failures[stage, default: [:]][reason(e), default: 0] += 1
                 }
             }
         }

@@ -32,7 +32,7 @@ public enum AssystReport {
         for (stage, n, atoms) in counts(set) {
             let discarded = failures[stage]?.values.reduce(0, +) ?? 0
             // A stage built from the relaxed crystals that was not asked for
-            // (STRAIN and ELASTIC by default): no row.
+            // (STRAIN and the series by default): no row.
             if stage.source == .intmin && n == 0 && discarded == 0 { continue }
             out += stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                 + String(format: "%12d %9d %11d", n, atoms, discarded)

@@ -18,9 +18,17 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
     /// Strain series along each Voigt component of the lowest-energy relaxed
     /// crystals (ElasticSeries); after STRAIN for the same reason.
     case elastic = "ELASTIC"
+    /// Homogeneous compressions and expansions of the lowest-energy relaxed
+    /// crystals (VolumeSeries); after ELASTIC for the same reason.
+    case eos = "EOS"
 
     /// The perturbation stages, all started from INTMIN, in pipeline order.
     public static let perturbations: [AssystStage] = allCases.filter { $0.perturbation != nil }
+
+    /// The series stages: deterministic, built from the lowest-energy
+    /// distinct relaxed crystals once every crystal is relaxed
+    /// (`AssystOptions.series(_:from:)`), and off unless asked for.
+    public static let series: [AssystStage] = [.elastic, .eos]
 
     public static func < (a: AssystStage, b: AssystStage) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -33,7 +41,7 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
         case .volmin: return .randspg
         case .cellmin: return .volmin
         case .intmin: return .cellmin
-        case .triax, .shear, .rattle, .strain, .elastic: return .intmin
+        case .triax, .shear, .rattle, .strain, .elastic, .eos: return .intmin
         }
     }
 
@@ -68,6 +76,8 @@ public enum AssystFeature {
     public static let converged = "assyst_relax_converged"
     /// The Voigt component and strain of an ELASTIC structure, "zz+0.0100".
     public static let elastic = "assyst_elastic"
+    /// The volume ratio V/V0 of an EOS structure, "0.1800".
+    public static let volumeRatio = "assyst_volume_ratio"
     /// The features that name the random crystal a structure descends from,
     /// which every derived structure keeps.
     public static let identity = [crystal, targetGroup, wyckoff]

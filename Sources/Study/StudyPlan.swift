@@ -20,10 +20,13 @@ public enum TrainingSubset {
     public static let everything = "EVERYTHING"
     public static let everythingWithoutShear = "EVERYTHING-NO-SHEAR"
     /// The ASSYST stages in pipeline order (the store's groups; STRAIN only
-    /// in a set built with `--strain-copies`, ELASTIC with `--elastic-structures`).
+    /// in a set built with `--strain-copies`, ELASTIC with `--elastic-structures`,
+    /// EOS with `--eos-structures`).
     public static let stages = AssystStage.allCases.map(\.rawValue)
-    /// Every subset the paper fits, in its order (its stages have no STRAIN or ELASTIC).
-    public static let paper = stages.filter { $0 != AssystStage.strain.rawValue && $0 != AssystStage.elastic.rawValue }
+    /// Every subset the paper fits, in its order (its stages have no STRAIN, ELASTIC or EOS).
+    public static let paper = stages.filter { s in
+        ![AssystStage.strain, .elastic, .eos].contains { $0.rawValue == s }
+    }
         + [everything, everythingWithoutShear]
     /// Every subset a study can fit, in the paper's order.
     public static let known = stages + [everything, everythingWithoutShear]
@@ -79,6 +82,10 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
     /// (the ELASTIC stage, `mtp assyst --elastic-structures`); nil for none
     /// (manifests of before match).
     public var elasticStructures: Int? = nil
+    /// Lowest-energy relaxed crystals scaled homogeneously (the EOS stage,
+    /// `mtp assyst --eos-structures`, its default range); nil for none
+    /// (manifests of before match).
+    public var eosStructures: Int? = nil
     public var seed: UInt64
     // The fits.
     public var subsets: [String]
@@ -116,6 +123,7 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
         guard perturbations >= 1 else { throw StudyError("--perturbations must be at least 1") }
         guard (strainCopies ?? 0) >= 0 else { throw StudyError("--strain-copies must not be negative") }
         guard (elasticStructures ?? 0) >= 0 else { throw StudyError("--elastic-structures must not be negative") }
+        guard (eosStructures ?? 0) >= 0 else { throw StudyError("--eos-structures must not be negative") }
         guard !levels.isEmpty, levels.allSatisfy({ (2...28).contains($0) }) else { throw StudyError("--levels: levels 2-28") }
         guard !cutoffs.isEmpty, cutoffs.allSatisfy({ $0 > minDist && $0.isFinite }) else {
             throw StudyError("--cutoffs must be above --min-dist \(minDist)")

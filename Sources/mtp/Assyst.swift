@@ -20,7 +20,10 @@ struct AssystCommand: ParsableCommand {
         large TRIAX and SHEAR strains almost never sample; none by default, as the seed paper). --elastic-structures K
         adds the ELASTIC stage: for the K lowest-energy distinct INTMIN crystals, each Voigt strain component alone
         in --elastic-steps steps per sign up to +-(--elastic-max-strain): the curvature of the energy that elastic
-        constants measure (none by default). Every structure is labelled by the
+        constants measure (none by default). --eos-structures K adds the EOS stage: the K lowest-energy distinct
+        INTMIN crystals scaled homogeneously, --eos-steps volumes from --eos-min-volume to --eos-max-volume times
+        the relaxed one (uniform in the distance scale): the equation of state, including compressions the other
+        stages never reach (none by default). Every structure is labelled by the
         calculator; structures whose relaxation fails are discarded and counted. The same seed gives the same set.
 
         --calculator eam:FILE, mtp:FILE or ase:FILE.py (any ASE calculator, e.g. GPAW; one Python worker per
@@ -67,6 +70,11 @@ struct AssystCommand: ParsableCommand {
     var elasticStructures: Int = 0
     @Option(help: "ELASTIC: largest |strain| of each series (fraction).") var elasticMaxStrain: Double = 0.06
     @Option(help: "ELASTIC: strains per sign and component.") var elasticSteps: Int = 12
+    @Option(help: "EOS: lowest-energy distinct relaxed crystals to scale homogeneously (0: no EOS stage).")
+    var eosStructures: Int = 0
+    @Option(help: "EOS: smallest volume, as a fraction of the relaxed one.") var eosMinVolume: Double = 0.18
+    @Option(help: "EOS: largest volume, as a fraction of the relaxed one.") var eosMaxVolume: Double = 1.85
+    @Option(help: "EOS: volumes per crystal (uniform in the distance scale; the relaxed volume itself left out).") var eosSteps: Int = 24
     @Option(help: "Relaxation: largest remaining force (eV/A).") var forceTolerance: Double = 1e-3
     @Option(help: "Relaxation: largest remaining stress (GPa).") var stressTolerance: Double = 0.016
     @Option(help: "Relaxation: step limit.") var maxSteps: Int = 2000
@@ -98,7 +106,7 @@ struct AssystCommand: ParsableCommand {
               strainAmplitude >= 0, strainAmplitude < 1 else {
             throw ValidationError("need 0 <= --triax-amplitude < 1, --shear-amplitude >= 0, --rattle-displacement >= 0, 0 <= --rattle-strain < 1, 0 <= --strain-amplitude < 1")
         }
-        do { try options.elastic.check() } catch { throw ValidationError("\(error)") }
+        do { try options.checkSeries() } catch { throw ValidationError("\(error)") }
         guard forceTolerance > 0, stressTolerance > 0, maxSteps >= 1 else { throw ValidationError("relaxation tolerances and --max-steps must be positive") }
         if let t = threads { guard t >= 1 else { throw ValidationError("--threads must be at least 1") } }
         guard kSpacing > 0 else { throw ValidationError("--k-spacing must be positive") }
@@ -125,6 +133,10 @@ struct AssystCommand: ParsableCommand {
         o.elastic.structures = elasticStructures
         o.elastic.maxStrain = elasticMaxStrain
         o.elastic.steps = elasticSteps
+        o.volume.structures = eosStructures
+        o.volume.minRatio = eosMinVolume
+        o.volume.maxRatio = eosMaxVolume
+        o.volume.steps = eosSteps
         o.forceTolerance = forceTolerance
         o.stressToleranceGPa = stressTolerance
         o.maxRelaxationSteps = maxSteps

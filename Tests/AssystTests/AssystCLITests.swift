@@ -19,7 +19,7 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
 
     let tiny = ["--element", "Mg", "--atomic-volume", "22.87", "--max-atoms", "2", "--space-groups", "1,194,225",
                 "--triax-count", "2", "--shear-count", "2", "--rattle-count", "2", "--strain-count", "2",
-                "--elastic-structures", "1", "--elastic-steps", "1", "--quiet"]
+                "--elastic-structures", "1", "--elastic-steps", "1", "--eos-structures", "1", "--eos-steps", "3", "--quiet"]
 
     func testEAMPipelineWritesEveryStageReproducibly() throws {
         let out = tmp + "/set.h5"
@@ -40,6 +40,9 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         // One crystal x six components x two signs x one step.
         XCTAssertEqual(set.configurations.filter { $0.group == "ELASTIC" }.count, 12)
         XCTAssertTrue(r.out.contains("ELASTIC" + String(repeating: " ", count: 3) + String(format: "%12d", 12)), r.out)
+        // One crystal at three volumes: 0.18, 0.72 and 1.85 of the relaxed one (cube roots evenly spaced).
+        let eos = set.configurations.filter { $0.group == "EOS" }
+        XCTAssertEqual(eos.map { $0.feature(AssystFeature.volumeRatio) }, ["0.1800", "0.7196", "1.8500"])
         XCTAssertTrue(r.out.contains("RANDSPG") && r.out.contains("not a sum of the Wyckoff multiplicities"), r.out)
         let report = try String(contentsOfFile: tmp + "/set-report.txt", encoding: .utf8)
         XCTAssertTrue(report.contains("194 P6_3/mmc    1x[1] 2\n"), report)   // 1 atom impossible, 2 atoms built exactly
@@ -66,7 +69,8 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         for (args, message) in [(["--space-groups", "0,231"], "--space-groups"), (["--stop-after", "FOO"], "--stop-after"),
                                 (["--calculator", "lj:x"], "is not a calculator"), (["--calculator", "eam:/nonexistent.eam.fs"], "nonexistent"),
                                 (["--elastic-structures", "-1"], "--elastic-structures"), (["--elastic-max-strain", "0.5"], "--elastic-max-strain"),
-                                (["--elastic-steps", "0"], "--elastic-steps")] {
+                                (["--elastic-steps", "0"], "--elastic-steps"), (["--eos-structures", "-2"], "--eos-structures"),
+                                (["--eos-min-volume", "2", "--eos-max-volume", "1.5"], "--eos-min-volume"), (["--eos-steps", "1"], "--eos-steps")] {
             var all = tiny + ["-o", tmp + "/bad.h5"]
             if !args.contains("--calculator") { all += ["--calculator", "eam:" + eam] }
             let bad = try mtp(all + args)
@@ -82,7 +86,7 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         let dir = tmp + "/dft", out = tmp + "/dft.h5"
         let args = tiny + ["--calculator", "vasp-handoff:" + dir, "-o", out]
         var exported: [String: Int] = [:]
-        for round in [["RANDSPG"], ["VOLMIN"], ["CELLMIN"], ["INTMIN"], ["TRIAX", "SHEAR", "RATTLE", "STRAIN", "ELASTIC"]] {
+        for round in [["RANDSPG"], ["VOLMIN"], ["CELLMIN"], ["INTMIN"], ["TRIAX", "SHEAR", "RATTLE", "STRAIN", "ELASTIC", "EOS"]] {
             let r = try mtp(args)
             XCTAssertEqual(r.status, 0, r.err)
             XCTAssertTrue(r.out.contains("exported \(round.joined(separator: ", "))"), r.out)

@@ -50,16 +50,20 @@ final class StudyPlanTests: TemporaryDirectoryTestCase {
         weighted.elasticStructures = -1
         weighted.groupWeights = nil
         XCTAssertThrowsError(try weighted.check()) { XCTAssertTrue("\($0)".contains("--elastic-structures"), "\($0)") }
+        weighted.elasticStructures = nil
+        weighted.eosStructures = -1
+        XCTAssertThrowsError(try weighted.check()) { XCTAssertTrue("\($0)".contains("--eos-structures"), "\($0)") }
     }
 
     func testSubsetsResolveToGroups() throws {
         let groups = TrainingSubset.stages
         XCTAssertNil(try TrainingSubset.groups("EVERYTHING", available: groups))
         XCTAssertEqual(try TrainingSubset.groups("EVERYTHING-NO-SHEAR", available: groups),
-                       ["RANDSPG", "VOLMIN", "CELLMIN", "INTMIN", "TRIAX", "RATTLE", "STRAIN", "ELASTIC"])
+                       ["RANDSPG", "VOLMIN", "CELLMIN", "INTMIN", "TRIAX", "RATTLE", "STRAIN", "ELASTIC", "EOS"])
         XCTAssertEqual(try TrainingSubset.groups("TRIAX", available: groups), ["TRIAX"])
         XCTAssertFalse(TrainingSubset.paper.contains("STRAIN"), "the paper's set has no STRAIN group")
         XCTAssertFalse(TrainingSubset.paper.contains("ELASTIC"), "nor an ELASTIC one")
+        XCTAssertFalse(TrainingSubset.paper.contains("EOS"), "nor an EOS one")
         XCTAssertEqual(try TrainingSubset.parse("everything,strain"), ["STRAIN", "EVERYTHING"])
         XCTAssertThrowsError(try TrainingSubset.groups("TRIAX", available: ["RANDSPG"])) {
             XCTAssertTrue("\($0)".contains("no such group"), "\($0)")
