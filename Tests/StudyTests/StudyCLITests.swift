@@ -136,6 +136,9 @@ final class StudyCLITests: TemporaryDirectoryTestCase {
             XCTAssertNotEqual(r.status, 0, replace)
             XCTAssertTrue(r.err.contains(message), "\(replace): \(r.err)")
         }
+        let negative = try MTPExecutable.run(base + ["--eos-structures", "-1"])
+        XCTAssertNotEqual(negative.status, 0)
+        XCTAssertTrue(negative.err.contains("--eos-structures"), negative.err)
         var args = base
         args[args.firstIndex(of: "--calculator")! + 1] = "eam:/nonexistent.eam.fs"
         let r = try MTPExecutable.run(args)

@@ -3,6 +3,7 @@ import CommandLineTesting
 import Foundation
 import Atomistic
 import Fitting
+import Assyst
 @testable import Study
 
 /// The study's plan, scale knob, manifest and figures, without running anything.
@@ -53,6 +54,22 @@ final class StudyPlanTests: TemporaryDirectoryTestCase {
         weighted.elasticStructures = nil
         weighted.eosStructures = -1
         XCTAssertThrowsError(try weighted.check()) { XCTAssertTrue("\($0)".contains("--eos-structures"), "\($0)") }
+    }
+
+    /// The study's ASSYST job asks for the stages the configuration names,
+    /// and for none of the series when it names none.
+    func testAssystJobCarriesTheAddedStages() {
+        var c = StudyScale.small.configuration(element: "Mg", atomicVolume: 22.87, calculator: "eam:/x")
+        var o = StudyAssyst.job(c, output: "/tmp/set.h5", threads: 1).options
+        XCTAssertFalse(o.includes(.elastic) || o.includes(.eos))
+        XCTAssertEqual(o.perturbation.counts[.strain], 0)
+        c.strainCopies = 3; c.elasticStructures = 2; c.eosStructures = 4
+        o = StudyAssyst.job(c, output: "/tmp/set.h5", threads: 1).options
+        XCTAssertEqual(o.perturbation.counts[.strain], 3)
+        XCTAssertEqual(o.elastic.structures, 2)
+        XCTAssertEqual(o.volume.structures, 4)
+        XCTAssertTrue(o.includes(.elastic) && o.includes(.eos))
+        XCTAssertEqual(o.volume.minRatio, VolumeSeriesOptions().minRatio)
     }
 
     func testSubsetsResolveToGroups() throws {
