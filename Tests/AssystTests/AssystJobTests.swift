@@ -40,8 +40,8 @@ final class AssystJobTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try String(contentsOfFile: report.path, encoding: .utf8), report.text)
         XCTAssertTrue(report.text.hasPrefix("mtp assyst: Mg, 22.87 A^3/atom, 1-2 atoms, 2 space groups, seed 1"), report.text)
         let set = try StoreReader(path: job.output).readAll()
-        // ELASTIC only when asked for (--elastic-structures).
-        XCTAssertEqual(set.groups, AssystStage.allCases.filter { $0 != .elastic }.map(\.rawValue))
+        // The series (ELASTIC, EOS) only when asked for (--elastic-structures, --eos-structures).
+        XCTAssertEqual(set.groups, AssystStage.allCases.filter { !AssystStage.series.contains($0) }.map(\.rawValue))
         XCTAssertEqual(set.configurations.filter { $0.group == "RANDSPG" }.count, 4)
         // An existing store is kept unless the job may overwrite it.
         XCTAssertThrowsError(try job.run()) { XCTAssertTrue("\($0)".contains("exists"), "\($0)") }
