@@ -83,9 +83,7 @@ public enum ElasticSeries {
                 }
                 var c = relaxed.deformedCell(by: Mat3(rows[0], rows[1], rows[2]))
                 c.group = AssystStage.elastic.rawValue
-                c.features = relaxed.features.filter {
-                    (AssystFeature.identity + [AssystFeature.detectedGroup]).contains($0.key)
-                }
+                c.features = relaxed.features(among: AssystFeature.seriesIdentity)
                 c.setFeature(AssystFeature.elastic, name + String(format: "%+.4f", e))
                 out.append(c)
             }

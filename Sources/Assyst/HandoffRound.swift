@@ -124,7 +124,7 @@ struct AssystHandoffRound {
         var s = c
         s.energy = nil; s.forces = nil; s.virial = nil
         s.group = stage.rawValue
-        s.features = c.features.filter { AssystFeature.identity.contains($0.key) }
+        s.features = c.features(among: AssystFeature.identity)
         return s
     }
 }

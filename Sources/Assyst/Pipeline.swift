@@ -174,7 +174,7 @@ public enum AssystPipeline {
                     continue
                 }
                 c.group = stage.rawValue
-                c.features = relaxed.features.filter { AssystFeature.identity.contains($0.key) }
+                c.features = relaxed.features(among: AssystFeature.identity)
                 c.setFeature(AssystFeature.copy, "\(k + 1)")
                 copies[stage, default: []].append(c)
             }

@@ -81,11 +81,17 @@ public enum AssystFeature {
     /// The features that name the random crystal a structure descends from,
     /// which every derived structure keeps.
     public static let identity = [crystal, targetGroup, wyckoff]
+    /// What a series structure (ELASTIC, EOS) keeps of its relaxed crystal:
+    /// the identity and spglib's group of the crystal it scales or strains.
+    public static let seriesIdentity = identity + [detectedGroup]
 }
 
 extension Configuration {
     /// The value of feature `key`, if present.
     public func feature(_ key: String) -> String? { features.first { $0.key == key }?.value }
+
+    /// The features whose keys are among `keys`, in stored order.
+    public func features(among keys: [String]) -> [Feature] { features.filter { keys.contains($0.key) } }
 
     /// Sets (replaces) feature `key`.
     public mutating func setFeature(_ key: String, _ value: String) {

@@ -63,9 +63,7 @@ public enum VolumeSeries {
         options.scales.map { s in
             var c = relaxed.deformedCell(by: Mat3(Vec3(s, 0, 0), Vec3(0, s, 0), Vec3(0, 0, s)))
             c.group = AssystStage.eos.rawValue
-            c.features = relaxed.features.filter {
-                (AssystFeature.identity + [AssystFeature.detectedGroup]).contains($0.key)
-            }
+            c.features = relaxed.features(among: AssystFeature.seriesIdentity)
             c.setFeature(AssystFeature.volumeRatio, String(format: "%.4f", s * s * s))
             return c
         }
