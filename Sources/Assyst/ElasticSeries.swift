@@ -42,29 +42,6 @@ public enum ElasticSeries {
     public static let components: [(name: String, i: Int, j: Int)] =
         [("xx", 0, 0), ("yy", 1, 1), ("zz", 2, 2), ("yz", 1, 2), ("xz", 0, 2), ("xy", 0, 1)]
 
-    /// The `count` lowest-energy relaxed crystals of `relaxed` (energy per
-    /// atom, ties in input order), skipping any that repeats one already
-    /// taken: the same detected space group, energy per atom within 0.1
-    /// meV and volume per atom within 0.5 % (the same crystal found twice;
-    /// relaxations stopped at their tolerances leave the volume of one
-    /// crystal 0.1-0.2 % apart in the Mg set).
-    /// Structures without an energy are passed over.
-    public static func lowestDistinct(_ relaxed: [Configuration], count: Int) -> [Configuration] {
-        let labelled = relaxed.enumerated().compactMap { k, c -> (Int, Double, Configuration)? in
-            guard let e = c.energy, c.atomCount > 0, e.isFinite else { return nil }
-            return (k, e / Double(c.atomCount), c)
-        }.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
-        var chosen: [(energy: Double, volume: Double, group: String, config: Configuration)] = []
-        for (_, e, c) in labelled {
-            guard chosen.count < count else { break }
-            let v = abs(determinant(c.cell)) / Double(c.atomCount)
-            let g = c.feature(AssystFeature.detectedGroup) ?? ""
-            let repeated = chosen.contains { abs($0.energy - e) < 1e-4 && abs($0.volume - v) < 5e-3 * v && $0.group == g }
-            if !repeated { chosen.append((e, v, g, c)) }
-        }
-        return chosen.map(\.config)
-    }
-
     /// The series of one relaxed crystal, unlabelled, in the order component,
     /// then strain from -maxStrain to +maxStrain (zero left out); each with
     /// the crystal's identity features and `assyst_elastic` = "zz+0.0100".
@@ -92,8 +69,8 @@ public enum ElasticSeries {
     }
 
     /// The whole stage: the series of the lowest-energy distinct crystals of
-    /// `relaxed` (the INTMIN structures), unlabelled.
+    /// `relaxed` (the INTMIN structures, chosen by `LowestCrystals`), unlabelled.
     public static func stage(from relaxed: [Configuration], options: ElasticSeriesOptions) -> [Configuration] {
-        lowestDistinct(relaxed, count: options.structures).flatMap { series(of: $0, options: options) }
+        LowestCrystals.distinct(relaxed, count: options.structures).flatMap { series(of: $0, options: options) }
     }
 }

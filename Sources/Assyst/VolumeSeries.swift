@@ -70,8 +70,8 @@ public enum VolumeSeries {
     }
 
     /// The whole stage: the series of the lowest-energy distinct crystals of
-    /// `relaxed` (the INTMIN structures, chosen as ELASTIC chooses them), unlabelled.
+    /// `relaxed` (the INTMIN structures, chosen by `LowestCrystals` as for ELASTIC), unlabelled.
     public static func stage(from relaxed: [Configuration], options: VolumeSeriesOptions) -> [Configuration] {
-        ElasticSeries.lowestDistinct(relaxed, count: options.structures).flatMap { series(of: $0, options: options) }
+        LowestCrystals.distinct(relaxed, count: options.structures).flatMap { series(of: $0, options: options) }
     }
 }

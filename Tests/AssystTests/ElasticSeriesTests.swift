@@ -24,26 +24,6 @@ final class ElasticSeriesTests: XCTestCase {
         return c
     }
 
-    /// Lowest energy per atom first; the same crystal found twice (same
-    /// group, energy and volume per atom) counts once; unlabelled ones are
-    /// passed over; ties keep input order.
-    func testPicksTheLowestDistinctCrystals() {
-        let relaxed = [
-            crystal("a", a: 3.0, energyPerAtom: -1.2),
-            crystal("b", a: 3.2, atoms: 2, energyPerAtom: -1.5, group: "194"),
-            crystal("b-again", a: 3.2, atoms: 2, energyPerAtom: -1.49999999, group: "194"),
-            crystal("c", a: 3.1, energyPerAtom: -1.4),
-            crystal("unlabelled", a: 3.3, energyPerAtom: nil),
-            crystal("same energy, other volume", a: 3.5, atoms: 2, energyPerAtom: -1.5, group: "194"),
-            // 0.3 % more volume: relaxed to a looser tolerance, the same crystal.
-            crystal("b, looser", a: 3.2 * pow(1.003, 1.0 / 3), atoms: 2, energyPerAtom: -1.49999, group: "194"),
-        ]
-        XCTAssertEqual(ElasticSeries.lowestDistinct(relaxed, count: 3).map { $0.feature(AssystFeature.crystal) },
-                       ["b", "same energy, other volume", "c"])
-        XCTAssertEqual(ElasticSeries.lowestDistinct(relaxed, count: 10).count, 4)
-        XCTAssertTrue(ElasticSeries.lowestDistinct(relaxed, count: 0).isEmpty)
-    }
-
     /// Six components x 2 signs x steps; each strains exactly one Voigt
     /// component of the cell (shears as engineering strain), atoms carried
     /// along, labels dropped, identity kept and tagged.

@@ -96,7 +96,7 @@ final class VolumeSeriesTests: XCTestCase {
         let series = with.set.configurations.filter { $0.group == "EOS" }
         XCTAssertEqual(series.count, 18)
         let relaxed = without.set.configurations.filter { $0.group == "INTMIN" }
-        let chosen = ElasticSeries.lowestDistinct(relaxed, count: 2)
+        let chosen = LowestCrystals.distinct(relaxed, count: 2)
         XCTAssertEqual(chosen.count, 2)
         for (k, crystal) in chosen.enumerated() {
             let curve = Array(series[(9 * k)..<(9 * k + 9)])
