@@ -38,17 +38,17 @@ final class LowestCrystalsTests: XCTestCase {
         XCTAssertTrue(LowestCrystals.distinct(relaxed, count: -1).isEmpty)
     }
 
-    /// The same crystal detected in another space group (hcp as 194 and as
-    /// 164 in the Mg set) is still the same crystal; a crystal 0.5 meV/atom
+    /// The same crystal detected in another space group (fcc as 225 and as
+    /// 139 in the Mg set) is still the same crystal; a crystal 0.5 meV/atom
     /// apart at the same volume (a different stacking) is not.
     func testTheDetectedGroupDoesNotMakeACrystalDistinct() {
         let relaxed = [
-            crystal("hcp", a: 3.2, atoms: 2, energyPerAtom: -1.5, group: "194"),
-            crystal("hcp, found as 164", a: 3.2 * pow(1.0014, 1.0 / 3), atoms: 2, energyPerAtom: -1.49999, group: "164"),
-            crystal("other stacking", a: 3.2, atoms: 4, energyPerAtom: -1.4995, group: "194"),
-            crystal("fcc", a: 3.1, energyPerAtom: -1.49, group: "225"),
+            crystal("fcc", a: 3.2, atoms: 2, energyPerAtom: -1.5, group: "225"),
+            crystal("fcc, found as 139", a: 3.2 * pow(1.0014, 1.0 / 3), atoms: 2, energyPerAtom: -1.49999, group: "139"),
+            crystal("other stacking", a: 3.2, atoms: 4, energyPerAtom: -1.4995, group: "166"),
+            crystal("bcc", a: 3.1, energyPerAtom: -1.49, group: "229"),
         ]
         XCTAssertEqual(LowestCrystals.distinct(relaxed, count: 3).map { $0.feature(AssystFeature.crystal) },
-                       ["hcp", "other stacking", "fcc"])
+                       ["fcc", "other stacking", "bcc"])
     }
 }
