@@ -126,7 +126,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "RelaxationTests", dependencies: ["Relaxation", "Reference", "Structures", "Atomistic"]),
         .testTarget(name: "LabellingTests", dependencies: ["CommandLineTesting", "Labelling", "Reference", "TrainingStore", "Atomistic", "mtp"]),
-        .testTarget(name: "StudyTests", dependencies: ["CommandLineTesting", "Study", "Sweep", "Fitting", "Atomistic", "Assyst", "mtp"]),
+        .testTarget(name: "StudyTests", dependencies: ["CommandLineTesting", "Study", "Sweep", "Fitting", "Atomistic", "Assyst", "MTP", "mtp"]),
         .testTarget(name: "ValidationTests", dependencies: ["CommandLineTesting", "Validation", "Reference", "Relaxation", "Structures", "Atomistic",
                                                      "ActiveLearning", "MTP", "TrainingStore", "Parallel", "mtp"]),
     ],

@@ -46,6 +46,7 @@ struct StudyCommand: ParsableCommand {
     @Option(help: "Cutoffs (A), e.g. 5.2,6.5.") var cutoffs: String?
     @Option(name: .customLong("max-iter"), help: "Iterations per fit at most.") var maxIterations: Int?
     @Option(help: "Smallest interatomic distance of the radial basis (A).") var minDist: Double?
+    @Option(help: "Chebyshev polynomials in the radial basis (MLIP's radial_basis_size; 8 by default).") var radialBasisSize: Int?
     @Option(help: RadialBasisType.help) var radialBasisType: RadialBasisType?
     @Option(help: "Multiply the loss weights of every configuration of a group in every fit, e.g. ELASTIC=10 (as mtp train).") var groupWeights: String?
     @Option(help: "Loss-weight factors of every fit from each configuration's energy above the set's lowest: E0[,p=P] or kT=T[,floor=F] (eV/atom; as mtp train).") var energyWeights: String?
@@ -80,6 +81,7 @@ struct StudyCommand: ParsableCommand {
         do {
             if let s = subsets { c.subsets = try TrainingSubset.parse(s) }
             if let v = minDist { c.minDist = v }
+            if let v = radialBasisSize { c.radialBasisSize = v }
             if let v = radialBasisType { c.radialBasisType = v == .chebyshev ? nil : v }
             if let e = energyWeights { c.energyWeights = try EnergyWeights(parsing: e).description }
             if let g = groupWeights { c.groupWeights = try GroupWeights(parsing: g).description }

@@ -136,9 +136,11 @@ final class StudyCLITests: TemporaryDirectoryTestCase {
             XCTAssertNotEqual(r.status, 0, replace)
             XCTAssertTrue(r.err.contains(message), "\(replace): \(r.err)")
         }
-        let negative = try MTPExecutable.run(base + ["--eos-structures", "-1"])
-        XCTAssertNotEqual(negative.status, 0)
-        XCTAssertTrue(negative.err.contains("--eos-structures"), negative.err)
+        for (option, value) in [("--eos-structures", "-1"), ("--radial-basis-size", "1")] {
+            let r = try MTPExecutable.run(base + [option, value])
+            XCTAssertNotEqual(r.status, 0, option)
+            XCTAssertTrue(r.err.contains(option), "\(option): \(r.err)")
+        }
         var args = base
         args[args.firstIndex(of: "--calculator")! + 1] = "eam:/nonexistent.eam.fs"
         let r = try MTPExecutable.run(args)

@@ -4,6 +4,8 @@ import Foundation
 import Atomistic
 import Fitting
 import Assyst
+import Sweep
+import MTP
 @testable import Study
 
 /// The study's plan, scale knob, manifest and figures, without running anything.
@@ -54,6 +56,23 @@ final class StudyPlanTests: TemporaryDirectoryTestCase {
         weighted.elasticStructures = nil
         weighted.eosStructures = -1
         XCTAssertThrowsError(try weighted.check()) { XCTAssertTrue("\($0)".contains("--eos-structures"), "\($0)") }
+    }
+
+    /// Every fit of a subset's sweep uses the study's basis settings.
+    func testSweepsTakeTheStudysBasis() {
+        var c = small()
+        c.minDist = 1.7
+        c.radialBasisSize = 12
+        c.radialBasisType = .chebyshevRepulsive
+        c.maxIterations = 7
+        let layout = StudyLayout(directory: tmp + "/s")
+        let sweep = FitStage.sweep(c, subset: "EVERYTHING", groups: nil, layout: layout,
+                                   report: SweepReporter(info: { _ in }, error: { _ in }))
+        XCTAssertEqual(sweep.options.minDist, 1.7)
+        XCTAssertEqual(sweep.options.radialBasisSize, 12)
+        XCTAssertEqual(sweep.options.radialBasisType, .chebyshevRepulsive)
+        XCTAssertEqual(sweep.options.training.maxIterations, 7)
+        XCTAssertEqual(sweep.options.levels, c.levels)
     }
 
     /// The study's ASSYST job asks for the stages the configuration names,
