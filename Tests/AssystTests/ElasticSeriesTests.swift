@@ -12,23 +12,11 @@ final class ElasticSeriesTests: XCTestCase {
             .appendingPathComponent("ReferenceTests/Fixtures/Mg_mm.eam.fs").path
     }
 
-    func crystal(_ key: String, a: Double, atoms: Int = 1, energyPerAtom: Double?, group: String = "225") -> Configuration {
-        var c = Configuration(cell: [Vec3(a, 0, 0), Vec3(0, a, 0), Vec3(0, 0, a)], pbc: Periodicity(true, true, true),
-                              species: Array(repeating: 0, count: atoms),
-                              positions: (0..<atoms).map { Vec3(Double($0) * a / Double(atoms), 0, 0) })
-        c.energy = energyPerAtom.map { $0 * Double(atoms) }
-        c.group = AssystStage.intmin.rawValue
-        c.setFeature(AssystFeature.crystal, key)
-        c.setFeature(AssystFeature.detectedGroup, group)
-        c.setFeature(AssystFeature.steps, "12")
-        return c
-    }
-
     /// Six components x 2 signs x steps; each strains exactly one Voigt
     /// component of the cell (shears as engineering strain), atoms carried
     /// along, labels dropped, identity kept and tagged.
     func testSeriesStrainsOneComponentAtATime() throws {
-        let c = crystal("x", a: 3.0, atoms: 2, energyPerAtom: -1)
+        let c = relaxedCrystal("x", a: 3.0, atoms: 2, energyPerAtom: -1)
         var options = ElasticSeriesOptions()
         options.maxStrain = 0.03
         options.steps = 3
