@@ -19,6 +19,8 @@ public struct AssystOptions: Sendable {
     public var elastic = ElasticSeriesOptions()
     /// The EOS stage (none by default).
     public var volume = VolumeSeriesOptions()
+    /// The PHONON stage (none by default).
+    public var displacement = DisplacementSeriesOptions()
     public var forceTolerance = 1e-3
     /// Relaxation stress tolerance in eV/A^3 (`stressToleranceGPa` in the unit users give).
     public var stressTolerance = 1e-4
@@ -56,6 +58,7 @@ public struct AssystOptions: Sendable {
         switch stage {
         case .elastic: return elastic.structures
         case .eos: return volume.structures
+        case .phonon: return displacement.structures
         default: return 0
         }
     }
@@ -67,6 +70,8 @@ public struct AssystOptions: Sendable {
         switch stage {
         case .elastic: return ElasticSeries.stage(from: relaxed, options: elastic)
         case .eos: return VolumeSeries.stage(from: relaxed, options: volume)
+        case .phonon:
+            return DisplacementSeries.stage(from: relaxed, options: displacement, seed: seed, minDistance: perturbation.minDistance)
         default: return []
         }
     }
@@ -75,6 +80,7 @@ public struct AssystOptions: Sendable {
     public func checkSeries() throws {
         try elastic.check()
         try volume.check()
+        try displacement.check()
     }
 }
 

@@ -21,6 +21,9 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
     /// Homogeneous compressions and expansions of the lowest-energy relaxed
     /// crystals (VolumeSeries); after ELASTIC for the same reason.
     case eos = "EOS"
+    /// Small random displacements of the lowest-energy relaxed crystals in
+    /// supercells (DisplacementSeries); after EOS for the same reason.
+    case phonon = "PHONON"
 
     /// The perturbation stages, all started from INTMIN, in pipeline order.
     public static let perturbations: [AssystStage] = allCases.filter { $0.perturbation != nil }
@@ -28,7 +31,7 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
     /// The series stages: deterministic, built from the lowest-energy
     /// distinct relaxed crystals once every crystal is relaxed
     /// (`AssystOptions.series(_:from:)`), and off unless asked for.
-    public static let series: [AssystStage] = [.elastic, .eos]
+    public static let series: [AssystStage] = [.elastic, .eos, .phonon]
 
     public static func < (a: AssystStage, b: AssystStage) -> Bool {
         allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
@@ -41,7 +44,7 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
         case .volmin: return .randspg
         case .cellmin: return .volmin
         case .intmin: return .cellmin
-        case .triax, .shear, .rattle, .strain, .elastic, .eos: return .intmin
+        case .triax, .shear, .rattle, .strain, .elastic, .eos, .phonon: return .intmin
         }
     }
 
@@ -54,6 +57,10 @@ public enum AssystStage: String, CaseIterable, Sendable, Comparable {
         default: return nil
         }
     }
+
+    /// Whether the seed paper's sets have this stage (STRAIN and the series
+    /// stages are this project's additions).
+    public var isSeedPaperStage: Bool { self != .strain && !AssystStage.series.contains(self) }
 
     public init?(name: String) { self.init(rawValue: name.uppercased()) }
 }

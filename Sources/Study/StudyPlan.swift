@@ -21,12 +21,10 @@ public enum TrainingSubset {
     public static let everythingWithoutShear = "EVERYTHING-NO-SHEAR"
     /// The ASSYST stages in pipeline order (the store's groups; STRAIN only
     /// in a set built with `--strain-copies`, ELASTIC with `--elastic-structures`,
-    /// EOS with `--eos-structures`).
+    /// EOS with `--eos-structures`, PHONON with `--phonon-structures`).
     public static let stages = AssystStage.allCases.map(\.rawValue)
-    /// Every subset the paper fits, in its order (its stages have no STRAIN, ELASTIC or EOS).
-    public static let paper = stages.filter { s in
-        ![AssystStage.strain, .elastic, .eos].contains { $0.rawValue == s }
-    }
+    /// Every subset the paper fits, in its order (its stages have no STRAIN, ELASTIC, EOS or PHONON).
+    public static let paper = AssystStage.allCases.filter(\.isSeedPaperStage).map(\.rawValue)
         + [everything, everythingWithoutShear]
     /// Every subset a study can fit, in the paper's order.
     public static let known = stages + [everything, everythingWithoutShear]
@@ -86,6 +84,10 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
     /// `mtp assyst --eos-structures`, its default range); nil for none
     /// (manifests of before match).
     public var eosStructures: Int? = nil
+    /// Lowest-energy relaxed crystals displaced at random in supercells (the
+    /// PHONON stage, `mtp assyst --phonon-structures`, its defaults); nil for
+    /// none (manifests of before match).
+    public var phononStructures: Int? = nil
     public var seed: UInt64
     // The fits.
     public var subsets: [String]
@@ -124,6 +126,7 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
         guard (strainCopies ?? 0) >= 0 else { throw StudyError("--strain-copies must not be negative") }
         guard (elasticStructures ?? 0) >= 0 else { throw StudyError("--elastic-structures must not be negative") }
         guard (eosStructures ?? 0) >= 0 else { throw StudyError("--eos-structures must not be negative") }
+        guard (phononStructures ?? 0) >= 0 else { throw StudyError("--phonon-structures must not be negative") }
         guard !levels.isEmpty, levels.allSatisfy({ (2...28).contains($0) }) else { throw StudyError("--levels: levels 2-28") }
         guard !cutoffs.isEmpty, cutoffs.allSatisfy({ $0 > minDist && $0.isFinite }) else {
             throw StudyError("--cutoffs must be above --min-dist \(minDist)")

@@ -17,6 +17,7 @@ enum StudyAssyst {
         o.perturbation.counts = [.triax: c.perturbations, .shear: c.perturbations, .rattle: c.perturbations, .strain: c.strainCopies ?? 0]
         o.elastic.structures = c.elasticStructures ?? 0
         o.volume.structures = c.eosStructures ?? 0
+        o.displacement.structures = c.phononStructures ?? 0
         o.threads = threads
         var job = AssystJob(options: o, reference: .local(spec: c.calculator), output: output)
         job.plotFormat = "png"

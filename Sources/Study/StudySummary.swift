@@ -22,7 +22,7 @@ public enum StudySummary {
                                 directory: String) -> String {
         let c = m.configuration
         var out = "# mtp study: \(c.element), \(c.calculator)\n\n"
-        out += "ASSYST: \(c.minAtoms)-\(c.maxAtoms) atoms, \(c.spaceGroups.count) space groups, \(c.perturbations) TRIAX/SHEAR/RATTLE copies\((c.strainCopies ?? 0) > 0 ? " and \(c.strainCopies!) STRAIN copies" : "") per relaxed crystal\((c.elasticStructures ?? 0) > 0 ? ", ELASTIC series of the \(c.elasticStructures!) lowest-energy crystals" : "")\((c.eosStructures ?? 0) > 0 ? ", EOS series of the \(c.eosStructures!) lowest-energy crystals" : ""), seed \(c.seed). "
+        out += "ASSYST: \(c.minAtoms)-\(c.maxAtoms) atoms, \(c.spaceGroups.count) space groups, \(c.perturbations) TRIAX/SHEAR/RATTLE copies\((c.strainCopies ?? 0) > 0 ? " and \(c.strainCopies!) STRAIN copies" : "") per relaxed crystal\((c.elasticStructures ?? 0) > 0 ? ", ELASTIC series of the \(c.elasticStructures!) lowest-energy crystals" : "")\((c.eosStructures ?? 0) > 0 ? ", EOS series of the \(c.eosStructures!) lowest-energy crystals" : "")\((c.phononStructures ?? 0) > 0 ? ", PHONON displaced supercells of the \(c.phononStructures!) lowest-energy crystals" : ""), seed \(c.seed). "
         out += "Fits: subsets \(c.subsets.joined(separator: ", ")); levels \(c.levels.map(String.init).joined(separator: ",")); cutoffs "
             + c.cutoffs.map { String(format: "%.2f", $0) }.joined(separator: ",") + " A; at most \(c.maxIterations) iterations; min_dist \(c.minDist) A, \((c.radialBasisType ?? .chebyshev).rawValue)"
             + (c.energyWeights.map { "; energy weights \($0)" } ?? "") + (c.groupWeights.map { "; group weights \($0)" } ?? "") + ". "

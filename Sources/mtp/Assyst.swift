@@ -23,7 +23,10 @@ struct AssystCommand: ParsableCommand {
         constants measure (none by default). --eos-structures K adds the EOS stage: the K lowest-energy distinct
         INTMIN crystals scaled homogeneously, --eos-steps volumes from --eos-min-volume to --eos-max-volume times
         the relaxed one (uniform in the distance scale): the equation of state, including compressions the other
-        stages never reach (none by default). Every structure is labelled by the
+        stages never reach (none by default). --phonon-structures K adds the PHONON stage: the K lowest-energy
+        distinct INTMIN crystals repeated into the widest supercell of at most --phonon-max-atoms atoms,
+        --phonon-copies copies each displaced at random by --phonon-displacement A rms per component: the
+        harmonic response at the zone boundary, which no small cell holds (none by default). Every structure is labelled by the
         calculator; structures whose relaxation fails are discarded and counted. The same seed gives the same set.
 
         --calculator eam:FILE, mtp:FILE or ase:FILE.py (any ASE calculator, e.g. GPAW; one Python worker per
@@ -75,6 +78,11 @@ struct AssystCommand: ParsableCommand {
     @Option(help: "EOS: smallest volume, as a fraction of the relaxed one.") var eosMinVolume: Double = 0.18
     @Option(help: "EOS: largest volume, as a fraction of the relaxed one.") var eosMaxVolume: Double = 1.85
     @Option(help: "EOS: volumes per crystal (uniform in the distance scale; the relaxed volume itself left out).") var eosSteps: Int = 24
+    @Option(help: "PHONON: lowest-energy distinct relaxed crystals to displace at random in supercells (0: no PHONON stage).")
+    var phononStructures: Int = 0
+    @Option(help: "PHONON: displaced copies per crystal.") var phononCopies: Int = 5
+    @Option(help: "PHONON: largest supercell (atoms); the widest one within it is taken.") var phononMaxAtoms: Int = 16
+    @Option(help: "PHONON: rms displacement per Cartesian component (A).") var phononDisplacement: Double = 0.1
     @Option(help: "Relaxation: largest remaining force (eV/A).") var forceTolerance: Double = 1e-3
     @Option(help: "Relaxation: largest remaining stress (GPa).") var stressTolerance: Double = 0.016
     @Option(help: "Relaxation: step limit.") var maxSteps: Int = 2000
@@ -137,6 +145,10 @@ struct AssystCommand: ParsableCommand {
         o.volume.minRatio = eosMinVolume
         o.volume.maxRatio = eosMaxVolume
         o.volume.steps = eosSteps
+        o.displacement.structures = phononStructures
+        o.displacement.copies = phononCopies
+        o.displacement.maxAtoms = phononMaxAtoms
+        o.displacement.displacement = phononDisplacement
         o.forceTolerance = forceTolerance
         o.stressToleranceGPa = stressTolerance
         o.maxRelaxationSteps = maxSteps

@@ -40,6 +40,8 @@ struct StudyCommand: ParsableCommand {
     var elasticStructures: Int?
     @Option(help: "EOS series (as mtp assyst --eos-structures): lowest-energy relaxed crystals scaled homogeneously from 0.18 to 1.85 times their volume.")
     var eosStructures: Int?
+    @Option(help: "PHONON stage (as mtp assyst --phonon-structures): lowest-energy relaxed crystals displaced at random in supercells of up to 16 atoms.")
+    var phononStructures: Int?
     @Option(help: "Random seed of ASSYST.") var seed: UInt64?
     @Option(help: "Training subsets, comma-separated (RANDSPG ... RATTLE, EVERYTHING, EVERYTHING-NO-SHEAR).") var subsets: String?
     @Option(help: "Levels: FIRST:LAST[:STEP] or a list, e.g. 8:16:4.") var levels: String?
@@ -77,6 +79,7 @@ struct StudyCommand: ParsableCommand {
         if let v = strainCopies { c.strainCopies = v }
         if let v = elasticStructures { c.elasticStructures = v }
         if let v = eosStructures { c.eosStructures = v }
+        if let v = phononStructures { c.phononStructures = v }
         if let v = seed { c.seed = v }
         do {
             if let s = subsets { c.subsets = try TrainingSubset.parse(s) }

@@ -19,7 +19,8 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
 
     let tiny = ["--element", "Mg", "--atomic-volume", "22.87", "--max-atoms", "2", "--space-groups", "1,194,225",
                 "--triax-count", "2", "--shear-count", "2", "--rattle-count", "2", "--strain-count", "2",
-                "--elastic-structures", "1", "--elastic-steps", "1", "--eos-structures", "1", "--eos-steps", "3", "--quiet"]
+                "--elastic-structures", "1", "--elastic-steps", "1", "--eos-structures", "1", "--eos-steps", "3",
+                "--phonon-structures", "1", "--phonon-copies", "2", "--phonon-max-atoms", "8", "--quiet"]
 
     func testEAMPipelineWritesEveryStageReproducibly() throws {
         let out = tmp + "/set.h5"
@@ -43,6 +44,10 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         // One crystal at three volumes: 0.18, 0.72 and 1.85 of the relaxed one (cube roots evenly spaced).
         let eos = set.configurations.filter { $0.group == "EOS" }
         XCTAssertEqual(eos.map { $0.feature(AssystFeature.volumeRatio) }, ["0.1800", "0.7196", "1.8500"])
+        // One crystal, two displaced copies of its widest supercell of at most 8 atoms.
+        let phonon = set.configurations.filter { $0.group == "PHONON" }
+        XCTAssertEqual(phonon.map { $0.feature(AssystFeature.copy) }, ["0", "1"])
+        XCTAssertTrue(phonon.allSatisfy { $0.atomCount > 1 && $0.atomCount <= 8 && $0.forces != nil }, "\(phonon.map(\.atomCount))")
         XCTAssertTrue(r.out.contains("RANDSPG") && r.out.contains("not a sum of the Wyckoff multiplicities"), r.out)
         let report = try String(contentsOfFile: tmp + "/set-report.txt", encoding: .utf8)
         XCTAssertTrue(report.contains("194 P6_3/mmc    1x[1] 2\n"), report)   // 1 atom impossible, 2 atoms built exactly
@@ -70,7 +75,9 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
                                 (["--calculator", "lj:x"], "is not a calculator"), (["--calculator", "eam:/nonexistent.eam.fs"], "nonexistent"),
                                 (["--elastic-structures", "-1"], "--elastic-structures"), (["--elastic-max-strain", "0.5"], "--elastic-max-strain"),
                                 (["--elastic-steps", "0"], "--elastic-steps"), (["--eos-structures", "-2"], "--eos-structures"),
-                                (["--eos-min-volume", "2", "--eos-max-volume", "1.5"], "--eos-min-volume"), (["--eos-steps", "1"], "--eos-steps")] {
+                                (["--eos-min-volume", "2", "--eos-max-volume", "1.5"], "--eos-min-volume"), (["--eos-steps", "1"], "--eos-steps"),
+                                (["--phonon-structures", "-1"], "--phonon-structures"), (["--phonon-copies", "0"], "--phonon-copies"),
+                                (["--phonon-max-atoms", "0"], "--phonon-max-atoms"), (["--phonon-displacement", "0"], "--phonon-displacement")] {
             var all = tiny + ["-o", tmp + "/bad.h5"]
             if !args.contains("--calculator") { all += ["--calculator", "eam:" + eam] }
             let bad = try mtp(all + args)
@@ -86,7 +93,7 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         let dir = tmp + "/dft", out = tmp + "/dft.h5"
         let args = tiny + ["--calculator", "vasp-handoff:" + dir, "-o", out]
         var exported: [String: Int] = [:]
-        for round in [["RANDSPG"], ["VOLMIN"], ["CELLMIN"], ["INTMIN"], ["TRIAX", "SHEAR", "RATTLE", "STRAIN", "ELASTIC", "EOS"]] {
+        for round in [["RANDSPG"], ["VOLMIN"], ["CELLMIN"], ["INTMIN"], ["TRIAX", "SHEAR", "RATTLE", "STRAIN", "ELASTIC", "EOS", "PHONON"]] {
             let r = try mtp(args)
             XCTAssertEqual(r.status, 0, r.err)
             XCTAssertTrue(r.out.contains("exported \(round.joined(separator: ", "))"), r.out)

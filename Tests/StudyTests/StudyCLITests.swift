@@ -136,7 +136,7 @@ final class StudyCLITests: TemporaryDirectoryTestCase {
             XCTAssertNotEqual(r.status, 0, replace)
             XCTAssertTrue(r.err.contains(message), "\(replace): \(r.err)")
         }
-        for (option, value) in [("--eos-structures", "-1"), ("--radial-basis-size", "1")] {
+        for (option, value) in [("--eos-structures", "-1"), ("--phonon-structures", "-1"), ("--radial-basis-size", "1")] {
             let r = try MTPExecutable.run(base + [option, value])
             XCTAssertNotEqual(r.status, 0, option)
             XCTAssertTrue(r.err.contains(option), "\(option): \(r.err)")

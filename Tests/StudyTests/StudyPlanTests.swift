@@ -80,14 +80,16 @@ final class StudyPlanTests: TemporaryDirectoryTestCase {
     func testAssystJobCarriesTheAddedStages() {
         var c = StudyScale.small.configuration(element: "Mg", atomicVolume: 22.87, calculator: "eam:/x")
         var o = StudyAssyst.job(c, output: "/tmp/set.h5", threads: 1).options
-        XCTAssertFalse(o.includes(.elastic) || o.includes(.eos))
+        XCTAssertFalse(o.includes(.elastic) || o.includes(.eos) || o.includes(.phonon))
         XCTAssertEqual(o.perturbation.counts[.strain], 0)
-        c.strainCopies = 3; c.elasticStructures = 2; c.eosStructures = 4
+        c.strainCopies = 3; c.elasticStructures = 2; c.eosStructures = 4; c.phononStructures = 5
         o = StudyAssyst.job(c, output: "/tmp/set.h5", threads: 1).options
         XCTAssertEqual(o.perturbation.counts[.strain], 3)
         XCTAssertEqual(o.elastic.structures, 2)
         XCTAssertEqual(o.volume.structures, 4)
-        XCTAssertTrue(o.includes(.elastic) && o.includes(.eos))
+        XCTAssertEqual(o.displacement.structures, 5)
+        XCTAssertTrue(o.includes(.elastic) && o.includes(.eos) && o.includes(.phonon))
+        XCTAssertEqual(o.displacement.copies, DisplacementSeriesOptions().copies)
         XCTAssertEqual(o.volume.minRatio, VolumeSeriesOptions().minRatio)
     }
 
@@ -95,9 +97,11 @@ final class StudyPlanTests: TemporaryDirectoryTestCase {
         let groups = TrainingSubset.stages
         XCTAssertNil(try TrainingSubset.groups("EVERYTHING", available: groups))
         XCTAssertEqual(try TrainingSubset.groups("EVERYTHING-NO-SHEAR", available: groups),
-                       ["RANDSPG", "VOLMIN", "CELLMIN", "INTMIN", "TRIAX", "RATTLE", "STRAIN", "ELASTIC", "EOS"])
+                       ["RANDSPG", "VOLMIN", "CELLMIN", "INTMIN", "TRIAX", "RATTLE", "STRAIN", "ELASTIC", "EOS", "PHONON"])
         XCTAssertEqual(try TrainingSubset.groups("TRIAX", available: groups), ["TRIAX"])
         XCTAssertFalse(TrainingSubset.paper.contains("STRAIN"), "the paper's set has no STRAIN group")
+        for added in ["ELASTIC", "EOS", "PHONON"] { XCTAssertFalse(TrainingSubset.paper.contains(added), added) }
+        XCTAssertEqual(Array(TrainingSubset.paper.prefix(7)), ["RANDSPG", "VOLMIN", "CELLMIN", "INTMIN", "TRIAX", "SHEAR", "RATTLE"])
         XCTAssertFalse(TrainingSubset.paper.contains("ELASTIC"), "nor an ELASTIC one")
         XCTAssertFalse(TrainingSubset.paper.contains("EOS"), "nor an EOS one")
         XCTAssertEqual(try TrainingSubset.parse("everything,strain"), ["STRAIN", "EVERYTHING"])
