@@ -15,9 +15,11 @@ import Structures
 /// +1.7 THz; docs/study.md). This stage puts the harmonic response of the
 /// crystals that matter most into the set: each of the `structures`
 /// lowest-energy distinct INTMIN crystals (chosen by `LowestCrystals`, as for
-/// ELASTIC and EOS) is repeated into the widest supercell of at most
-/// `maxAtoms` atoms (for a one-atom bcc cell 2x2x2, which holds Gamma, H and
-/// the six N points), and `copies` copies get independent Gaussian
+/// ELASTIC and EOS) is reduced to its primitive cell and repeated into the
+/// widest supercell of at most `maxAtoms` atoms (bcc: 2x2x2, which holds
+/// Gamma, H and the six N points; the generated cell may be larger and miss
+/// them: the 1-4-atom Mg set holds bcc as a four-atom cell whose
+/// commensurate wave vectors are Gamma, H and P), and `copies` copies get independent Gaussian
 /// displacements of `displacement` A rms per Cartesian component, the mean
 /// displacement removed (a rigid translation carries no information). The
 /// random stream of a copy comes from the run's seed and the crystal's
@@ -27,13 +29,15 @@ public struct DisplacementSeriesOptions: Sendable, Equatable {
     /// Lowest-energy distinct relaxed crystals to displace (0: no PHONON stage).
     public var structures = 0
     /// Displaced copies per crystal.
-    public var copies = 5
+    public var copies = 8
     /// Largest supercell (atoms).
     public var maxAtoms = 16
     /// Root-mean-square displacement per Cartesian component (A).
-    public var displacement = 0.1
+    public var displacement = 0.05
     /// Draws per copy before a copy that keeps breaking the minimum distance is dropped.
     public var tries = 20
+    /// spglib's tolerance (A) when the primitive cell is found (the generation's).
+    public var symprec = 1e-3
 
     public init() {}
 
@@ -73,13 +77,16 @@ public struct DisplacementSeriesOptions: Sendable, Equatable {
 }
 
 public enum DisplacementSeries {
-    /// The supercell of `relaxed` the stage displaces (unlabelled).
+    /// The supercell the stage displaces (unlabelled): the repetition of
+    /// `relaxed`'s primitive cell, reduced, that `options.repetitions` picks
+    /// (`relaxed`'s own cell when spglib finds no primitive cell).
     public static func supercell(of relaxed: Configuration, options: DisplacementSeriesOptions) -> Configuration {
-        let a = relaxed.cell
+        let cell = Spglib.primitive(of: relaxed, symprec: options.symprec)?.withReducedCell() ?? relaxed
+        let a = cell.cell
         let volume = abs(determinant(a))
         let width = { (i: Int) in volume / norm(cross(a[(i + 1) % 3], a[(i + 2) % 3])) }
-        let n = options.repetitions(atoms: relaxed.atomCount, widths: (width(0), width(1), width(2)))
-        return relaxed.supercell(n.0, n.1, n.2)
+        let n = options.repetitions(atoms: cell.atomCount, widths: (width(0), width(1), width(2)))
+        return cell.supercell(n.0, n.1, n.2)
     }
 
     /// The displaced copies of one relaxed crystal, unlabelled; each with the

@@ -356,6 +356,29 @@ public enum Spglib {
         return n > 0 ? Int(n) : nil
     }
 
+    /// The primitive cell of `config` in its own orientation (positions
+    /// within spglib's tolerance, not symmetrised), unlabelled, features
+    /// kept; nil when spglib fails.
+    public static func primitive(of config: Configuration, symprec: Double = 1e-3) -> Configuration? {
+        let n = config.atomCount
+        guard n > 0 else { return nil }
+        var fractional = config.fractionalPositions().flatMap { [$0.x, $0.y, $0.z] } + Array(repeating: 0, count: 9 * n)
+        var cell = config.cell.flatMap { [$0.x, $0.y, $0.z] }
+        var types = config.species.map { Int32($0) } + Array(repeating: 0, count: 3 * n)
+        let m = Int(locked { mtp_spg_primitive(&cell, &fractional, &types, Int32(n), symprec) })
+        guard m > 0, m <= n else { return nil }
+        let rows = [Vec3(cell[0], cell[1], cell[2]), Vec3(cell[3], cell[4], cell[5]), Vec3(cell[6], cell[7], cell[8])]
+        guard abs(determinant(rows)) > 1e-9 else { return nil }
+        let positions = (0..<m).map { (k: Int) -> Vec3 in
+            let f = Vec3(fractional[3 * k], fractional[3 * k + 1], fractional[3 * k + 2])
+            return f.x * rows[0] + f.y * rows[1] + f.z * rows[2]
+        }
+        var c = Configuration(cell: rows, pbc: config.pbc, species: types.prefix(m).map { Int($0) }, positions: positions)
+        c.group = config.group
+        c.features = config.features
+        return c
+    }
+
     /// The number of symmetry operations of `config` modulo the lattice of
     /// its cell (a supercell's pure translations counted); nil when spglib
     /// fails. A crystal built with a group of k operations per primitive cell

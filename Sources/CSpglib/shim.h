@@ -45,3 +45,19 @@ static inline int mtp_spg_operation_count(const double *cell_rows, const double 
     spg_free_dataset(d);
     return count;
 }
+
+/* The primitive cell of a crystal, in place, in the crystal's own orientation
+   (spglib's standardisation without idealisation); returns its atom count (0
+   when spglib fails, the arrays then unchanged in meaning). cell_rows: 9
+   doubles (rows), fractional: 3*n, types: n; both must hold 4*n entries
+   (spglib's requirement for the conventional cell it may build on the way). */
+static inline int mtp_spg_primitive(double *cell_rows, double *fractional, int *types, int n, double symprec) {
+    double lattice[3][3];
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) lattice[i][j] = cell_rows[3 * j + i];
+    int m = spg_standardize_cell(lattice, (double (*)[3])fractional, types, n, 1, 1, symprec);
+    if (m <= 0) return 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) cell_rows[3 * j + i] = lattice[i][j];
+    return m;
+}

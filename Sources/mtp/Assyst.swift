@@ -24,7 +24,7 @@ struct AssystCommand: ParsableCommand {
         INTMIN crystals scaled homogeneously, --eos-steps volumes from --eos-min-volume to --eos-max-volume times
         the relaxed one (uniform in the distance scale): the equation of state, including compressions the other
         stages never reach (none by default). --phonon-structures K adds the PHONON stage: the K lowest-energy
-        distinct INTMIN crystals repeated into the widest supercell of at most --phonon-max-atoms atoms,
+        distinct INTMIN crystals, each reduced to its primitive cell and repeated into the widest supercell of at most --phonon-max-atoms atoms,
         --phonon-copies copies each displaced at random by --phonon-displacement A rms per component: the
         harmonic response at the zone boundary, which no small cell holds (none by default). Every structure is labelled by the
         calculator; structures whose relaxation fails are discarded and counted. The same seed gives the same set.
@@ -80,9 +80,10 @@ struct AssystCommand: ParsableCommand {
     @Option(help: "EOS: volumes per crystal (uniform in the distance scale; the relaxed volume itself left out).") var eosSteps: Int = 24
     @Option(help: "PHONON: lowest-energy distinct relaxed crystals to displace at random in supercells (0: no PHONON stage).")
     var phononStructures: Int = 0
-    @Option(help: "PHONON: displaced copies per crystal.") var phononCopies: Int = 5
-    @Option(help: "PHONON: largest supercell (atoms); the widest one within it is taken.") var phononMaxAtoms: Int = 16
-    @Option(help: "PHONON: rms displacement per Cartesian component (A).") var phononDisplacement: Double = 0.1
+    @Option(help: "PHONON: displaced copies per crystal.") var phononCopies: Int = DisplacementSeriesOptions().copies
+    @Option(help: "PHONON: largest supercell (atoms); the widest repetition of the primitive cell within it is taken.")
+    var phononMaxAtoms: Int = DisplacementSeriesOptions().maxAtoms
+    @Option(help: "PHONON: rms displacement per Cartesian component (A).") var phononDisplacement: Double = DisplacementSeriesOptions().displacement
     @Option(help: "Relaxation: largest remaining force (eV/A).") var forceTolerance: Double = 1e-3
     @Option(help: "Relaxation: largest remaining stress (GPa).") var stressTolerance: Double = 0.016
     @Option(help: "Relaxation: step limit.") var maxSteps: Int = 2000

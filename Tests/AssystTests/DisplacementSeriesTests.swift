@@ -81,6 +81,32 @@ final class DisplacementSeriesTests: XCTestCase {
         XCTAssertTrue(rough.allSatisfy { !violatesMinimumDistance($0, 2.5) })
     }
 
+    /// The supercell repeats the primitive cell, not the stored one: a
+    /// conventional bcc cell (2 atoms) or a four-atom fcc cell becomes 2x2x2
+    /// primitive cells, 8 atoms at the crystal's volume per atom.
+    func testSupercellRepeatsThePrimitiveCell() {
+        let a = 3.56
+        var bcc = relaxedCrystal("229-2-0", a: a, atoms: 2, energyPerAtom: -1.51, group: "229")
+        bcc.positions = [Vec3(0, 0, 0), Vec3(a / 2, a / 2, a / 2)]
+        var fcc = relaxedCrystal("225-4-0", a: 4.5, atoms: 4, energyPerAtom: -1.52)
+        fcc.positions = [Vec3(0, 0, 0), Vec3(0, 2.25, 2.25), Vec3(2.25, 0, 2.25), Vec3(2.25, 2.25, 0)]
+        for crystal in [bcc, fcc] {
+            let s = DisplacementSeries.supercell(of: crystal, options: DisplacementSeriesOptions())
+            XCTAssertEqual(s.atomCount, 8)
+            XCTAssertEqual(abs(determinant(s.cell)) / 8, abs(determinant(crystal.cell)) / Double(crystal.atomCount), accuracy: 1e-9)
+            // Every supercell atom sits on a site of the crystal (cubic cells: per-axis fractions).
+            func onSite(_ p: Vec3) -> Bool {
+                crystal.positions.contains { (q: Vec3) -> Bool in
+                    (0..<3).allSatisfy { (i: Int) -> Bool in
+                        let d: Double = (p[i] - q[i]) / crystal.cell[i][i]
+                        return abs(d - d.rounded()) < 1e-6
+                    }
+                }
+            }
+            XCTAssertTrue(s.positions.allSatisfy(onSite), "\(s.positions)")
+        }
+    }
+
     /// The stage displaces the lowest-energy distinct crystals, once each.
     func testStageTakesTheLowestDistinctCrystals() {
         let relaxed = [relaxedCrystal("a", a: 3.0, energyPerAtom: -1.0), relaxedCrystal("b", a: 2.9, energyPerAtom: -1.5),
