@@ -18,6 +18,8 @@ enum StudyAssyst {
         o.elastic.structures = c.elasticStructures ?? 0
         o.volume.structures = c.eosStructures ?? 0
         o.displacement.structures = c.phononStructures ?? 0
+        if let v = c.elasticMaxStrain { o.elastic.maxStrain = v }
+        if let v = c.phononCopies { o.displacement.copies = v }
         o.threads = threads
         var job = AssystJob(options: o, reference: .local(spec: c.calculator), output: output)
         job.plotFormat = "png"

@@ -1,6 +1,7 @@
 import Foundation
 import MTP
 import Sweep
+import Assyst
 
 /// DIR/study.md: the configuration, the wall time of every stage, one row
 /// per fit (training and whole-set errors, cost, E-V and vacancy errors,
@@ -18,11 +19,25 @@ public enum StudySummary {
         return f(worst.value.maximum, "%.3g") + " (\(worst.key))"
     }
 
+    /// What the study's ASSYST stage builds, in one sentence.
+    static func assystSentence(_ c: StudyConfiguration) -> String {
+        var parts = ["\(c.perturbations) TRIAX/SHEAR/RATTLE copies" + ((c.strainCopies ?? 0) > 0 ? " and \(c.strainCopies!) STRAIN copies" : "")
+                     + " per relaxed crystal"]
+        if let k = c.elasticStructures, k > 0 {
+            parts.append("ELASTIC series of the \(k) lowest-energy crystals" + (c.elasticMaxStrain.map { String(format: " up to %g %%", 100 * $0) } ?? ""))
+        }
+        if let k = c.eosStructures, k > 0 { parts.append("EOS series of the \(k) lowest-energy crystals") }
+        if let k = c.phononStructures, k > 0 {
+            parts.append("PHONON: \(c.phononCopies ?? DisplacementSeriesOptions().copies) displaced supercells of each of the \(k) lowest-energy crystals")
+        }
+        return "ASSYST: \(c.minAtoms)-\(c.maxAtoms) atoms, \(c.spaceGroups.count) space groups, " + parts.joined(separator: ", ") + ", seed \(c.seed)."
+    }
+
     public static func markdown(_ results: [StudyResult], manifest m: StudyManifest, figures: [StudyFigures.Drawn],
                                 directory: String) -> String {
         let c = m.configuration
         var out = "# mtp study: \(c.element), \(c.calculator)\n\n"
-        out += "ASSYST: \(c.minAtoms)-\(c.maxAtoms) atoms, \(c.spaceGroups.count) space groups, \(c.perturbations) TRIAX/SHEAR/RATTLE copies\((c.strainCopies ?? 0) > 0 ? " and \(c.strainCopies!) STRAIN copies" : "") per relaxed crystal\((c.elasticStructures ?? 0) > 0 ? ", ELASTIC series of the \(c.elasticStructures!) lowest-energy crystals" : "")\((c.eosStructures ?? 0) > 0 ? ", EOS series of the \(c.eosStructures!) lowest-energy crystals" : "")\((c.phononStructures ?? 0) > 0 ? ", PHONON displaced supercells of the \(c.phononStructures!) lowest-energy crystals" : ""), seed \(c.seed). "
+        out += assystSentence(c) + " "
         out += "Fits: subsets \(c.subsets.joined(separator: ", ")); levels \(c.levels.map(String.init).joined(separator: ",")); cutoffs "
             + c.cutoffs.map { String(format: "%.2f", $0) }.joined(separator: ",") + " A; at most \(c.maxIterations) iterations; min_dist \(c.minDist) A, \((c.radialBasisType ?? .chebyshev).rawValue)"
             + (c.energyWeights.map { "; energy weights \($0)" } ?? "") + (c.groupWeights.map { "; group weights \($0)" } ?? "") + ". "

@@ -42,6 +42,8 @@ struct StudyCommand: ParsableCommand {
     var eosStructures: Int?
     @Option(help: "PHONON stage (as mtp assyst --phonon-structures): lowest-energy relaxed crystals displaced at random in supercells of up to 16 atoms.")
     var phononStructures: Int?
+    @Option(help: "Largest strain of the ELASTIC series (as mtp assyst --elastic-max-strain; 0.06 by default).") var elasticMaxStrain: Double?
+    @Option(help: "Displaced copies per PHONON crystal (as mtp assyst --phonon-copies; 8 by default).") var phononCopies: Int?
     @Option(help: "Random seed of ASSYST.") var seed: UInt64?
     @Option(help: "Training subsets, comma-separated (RANDSPG ... RATTLE, EVERYTHING, EVERYTHING-NO-SHEAR).") var subsets: String?
     @Option(help: "Levels: FIRST:LAST[:STEP] or a list, e.g. 8:16:4.") var levels: String?
@@ -80,6 +82,8 @@ struct StudyCommand: ParsableCommand {
         if let v = elasticStructures { c.elasticStructures = v }
         if let v = eosStructures { c.eosStructures = v }
         if let v = phononStructures { c.phononStructures = v }
+        if let v = elasticMaxStrain { c.elasticMaxStrain = v }
+        if let v = phononCopies { c.phononCopies = v }
         if let v = seed { c.seed = v }
         do {
             if let s = subsets { c.subsets = try TrainingSubset.parse(s) }
