@@ -160,7 +160,7 @@ public final class Fit {
         let resumed: Checkpoint? = try Collective.fromRoot(comm) { () -> Checkpoint? in
             guard checkpointing.resume != .never, let path = checkpointing.path else { return nil }
             let c = JSONFile.read(Checkpoint.self, from: path)
-            let fits = c.map { $0.options == options && $0.tag == checkpointing.tag
+            let fits = c.map { options.continues($0.options) && $0.tag == checkpointing.tag
                 && $0.saved.state.parameters.count == trainer.potential.parameterCount } ?? false
             if checkpointing.resume == .required && !fits {
                 throw InputError(file: path, c == nil ? "no readable checkpoint to resume from"

@@ -22,6 +22,16 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     public var geodesicAcceleration: Bool? = nil
     public init() {}
 
+    /// Whether a checkpoint made under `other` continues a fit under these
+    /// options: every setting the same except the iteration limit, which a
+    /// resumed run may raise (a fit that stopped at its limit goes on to the
+    /// new one, damping and curvature memory intact) or lower.
+    public func continues(_ other: TrainingOptions) -> Bool {
+        var same = other
+        same.maxIterations = maxIterations
+        return same == self
+    }
+
     /// With `loss` given and `weights` nil (the default here), the fit
     /// uses `loss`'s weights as they are.
     public init(loss: LossSettings, maxIterations: Int, tolerance: Double, ridge: Double,

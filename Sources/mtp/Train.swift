@@ -43,7 +43,7 @@ struct Train: ParsableCommand {
     @Option(help: "Memory per rank (GB) for keeping radial basis values and monomials between evaluations (default 0: rebuilt per configuration from the kept neighbour lists, which measured as fast or faster).")
     var cacheMemory: Double = 0
     @Option(help: "Write a checkpoint every N iterations (0: never).") var checkpointEvery: Int = 5
-    @Flag(help: "Continue from the checkpoint next to --output (OUTPUT.checkpoint.json).") var resume = false
+    @Flag(help: "Continue from the checkpoint next to --output (OUTPUT.checkpoint.json); every setting as in the run that wrote it but --max-iter, which may be raised to continue a fit that stopped at its limit.") var resume = false
     @Option(help: "Machine-readable summary (JSON); default OUTPUT.json.") var summary: String?
     @Option(name: .customLong("max-time"), help: "Stop after the first iteration that ends past this many wall seconds of this run, keeping its potential (and the checkpoint, for --resume): a batch job's time limit.")
     var maxTime: Double?
