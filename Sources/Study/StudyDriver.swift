@@ -145,6 +145,7 @@ public struct StudyDriver {
             var m = manifest
             try Collective.onRoot(world) {
                 m.fitSeconds[subset] = (m.fitSeconds[subset] ?? 0) + seconds
+                m.reopenedSubsets?.removeAll { $0 == subset }
                 try m.write(to: layout.directory)
             }
             manifest = m

@@ -4,7 +4,8 @@ import Atomistic
 /// DIR/study.json: the configuration a study was started with and what is
 /// done, with the wall time of every finished stage. It is how a rerun of
 /// the same command knows where to continue, and how a rerun with other
-/// options is refused before it mixes results of two configurations.
+/// options is refused before it mixes results of two configurations (a
+/// higher `--max-iter` alone continues the study's fits instead).
 /// Written atomically by rank 0 after every stage.
 public struct StudyManifest: Codable, Equatable, Sendable {
     public static let fileName = "study.json"
@@ -18,6 +19,9 @@ public struct StudyManifest: Codable, Equatable, Sendable {
     public var validationSeconds: Double?
     /// Wall seconds of the figures once drawn.
     public var figureSeconds: Double?
+    /// Subsets whose fits a raised `--max-iter` reopened (their earlier wall
+    /// time stays in `fitSeconds`); nil in manifests of before.
+    public var reopenedSubsets: [String]? = nil
     /// Ranks of every run so far (one entry per run of the command).
     public var runs: [Int] = []
 
@@ -31,8 +35,23 @@ public struct StudyManifest: Codable, Equatable, Sendable {
     public static func open(directory: String, configuration: StudyConfiguration) throws -> StudyManifest {
         let p = path(in: directory)
         guard FileManager.default.fileExists(atPath: p) else { return StudyManifest(configuration: configuration) }
-        guard let stored = JSONFile.read(StudyManifest.self, from: p) else {
+        guard var stored = JSONFile.read(StudyManifest.self, from: p) else {
             throw StudyError("\(p): not a study manifest this version can read; use another --out or remove the directory")
+        }
+        if configuration.maxIterations > stored.configuration.maxIterations {
+            // A higher iteration limit continues the study: every fit that
+            // stopped at the old limit goes on from its checkpoint (the sweep
+            // keeps one for such fits), the others stay as they are. The fit
+            // stage runs again for every subset; validation and figures skip
+            // what is still current, as always (validation records follow
+            // their potential). Wall times keep adding up.
+            var raised = stored.configuration
+            raised.maxIterations = configuration.maxIterations
+            if differences(raised, configuration).isEmpty {
+                stored.configuration = raised
+                stored.reopenedSubsets = Array(stored.fitSeconds.keys).sorted()
+                return stored
+            }
         }
         let changes = differences(stored.configuration, configuration)
         if !changes.isEmpty {
@@ -70,7 +89,9 @@ public struct StudyManifest: Codable, Equatable, Sendable {
     }
 
     public var assystDone: Bool { assystSeconds != nil }
-    public func fitsDone(_ subset: String) -> Bool { fitSeconds[subset] != nil }
+    public func fitsDone(_ subset: String) -> Bool {
+        fitSeconds[subset] != nil && !(reopenedSubsets ?? []).contains(subset)
+    }
 }
 
 /// Where a study keeps its files.

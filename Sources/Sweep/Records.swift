@@ -7,6 +7,23 @@ import MTP
 /// rerun only if its record holds exactly these settings, so changing any
 /// option (or the data file) redoes the fit instead of mixing results.
 public struct FitSettings: Codable, Equatable, Sendable {
+    /// Whether a fit made under `other` continues under these settings:
+    /// everything the same but the iteration limit (`TrainingOptions.continues`).
+    public func continues(_ other: FitSettings) -> Bool {
+        var same = other
+        same.options.maxIterations = options.maxIterations
+        return same == self
+    }
+
+    /// The fit's checkpoint tag: the settings with the iteration limit left
+    /// out, so that a sweep rerun with a higher `--max-iter` resumes its
+    /// checkpoints.
+    public var checkpointTag: String {
+        var s = self
+        s.options.maxIterations = 0
+        return String(decoding: (try? JSONFile.encoder.encode(s)) ?? Data(), as: UTF8.self)
+    }
+
     public var level: Int
     public var cutoff: Double
     public var minDist: Double
@@ -139,8 +156,17 @@ public enum Records {
     /// The finished record of a fit with exactly `settings`, if any: the
     /// JSON must decode, match, and its potential must exist.
     public static func finished(_ settings: FitSettings, json: String, potential: String) -> FitRecord? {
-        guard let r = read(json), r.settings == settings, FileManager.default.fileExists(atPath: potential) else { return nil }
-        return r
+        guard let r = read(json), FileManager.default.fileExists(atPath: potential) else { return nil }
+        if r.settings == settings { return r }
+        // Only the iteration limit differs: a fit that ended before its own
+        // limit (converged, or stopped on the validation set) ends the same
+        // under any limit that allows its iterations. A fit that stopped at
+        // its limit is not finished under a higher one: the sweep continues
+        // it from the checkpoint it kept (`SweepGroup.fit`).
+        if r.settings.continues(settings), !r.hitIterationLimit, r.iterations <= settings.options.maxIterations {
+            return r
+        }
+        return nil
     }
 
     static func number(_ x: Double, _ format: String) -> String { x.isNaN ? "nan" : String(format: format, x) }

@@ -128,7 +128,7 @@ struct SweepGroup {
         let start = try MTPFile.parse(text, file: untrainedPath)
         let checkpointing = Fit.Checkpointing(path: layout.path(spec, ".checkpoint.json"), every: options.checkpointEvery,
                                               resume: .ifPresent,
-                                              tag: String(decoding: try JSONFile.encoder.encode(settings), as: UTF8.self))
+                                              tag: settings.checkpointTag)
         let logPath = layout.path(spec, ".log")
         let resuming = FileManager.default.fileExists(atPath: checkpointing.path!)
         var log: FileHandle? = nil
@@ -163,7 +163,12 @@ struct SweepGroup {
         record.weights = r.weights
         try Collective.onRoot(comm) {
             try Records.write(record, to: layout.path(spec, ".json"))
-            try? FileManager.default.removeItem(atPath: checkpointing.path!)
+            // A fit that stopped at its iteration limit keeps its checkpoint
+            // (written at the limit): a rerun with a higher --max-iter goes on
+            // from it with the optimizer's memory. Any other ending is final.
+            if !record.hitIterationLimit {
+                try? FileManager.default.removeItem(atPath: checkpointing.path!)
+            }
         }
         return record
     }

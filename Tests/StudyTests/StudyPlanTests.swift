@@ -148,6 +148,26 @@ final class StudyPlanTests: TemporaryDirectoryTestCase {
             XCTAssertTrue(s.contains("maxIterations: 30 before, 7 now"), s)
             XCTAssertFalse(s.contains("cutoffs"), s)
         }
+        // A higher --max-iter alone continues the study: the done subsets are
+        // reopened (their wall time kept), everything else stays.
+        var longer = c
+        longer.maxIterations = c.maxIterations + 20
+        var extended = try StudyManifest.open(directory: tmp, configuration: longer)
+        XCTAssertEqual(extended.configuration, longer)
+        XCTAssertEqual(extended.reopenedSubsets, ["VOLMIN"])
+        XCTAssertTrue(extended.assystDone && !extended.fitsDone("VOLMIN"))
+        XCTAssertEqual(extended.fitSeconds["VOLMIN"], 3)
+        extended.reopenedSubsets?.removeAll { $0 == "VOLMIN" }
+        XCTAssertTrue(extended.fitsDone("VOLMIN"))
+        // A higher limit with another change, or a lower limit, is refused.
+        var both = longer
+        both.levels = [8, 16]
+        XCTAssertThrowsError(try StudyManifest.open(directory: tmp, configuration: both))
+        var shorter = c
+        shorter.maxIterations = c.maxIterations - 1
+        XCTAssertThrowsError(try StudyManifest.open(directory: tmp, configuration: shorter)) {
+            XCTAssertTrue("\($0)".contains("maxIterations: 30 before, 29 now"), "\($0)")
+        }
         try "garbage".write(toFile: StudyManifest.path(in: tmp), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try StudyManifest.open(directory: tmp, configuration: c)) {
             XCTAssertTrue("\($0)".contains("study.json"), "\($0)")

@@ -48,8 +48,28 @@ final class ParetoTests: XCTestCase {
         try "x".write(toFile: pot, atomically: true, encoding: .utf8)
         XCTAssertEqual(Records.finished(r.settings, json: json, potential: pot), r)
         var other = r.settings
-        other.options.maxIterations += 1
+        other.minDist += 0.1
         XCTAssertNil(Records.finished(other, json: json, potential: pot), "other settings: redo")
+        // Only the limit differs: the record (2 iterations, at its limit of 2,
+        // not converged) is unfinished under a higher limit; a converged one is
+        // finished under any limit that allows its iterations.
+        var higher = r.settings
+        higher.options.maxIterations = 2 + 10
+        XCTAssertTrue(higher.continues(r.settings) && higher.checkpointTag == r.settings.checkpointTag)
+        XCTAssertNotEqual(other.checkpointTag, r.settings.checkpointTag)
+        var limited = r
+        limited.settings.options.maxIterations = 2
+        try Records.write(limited, to: json)
+        XCTAssertTrue(limited.hitIterationLimit)
+        XCTAssertNil(Records.finished(higher, json: json, potential: pot), "stopped at its limit: continue")
+        var converged = limited
+        converged.converged = true
+        try Records.write(converged, to: json)
+        XCTAssertEqual(Records.finished(higher, json: json, potential: pot), converged)
+        var lower = r.settings
+        lower.options.maxIterations = 1
+        XCTAssertNil(Records.finished(lower, json: json, potential: pot), "more iterations than the limit allows: redo")
+        try Records.write(r, to: json)
         try "{ truncated".write(toFile: json, atomically: true, encoding: .utf8)
         XCTAssertNil(Records.read(json))
     }
