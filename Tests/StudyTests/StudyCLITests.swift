@@ -120,10 +120,39 @@ final class StudyCLITests: TemporaryDirectoryTestCase {
         XCTAssertEqual(again.status, 0, again.err)
         XCTAssertTrue(again.out.contains("study [fits] RATTLE: done") && again.out.contains("4 already validated, 0 to validate"), again.out)
         var changed = tiny(out)
-        changed[changed.firstIndex(of: "--max-iter")! + 1] = "7"
+        changed[changed.firstIndex(of: "--max-iter")! + 1] = "5"
         let refused = try MTPExecutable.run(changed)
         XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.err.contains("another configuration") && refused.err.contains("maxIterations: 6 before, 7 now"), refused.err)
+        XCTAssertTrue(refused.err.contains("another configuration") && refused.err.contains("maxIterations: 6 before, 5 now"), refused.err)
+
+        // A higher --max-iter alone continues: the fits that stopped at 6 go on
+        // from their checkpoints to 8, the others stay, and every stage ends done.
+        let before = try fitIterations(out)
+        changed[changed.firstIndex(of: "--max-iter")! + 1] = "8"
+        let extended = try MTPExecutable.run(changed)
+        XCTAssertEqual(extended.status, 0, extended.err)
+        let manifest = try XCTUnwrap(JSONFile.read(StudyManifest.self, from: out + "/study.json"))
+        XCTAssertEqual(manifest.configuration.maxIterations, 8)
+        XCTAssertEqual(manifest.reopenedSubsets, [])
+        let after = try fitIterations(out)
+        XCTAssertEqual(Set(after.keys), Set(before.keys))
+        for (name, n) in before {
+            if n < 6 { XCTAssertEqual(after[name], n, name) } else { XCTAssertTrue((7...8).contains(after[name] ?? 0), "\(name): \(after)") }
+        }
+        XCTAssertTrue(before.values.contains(6), "some fit stopped at its limit: \(before)")
+    }
+
+    /// Iterations of every fit record of the study in `out`, by file name.
+    func fitIterations(_ out: String) throws -> [String: Int] {
+        var found: [String: Int] = [:]
+        let root = out + "/fits"
+        for case let file as String in FileManager.default.enumerator(atPath: root)! where file.hasSuffix(".json") && file.contains("/fits/") {
+            let data = try Data(contentsOf: URL(fileURLWithPath: root + "/" + file))
+            if let object = try JSONSerialization.jsonObject(with: data) as? [String: Any], let n = object["iterations"] as? Int {
+                found[file] = n
+            }
+        }
+        return found
     }
 
     func testBadOptionsAreOneMessage() throws {
