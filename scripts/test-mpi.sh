@@ -244,7 +244,9 @@ kill_at_iteration "$CK" $!
 [ -f "$WORK/sw-killed/fits/L06-c5.00.json" ] && { echo "a killed sweep left a record behind"; exit 1; }
 "${SW[@]}" --out "$WORK/sw-killed" >/dev/null
 grep -q "^resuming at iteration [3-9]" "$WORK/sw-killed/fits/L06-c5.00.log" || { echo "the rerun did not resume the fit"; exit 1; }
-[ -f "$CK" ] && { echo "the finished fit kept its checkpoint"; exit 1; }
+# The fit stopped at its iteration limit: it keeps its checkpoint, at the limit, for a rerun with a higher --max-iter.
+[ -f "$CK" ] || { echo "a fit that stopped at its limit lost its checkpoint"; exit 1; }
+grep -q '"iteration" : 16' "$CK" || { echo "the kept checkpoint is not at the limit"; exit 1; }
 cmp "$WORK/sw-straight/fits/L06-c5.00.mtp" "$WORK/sw-killed/fits/L06-c5.00.mtp"
 
 echo "== mtp sweep --schedule dynamic: every fit once under -np 3 and -np 4, same potentials as static, resume after SIGKILL"
