@@ -367,6 +367,7 @@ run_both 2 sweep "${SWEEP[@]}" || true
 fits=()
 for f in "$WORKDIR"/old/sweep/fits/*.json; do
     [ -e "$f" ] || continue
+    case "$f" in *.checkpoint.json) continue ;; esac
     n=$(basename "$f" .json)
     fits+=(cmp "sweep/fits/$n.mtp" cmp "sweep/fits/untrained/$n.mtp" json "sweep/fits/$n.json" text "sweep/fits/$n.log")
 done
