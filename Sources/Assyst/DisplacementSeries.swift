@@ -82,10 +82,8 @@ public enum DisplacementSeries {
     /// (`relaxed`'s own cell when spglib finds no primitive cell).
     public static func supercell(of relaxed: Configuration, options: DisplacementSeriesOptions) -> Configuration {
         let cell = Spglib.primitive(of: relaxed, symprec: options.symprec)?.withReducedCell() ?? relaxed
-        let a = cell.cell
-        let volume = abs(determinant(a))
-        let width = { (i: Int) in volume / norm(cross(a[(i + 1) % 3], a[(i + 2) % 3])) }
-        let n = options.repetitions(atoms: cell.atomCount, widths: (width(0), width(1), width(2)))
+        let h = CellGeometry.heights(Mat3(cell.cell))
+        let n = options.repetitions(atoms: cell.atomCount, widths: (h.x, h.y, h.z))
         return cell.supercell(n.0, n.1, n.2)
     }
 

@@ -369,10 +369,8 @@ public enum Spglib {
         guard m > 0, m <= n else { return nil }
         let rows = [Vec3(cell[0], cell[1], cell[2]), Vec3(cell[3], cell[4], cell[5]), Vec3(cell[6], cell[7], cell[8])]
         guard abs(determinant(rows)) > 1e-9 else { return nil }
-        let positions = (0..<m).map { (k: Int) -> Vec3 in
-            let f = Vec3(fractional[3 * k], fractional[3 * k + 1], fractional[3 * k + 2])
-            return f.x * rows[0] + f.y * rows[1] + f.z * rows[2]
-        }
+        let lattice = Mat3(rows)
+        let positions = (0..<m).map { rowTimes(Vec3(fractional[3 * $0], fractional[3 * $0 + 1], fractional[3 * $0 + 2]), lattice) }
         var c = Configuration(cell: rows, pbc: config.pbc, species: types.prefix(m).map { Int($0) }, positions: positions)
         c.group = config.group
         c.features = config.features

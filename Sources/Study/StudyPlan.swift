@@ -133,14 +133,7 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
         guard (elasticStructures ?? 0) >= 0 else { throw StudyError("--elastic-structures must not be negative") }
         guard (eosStructures ?? 0) >= 0 else { throw StudyError("--eos-structures must not be negative") }
         guard (phononStructures ?? 0) >= 0 else { throw StudyError("--phonon-structures must not be negative") }
-        var series = ElasticSeriesOptions()
-        series.maxStrain = elasticMaxStrain ?? series.maxStrain
-        var displaced = DisplacementSeriesOptions()
-        displaced.copies = phononCopies ?? displaced.copies
-        do {
-            try series.check()
-            try displaced.check()
-        } catch { throw StudyError("\(error)") }
+        do { try StudyAssyst.options(self, threads: 1).checkSeries() } catch { throw StudyError("\(error)") }
         guard !levels.isEmpty, levels.allSatisfy({ (2...28).contains($0) }) else { throw StudyError("--levels: levels 2-28") }
         guard !cutoffs.isEmpty, cutoffs.allSatisfy({ $0 > minDist && $0.isFinite }) else {
             throw StudyError("--cutoffs must be above --min-dist \(minDist)")

@@ -10,6 +10,13 @@ import TrainingStore
 /// the study's sizes (the other options at `mtp assyst`'s defaults).
 enum StudyAssyst {
     static func job(_ c: StudyConfiguration, output: String, threads: Int) -> AssystJob {
+        var job = AssystJob(options: options(c, threads: threads), reference: .local(spec: c.calculator), output: output)
+        job.plotFormat = "png"
+        return job
+    }
+
+    /// The ASSYST options of the study's sizes (the others at their defaults).
+    static func options(_ c: StudyConfiguration, threads: Int) -> AssystOptions {
         var o = AssystOptions(element: c.element, atomicVolume: c.atomicVolume)
         o.spaceGroups = c.spaceGroups
         o.atomCounts = c.minAtoms...c.maxAtoms
@@ -21,9 +28,7 @@ enum StudyAssyst {
         if let v = c.elasticMaxStrain { o.elastic.maxStrain = v }
         if let v = c.phononCopies { o.displacement.copies = v }
         o.threads = threads
-        var job = AssystJob(options: o, reference: .local(spec: c.calculator), output: output)
-        job.plotFormat = "png"
-        return job
+        return o
     }
 }
 

@@ -8,11 +8,12 @@ import MTP
 /// option (or the data file) redoes the fit instead of mixing results.
 public struct FitSettings: Codable, Equatable, Sendable {
     /// Whether a fit made under `other` continues under these settings:
-    /// everything the same but the iteration limit (`TrainingOptions.continues`).
+    /// everything else the same, and training options that continue
+    /// (`TrainingOptions.continues`: all but the iteration limit).
     public func continues(_ other: FitSettings) -> Bool {
         var same = other
-        same.options.maxIterations = options.maxIterations
-        return same == self
+        same.options = options
+        return same == self && options.continues(other.options)
     }
 
     /// The fit's checkpoint tag: the settings with the iteration limit left
