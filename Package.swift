@@ -83,7 +83,7 @@ let package = Package(
         // Validation of potentials against a reference: properties, comparison, report.
         .target(name: "Validation", dependencies: ["Atomistic", "Reference", "Structures", "Relaxation", "Plotting", "COpenBLAS", "Assyst"]),
         // Systematic training sets (ASSYST): random space-group crystals, relaxation stages, perturbations, DFT hand-off.
-        .target(name: "Assyst", dependencies: ["Atomistic", "CSpglib", "Reference", "Relaxation", "Structures", "TrainingStore", "Plotting"]),
+        .target(name: "Assyst", dependencies: ["Atomistic", "CSpglib", "Reference", "Relaxation", "Structures", "TrainingStore", "Plotting", "COpenBLAS"]),
         // Active learning: MaxVol active sets, extrapolation grades, selection of new configurations.
         .target(name: "ActiveLearning", dependencies: ["MTP", "Atomistic", "Parallel", "TrainingStore", "COpenBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),

@@ -80,6 +80,10 @@ public struct AssystJob {
         switch reference {
         case .local(let spec): return try runLocal(spec: spec, progress: progress)
         case .vaspHandoff(let directory):
+            if let option = options.needsReferenceToBuild {
+                throw AssystJobError("\(option) needs the reference's forces while the stage is built, which the VASP hand-off "
+                                     + "cannot give: build the set with a local calculator, or leave \(option) out")
+            }
             return try AssystHandoffRound(job: self, directory: directory).run(progress: progress, message: message)
         }
     }

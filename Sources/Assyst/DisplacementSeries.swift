@@ -1,6 +1,7 @@
 import Foundation
 import Atomistic
 import Structures
+import Reference
 
 /// Small random displacements of the lowest-energy relaxed crystals in
 /// supercells: the PHONON stage (frozen phonons).
@@ -38,11 +39,19 @@ public struct DisplacementSeriesOptions: Sendable, Equatable {
     public var tries = 20
     /// spglib's tolerance (A) when the primitive cell is found (the generation's).
     public var symprec = 1e-3
+    /// The reference's softest modes of each supercell frozen in (`SoftModes`; 0: none).
+    public var softModes = 0
+    /// Largest atom displacement (A) of a frozen-in mode; each mode is also frozen in at half of it.
+    public var modeAmplitude = 0.1
+    /// Displacement (A) of the central differences that give the reference's force constants.
+    public var forceConstantStep = 0.01
 
     public init() {}
 
-    /// Configurations the stage adds (at most: copies that break the minimum distance are dropped).
-    public var count: Int { structures * copies }
+    /// Configurations the stage adds (at most: copies that break the minimum
+    /// distance are dropped, and a small supercell may hold fewer wave vectors
+    /// than `softModes`).
+    public var count: Int { structures * (copies + 2 * softModes) }
 
     /// One message naming the option when out of range.
     public func check() throws {
@@ -51,6 +60,13 @@ public struct DisplacementSeriesOptions: Sendable, Equatable {
         guard (1...512).contains(maxAtoms) else { throw AssystJobError("--phonon-max-atoms must be 1-512") }
         guard displacement.isFinite, displacement > 0, displacement <= 1 else {
             throw AssystJobError("--phonon-displacement must be in (0, 1] A")
+        }
+        guard (0...1000).contains(softModes) else { throw AssystJobError("--phonon-soft-modes must be 0-1000") }
+        guard modeAmplitude.isFinite, modeAmplitude > 0, modeAmplitude <= 1 else {
+            throw AssystJobError("--phonon-mode-amplitude must be in (0, 1] A")
+        }
+        guard forceConstantStep.isFinite, forceConstantStep > 0, forceConstantStep <= 0.1 else {
+            throw AssystJobError("the force-constant step must be in (0, 0.1] A")
         }
     }
 
@@ -81,10 +97,17 @@ public enum DisplacementSeries {
     /// `relaxed`'s primitive cell, reduced, that `options.repetitions` picks
     /// (`relaxed`'s own cell when spglib finds no primitive cell).
     public static func supercell(of relaxed: Configuration, options: DisplacementSeriesOptions) -> Configuration {
+        let (cell, n) = supercellPlan(of: relaxed, options: options)
+        return cell.supercell(n[0], n[1], n[2])
+    }
+
+    /// The cell `supercell` repeats (the reduced primitive cell) and its repetitions.
+    public static func supercellPlan(of relaxed: Configuration, options: DisplacementSeriesOptions)
+        -> (cell: Configuration, repetitions: [Int]) {
         let cell = Spglib.primitive(of: relaxed, symprec: options.symprec)?.withReducedCell() ?? relaxed
         let h = CellGeometry.heights(Mat3(cell.cell))
         let n = options.repetitions(atoms: cell.atomCount, widths: (h.x, h.y, h.z))
-        return cell.supercell(n.0, n.1, n.2)
+        return (cell, [n.0, n.1, n.2])
     }
 
     /// The displaced copies of one relaxed crystal, unlabelled; each with the
@@ -120,11 +143,29 @@ public enum DisplacementSeries {
     }
 
     /// The whole stage: the displaced supercells of the lowest-energy distinct
-    /// crystals of `relaxed` (the INTMIN structures), unlabelled.
+    /// crystals of `relaxed` (the INTMIN structures), unlabelled; per crystal
+    /// the random copies, then its frozen-in soft modes. The soft modes need
+    /// the reference's forces: `makeCalculator` (one calculator per thread,
+    /// crystals over `threads` threads) must be given when
+    /// `options.softModes` > 0.
     public static func stage(from relaxed: [Configuration], options: DisplacementSeriesOptions,
-                             seed: UInt64, minDistance: Double) -> [Configuration] {
-        LowestCrystals.distinct(relaxed, count: options.structures).flatMap {
-            series(of: $0, options: options, seed: seed, minDistance: minDistance)
+                             seed: UInt64, minDistance: Double,
+                             makeCalculator: (() throws -> Calculator)? = nil, threads: Int = 1) throws -> [Configuration] {
+        let crystals = LowestCrystals.distinct(relaxed, count: options.structures)
+        var modes = [[Configuration]](repeating: [], count: crystals.count)
+        if options.softModes > 0 && !crystals.isEmpty {
+            guard let makeCalculator else {
+                throw AssystJobError("--phonon-soft-modes needs the reference's forces while the stage is built: a local calculator")
+            }
+            let results = try parallelMapWithState(crystals.count, threads: threads, makeState: makeCalculator,
+                                                   progress: nil) { i, calculator in
+                Result { try SoftModes.structures(of: crystals[i], options: options, calculator: calculator,
+                                                  minDistance: minDistance) }
+            }
+            modes = try results.map { try $0.get() }
+        }
+        return crystals.indices.flatMap {
+            series(of: crystals[$0], options: options, seed: seed, minDistance: minDistance) + modes[$0]
         }
     }
 

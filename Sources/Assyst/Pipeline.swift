@@ -65,15 +65,27 @@ public struct AssystOptions: Sendable {
 
     /// The unlabelled structures of series stage `stage`, built from the
     /// relaxed (INTMIN) crystals `relaxed`: the one place a series stage is
-    /// registered (the local pipeline and the hand-off both call it).
-    public func series(_ stage: AssystStage, from relaxed: [Configuration]) -> [Configuration] {
+    /// registered (the local pipeline and the hand-off both call it). A stage
+    /// that needs the reference while it is built (PHONON's soft modes) gets
+    /// `makeCalculator`; the hand-off has none and refuses such options first
+    /// (`needsReferenceToBuild`).
+    public func series(_ stage: AssystStage, from relaxed: [Configuration],
+                       makeCalculator: (() throws -> Calculator)? = nil) throws -> [Configuration] {
         switch stage {
         case .elastic: return ElasticSeries.stage(from: relaxed, options: elastic)
         case .eos: return VolumeSeries.stage(from: relaxed, options: volume)
         case .phonon:
-            return DisplacementSeries.stage(from: relaxed, options: displacement, seed: seed, minDistance: perturbation.minDistance)
+            return try DisplacementSeries.stage(from: relaxed, options: displacement, seed: seed,
+                                                minDistance: perturbation.minDistance,
+                                                makeCalculator: makeCalculator, threads: threads)
         default: return []
         }
+    }
+
+    /// The option that makes a series stage call the reference while it is
+    /// built (nil: none does), for the hand-off's refusal.
+    public var needsReferenceToBuild: String? {
+        includes(.phonon) && displacement.softModes > 0 ? "--phonon-soft-modes" : nil
     }
 
     /// Checks the series stages' options (one message naming the option).
@@ -218,7 +230,9 @@ public enum AssystPipeline {
         // The series need every crystal's relaxed energy, so they run after them all.
         let relaxed = outputs.flatMap { $0.structures[.intmin] ?? [] }
         for stage in AssystStage.series where options.includes(stage) {
-            let series = options.series(stage, from: relaxed)
+            let series = try withoutActuallyEscaping(makeCalculator) {
+                try options.series(stage, from: relaxed, makeCalculator: $0)
+            }
             let labelled = try parallelMapWithState(series.count, threads: options.threads, makeState: makeCalculator,
                                                    progress: nil) { i, calculator
                 -> Result<Configuration, Error> in

@@ -85,6 +85,9 @@ public enum AssystFeature {
     public static let elastic = "assyst_elastic"
     /// The volume ratio V/V0 of an EOS structure, "0.1800".
     public static let volumeRatio = "assyst_volume_ratio"
+    /// A frozen-in PHONON soft mode: its wave vector over the supercell's
+    /// repetitions and the reference's stiffness (eV/A^2), "1/2,0/2,1/4 0.4123".
+    public static let softMode = "assyst_soft_mode"
     /// The features that name the random crystal a structure descends from,
     /// which every derived structure keeps.
     public static let identity = [crystal, targetGroup, wyckoff]

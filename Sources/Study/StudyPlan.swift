@@ -94,6 +94,9 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
     /// Displaced copies per PHONON crystal (`mtp assyst --phonon-copies`); nil
     /// for its default (manifests of before match).
     public var phononCopies: Int? = nil
+    /// Softest reference modes per PHONON crystal frozen in (`mtp assyst
+    /// --phonon-soft-modes`); nil for none (manifests of before match).
+    public var phononSoftModes: Int? = nil
     public var seed: UInt64
     // The fits.
     public var subsets: [String]

@@ -27,6 +27,7 @@ enum StudyAssyst {
         o.displacement.structures = c.phononStructures ?? 0
         if let v = c.elasticMaxStrain { o.elastic.maxStrain = v }
         if let v = c.phononCopies { o.displacement.copies = v }
+        if let v = c.phononSoftModes { o.displacement.softModes = v }
         o.threads = threads
         return o
     }

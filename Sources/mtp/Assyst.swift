@@ -26,7 +26,10 @@ struct AssystCommand: ParsableCommand {
         stages never reach (none by default). --phonon-structures K adds the PHONON stage: the K lowest-energy
         distinct INTMIN crystals, each reduced to its primitive cell and repeated into the widest supercell of at most --phonon-max-atoms atoms,
         --phonon-copies copies each displaced at random by --phonon-displacement A rms per component: the
-        harmonic response at the zone boundary, which no small cell holds (none by default). Every structure is labelled by the
+        harmonic response at the zone boundary, which no small cell holds (none by default). --phonon-soft-modes M
+        adds to each PHONON crystal its M softest reference phonons (the lowest mode at each wave vector the supercell
+        holds, from the reference's force constants) frozen in at half and all of --phonon-mode-amplitude A: the
+        modes where a fit's small error turns a frequency imaginary (local calculators only). Every structure is labelled by the
         calculator; structures whose relaxation fails are discarded and counted. The same seed gives the same set.
 
         --calculator eam:FILE, mtp:FILE or ase:FILE.py (any ASE calculator, e.g. GPAW; one Python worker per
@@ -84,6 +87,10 @@ struct AssystCommand: ParsableCommand {
     @Option(help: "PHONON: largest supercell (atoms); the widest repetition of the primitive cell within it is taken.")
     var phononMaxAtoms: Int = DisplacementSeriesOptions().maxAtoms
     @Option(help: "PHONON: rms displacement per Cartesian component (A).") var phononDisplacement: Double = DisplacementSeriesOptions().displacement
+    @Option(help: "PHONON: softest reference modes per crystal frozen in (0: none; needs a local calculator).")
+    var phononSoftModes: Int = DisplacementSeriesOptions().softModes
+    @Option(help: "PHONON: largest atom displacement of a frozen-in soft mode (A); each is also frozen in at half of it.")
+    var phononModeAmplitude: Double = DisplacementSeriesOptions().modeAmplitude
     @Option(help: "Relaxation: largest remaining force (eV/A).") var forceTolerance: Double = 1e-3
     @Option(help: "Relaxation: largest remaining stress (GPa).") var stressTolerance: Double = 0.016
     @Option(help: "Relaxation: step limit.") var maxSteps: Int = 2000
@@ -150,6 +157,8 @@ struct AssystCommand: ParsableCommand {
         o.displacement.copies = phononCopies
         o.displacement.maxAtoms = phononMaxAtoms
         o.displacement.displacement = phononDisplacement
+        o.displacement.softModes = phononSoftModes
+        o.displacement.modeAmplitude = phononModeAmplitude
         o.forceTolerance = forceTolerance
         o.stressToleranceGPa = stressTolerance
         o.maxRelaxationSteps = maxSteps

@@ -44,6 +44,8 @@ struct StudyCommand: ParsableCommand {
     var phononStructures: Int?
     @Option(help: "Largest strain of the ELASTIC series (as mtp assyst --elastic-max-strain; 0.06 by default).") var elasticMaxStrain: Double?
     @Option(help: "Displaced copies per PHONON crystal (as mtp assyst --phonon-copies; 8 by default).") var phononCopies: Int?
+    @Option(help: "Softest reference modes per PHONON crystal frozen in (as mtp assyst --phonon-soft-modes; none by default).")
+    var phononSoftModes: Int?
     @Option(help: "Random seed of ASSYST.") var seed: UInt64?
     @Option(help: "Training subsets, comma-separated (RANDSPG ... RATTLE, EVERYTHING, EVERYTHING-NO-SHEAR).") var subsets: String?
     @Option(help: "Levels: FIRST:LAST[:STEP] or a list, e.g. 8:16:4.") var levels: String?
@@ -84,6 +86,7 @@ struct StudyCommand: ParsableCommand {
         if let v = phononStructures { c.phononStructures = v }
         if let v = elasticMaxStrain { c.elasticMaxStrain = v }
         if let v = phononCopies { c.phononCopies = v }
+        if let v = phononSoftModes { c.phononSoftModes = v }
         if let v = seed { c.seed = v }
         do {
             if let s = subsets { c.subsets = try TrainingSubset.parse(s) }

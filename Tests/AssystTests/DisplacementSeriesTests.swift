@@ -108,18 +108,18 @@ final class DisplacementSeriesTests: XCTestCase {
     }
 
     /// The stage displaces the lowest-energy distinct crystals, once each.
-    func testStageTakesTheLowestDistinctCrystals() {
+    func testStageTakesTheLowestDistinctCrystals() throws {
         let relaxed = [relaxedCrystal("a", a: 3.0, energyPerAtom: -1.0), relaxedCrystal("b", a: 2.9, energyPerAtom: -1.5),
                        relaxedCrystal("c", a: 2.9, energyPerAtom: -1.5), relaxedCrystal("d", a: 3.2, energyPerAtom: -0.5)]
         var o = DisplacementSeriesOptions()
         o.structures = 2
         o.copies = 3
-        let stage = DisplacementSeries.stage(from: relaxed, options: o, seed: 1, minDistance: 1.5)
+        let stage = try DisplacementSeries.stage(from: relaxed, options: o, seed: 1, minDistance: 1.5)
         XCTAssertEqual(stage.map { $0.feature(AssystFeature.crystal)! }, ["b", "b", "b", "a", "a", "a"])
         var options = AssystOptions(element: "Mg", atomicVolume: 22.87)
         XCTAssertFalse(options.includes(.phonon))
         options.displacement = o
         XCTAssertTrue(options.includes(.phonon))
-        XCTAssertEqual(options.series(.phonon, from: relaxed).count, 6)
+        XCTAssertEqual(try options.series(.phonon, from: relaxed).count, 6)
     }
 }
