@@ -68,6 +68,9 @@ public struct DisplacementSeriesOptions: Sendable, Equatable {
         guard forceConstantStep.isFinite, forceConstantStep > 0, forceConstantStep <= 0.1 else {
             throw AssystJobError("the force-constant step must be in (0, 0.1] A")
         }
+        guard softModes == 0 || structures > 0 else {
+            throw AssystJobError("--phonon-soft-modes needs --phonon-structures: the crystals whose modes are frozen in")
+        }
     }
 
     /// The repetitions (n0, n1, n2) of a cell with `atoms` atoms and

@@ -29,7 +29,7 @@ public enum StudySummary {
         if let k = c.eosStructures, k > 0 { parts.append("EOS series of the \(k) lowest-energy crystals") }
         if let k = c.phononStructures, k > 0 {
             parts.append("PHONON: \(c.phononCopies ?? DisplacementSeriesOptions().copies) displaced supercells of each of the \(k) lowest-energy crystals"
-                         + ((c.phononSoftModes ?? 0) > 0 ? " and its \(c.phononSoftModes!) softest reference modes frozen in" : ""))
+                         + ((c.phononSoftModes ?? 0) > 0 ? ", with the \(c.phononSoftModes!) softest reference modes of each frozen in" : ""))
         }
         return "ASSYST: \(c.minAtoms)-\(c.maxAtoms) atoms, \(c.spaceGroups.count) space groups, " + parts.joined(separator: ", ") + ", seed \(c.seed)."
     }

@@ -21,10 +21,12 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
                 "--triax-count", "2", "--shear-count", "2", "--rattle-count", "2", "--strain-count", "2",
                 "--elastic-structures", "1", "--elastic-steps", "1", "--eos-structures", "1", "--eos-steps", "3",
                 "--phonon-structures", "1", "--phonon-copies", "2", "--phonon-max-atoms", "8", "--quiet"]
+    /// The soft modes, which need a local calculator.
+    let softModes = ["--phonon-soft-modes", "1"]
 
     func testEAMPipelineWritesEveryStageReproducibly() throws {
         let out = tmp + "/set.h5"
-        let r = try mtp(tiny + ["--calculator", "eam:" + eam, "-o", out, "--threads", "2"])
+        let r = try mtp(tiny + softModes + ["--calculator", "eam:" + eam, "-o", out, "--threads", "2"])
         XCTAssertEqual(r.status, 0, r.err)
         let set = try StoreReader(path: out).readAll()
         XCTAssertEqual(set.groups, AssystStage.allCases.map(\.rawValue))
@@ -44,9 +46,11 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         // One crystal at three volumes: 0.18, 0.72 and 1.85 of the relaxed one (cube roots evenly spaced).
         let eos = set.configurations.filter { $0.group == "EOS" }
         XCTAssertEqual(eos.map { $0.feature(AssystFeature.volumeRatio) }, ["0.1800", "0.7196", "1.8500"])
-        // One crystal, two displaced copies of its widest supercell of at most 8 atoms.
+        // One crystal, two displaced copies of its widest supercell of at most 8 atoms, then its
+        // softest reference mode frozen in at 0.05 and 0.1 A.
         let phonon = set.configurations.filter { $0.group == "PHONON" }
-        XCTAssertEqual(phonon.map { $0.feature(AssystFeature.copy) }, ["0", "1"])
+        XCTAssertEqual(phonon.map { $0.feature(AssystFeature.copy) }, ["0", "1", "mode1-0.050", "mode1-0.100"])
+        XCTAssertTrue(phonon.suffix(2).allSatisfy { $0.feature(AssystFeature.softMode) != nil })
         XCTAssertTrue(phonon.allSatisfy { $0.atomCount > 1 && $0.atomCount <= 8 && $0.forces != nil }, "\(phonon.map(\.atomCount))")
         XCTAssertTrue(r.out.contains("RANDSPG") && r.out.contains("not a sum of the Wyckoff multiplicities"), r.out)
         let report = try String(contentsOfFile: tmp + "/set-report.txt", encoding: .utf8)
@@ -55,14 +59,14 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: tmp + "/set-spacegroups.dat"))
 
         // Same seed, one thread: the same set; an existing output needs --overwrite.
-        let again = try mtp(tiny + ["--calculator", "eam:" + eam, "-o", out, "--threads", "1"])
+        let again = try mtp(tiny + softModes + ["--calculator", "eam:" + eam, "-o", out, "--threads", "1"])
         XCTAssertEqual(again.status, 1)
         XCTAssertTrue(again.err.contains("--overwrite"), again.err)
         let out2 = tmp + "/set2.h5"
-        XCTAssertEqual(try mtp(tiny + ["--calculator", "eam:" + eam, "-o", out2, "--threads", "1"]).status, 0)
+        XCTAssertEqual(try mtp(tiny + softModes + ["--calculator", "eam:" + eam, "-o", out2, "--threads", "1"]).status, 0)
         XCTAssertEqual(try StoreReader(path: out2).readAll(), set)
         let other = tmp + "/set3.h5"
-        XCTAssertEqual(try mtp(tiny + ["--calculator", "eam:" + eam, "-o", other, "--seed", "2"]).status, 0)
+        XCTAssertEqual(try mtp(tiny + softModes + ["--calculator", "eam:" + eam, "-o", other, "--seed", "2"]).status, 0)
         XCTAssertNotEqual(try StoreReader(path: other).readAll(), set)
     }
 
@@ -77,7 +81,8 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
                                 (["--elastic-steps", "0"], "--elastic-steps"), (["--eos-structures", "-2"], "--eos-structures"),
                                 (["--eos-min-volume", "2", "--eos-max-volume", "1.5"], "--eos-min-volume"), (["--eos-steps", "1"], "--eos-steps"),
                                 (["--phonon-structures", "-1"], "--phonon-structures"), (["--phonon-copies", "0"], "--phonon-copies"),
-                                (["--phonon-max-atoms", "0"], "--phonon-max-atoms"), (["--phonon-displacement", "0"], "--phonon-displacement")] {
+                                (["--phonon-max-atoms", "0"], "--phonon-max-atoms"), (["--phonon-displacement", "0"], "--phonon-displacement"),
+                                (["--phonon-mode-amplitude", "2"], "--phonon-mode-amplitude"), (["--phonon-soft-modes", "-1"], "--phonon-soft-modes")] {
             var all = tiny + ["-o", tmp + "/bad.h5"]
             if !args.contains("--calculator") { all += ["--calculator", "eam:" + eam] }
             let bad = try mtp(all + args)
@@ -91,6 +96,11 @@ final class AssystCLITests: TemporaryDirectoryTestCase {
     /// run and imported; every exported structure lands in its group.
     func testVASPHandoffRoundTripLosesNothing() throws {
         let dir = tmp + "/dft", out = tmp + "/dft.h5"
+        // Soft modes need the reference while PHONON is built: refused at once, nothing exported.
+        let refused = try mtp(tiny + softModes + ["--calculator", "vasp-handoff:" + dir, "-o", out])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.err.contains("--phonon-soft-modes"), refused.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/RANDSPG"))
         let args = tiny + ["--calculator", "vasp-handoff:" + dir, "-o", out]
         var exported: [String: Int] = [:]
         for round in [["RANDSPG"], ["VOLMIN"], ["CELLMIN"], ["INTMIN"], ["TRIAX", "SHEAR", "RATTLE", "STRAIN", "ELASTIC", "EOS", "PHONON"]] {

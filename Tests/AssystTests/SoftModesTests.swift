@@ -149,7 +149,8 @@ final class SoftModesTests: XCTestCase {
     func testOptionsAreChecked() {
         for (edit, name) in [({ (o: inout DisplacementSeriesOptions) in o.softModes = -1 }, "--phonon-soft-modes"),
                              ({ $0.modeAmplitude = 0 }, "--phonon-mode-amplitude"), ({ $0.modeAmplitude = .infinity }, "--phonon-mode-amplitude"),
-                             ({ $0.forceConstantStep = 0 }, "force-constant step")] {
+                             ({ $0.forceConstantStep = 0 }, "force-constant step"),
+                             ({ $0.softModes = 2 }, "--phonon-soft-modes needs --phonon-structures")] {
             var o = DisplacementSeriesOptions()
             edit(&o)
             XCTAssertThrowsError(try o.check()) { XCTAssertTrue("\($0)".contains(name), "\($0)") }

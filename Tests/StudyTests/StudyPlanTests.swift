@@ -91,15 +91,18 @@ final class StudyPlanTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(o.includes(.elastic) && o.includes(.eos) && o.includes(.phonon))
         XCTAssertEqual(o.displacement.copies, DisplacementSeriesOptions().copies)
         XCTAssertEqual(o.elastic.maxStrain, ElasticSeriesOptions().maxStrain)
-        c.elasticMaxStrain = 0.02; c.phononCopies = 12
+        XCTAssertEqual(o.displacement.softModes, 0)
+        c.elasticMaxStrain = 0.02; c.phononCopies = 12; c.phononSoftModes = 6
         o = StudyAssyst.job(c, output: "/tmp/set.h5", threads: 1).options
         XCTAssertEqual(o.elastic.maxStrain, 0.02)
         XCTAssertEqual(o.displacement.copies, 12)
+        XCTAssertEqual(o.displacement.softModes, 6)
         XCTAssertEqual(StudySummary.assystSentence(c),
-                       "ASSYST: \(c.minAtoms)-\(c.maxAtoms) atoms, \(c.spaceGroups.count) space groups, \(c.perturbations) TRIAX/SHEAR/RATTLE copies and 3 STRAIN copies per relaxed crystal, ELASTIC series of the 2 lowest-energy crystals up to 2 %, EOS series of the 4 lowest-energy crystals, PHONON: 12 displaced supercells of each of the 5 lowest-energy crystals, seed \(c.seed).")
+                       "ASSYST: \(c.minAtoms)-\(c.maxAtoms) atoms, \(c.spaceGroups.count) space groups, \(c.perturbations) TRIAX/SHEAR/RATTLE copies and 3 STRAIN copies per relaxed crystal, ELASTIC series of the 2 lowest-energy crystals up to 2 %, EOS series of the 4 lowest-energy crystals, PHONON: 12 displaced supercells of each of the 5 lowest-energy crystals, with the 6 softest reference modes of each frozen in, seed \(c.seed).")
         XCTAssertNoThrow(try c.check())
         for (edit, option) in [({ (c: inout StudyConfiguration) in c.elasticMaxStrain = 0.5 }, "--elastic-max-strain"),
-                               ({ $0.phononCopies = 0 }, "--phonon-copies"), ({ $0.phononStructures = -1 }, "--phonon-structures")] {
+                               ({ $0.phononCopies = 0 }, "--phonon-copies"), ({ $0.phononStructures = -1 }, "--phonon-structures"),
+                               ({ $0.phononStructures = 0 }, "--phonon-soft-modes needs --phonon-structures")] {
             var bad = c
             edit(&bad)
             XCTAssertThrowsError(try bad.check()) { XCTAssertTrue("\($0)".contains(option), "\($0)") }
