@@ -53,46 +53,40 @@ public struct AssystOptions: Sendable {
         return AssystStage.perturbations.contains(stopAfter) || stage <= stopAfter
     }
 
-    /// Relaxed crystals a series stage starts from (0: the stage is off).
-    public func seriesCrystals(_ stage: AssystStage) -> Int {
-        switch stage {
-        case .elastic: return elastic.structures
-        case .eos: return volume.structures
-        case .phonon: return displacement.structures
-        default: return 0
-        }
+    /// Every series stage's options, in `AssystStage.series` order: the one
+    /// list a series stage is registered in (its options field above, its
+    /// case in `AssystStage`); the pipeline, the hand-off and the checks ask it.
+    public var seriesStages: [any SeriesStage] { [elastic, volume, displacement] }
+
+    /// The options of series stage `stage` (nil for any other stage).
+    func seriesStage(_ stage: AssystStage) -> (any SeriesStage)? {
+        seriesStages.first { type(of: $0).stage == stage }
     }
+
+    /// Relaxed crystals a series stage starts from (0: the stage is off).
+    public func seriesCrystals(_ stage: AssystStage) -> Int { seriesStage(stage)?.structures ?? 0 }
 
     /// The unlabelled structures of series stage `stage`, built from the
-    /// relaxed (INTMIN) crystals `relaxed`: the one place a series stage is
-    /// registered (the local pipeline and the hand-off both call it). A stage
-    /// that needs the reference while it is built (PHONON's soft modes) gets
-    /// `makeCalculator`; the hand-off has none and refuses such options first
-    /// (`needsReferenceToBuild`).
+    /// relaxed (INTMIN) crystals `relaxed` (the local pipeline and the
+    /// hand-off both call it). A stage that needs the reference while it is
+    /// built (PHONON's soft modes) gets `makeCalculator`; the hand-off has
+    /// none and refuses such options first (`needsReferenceToBuild`).
     public func series(_ stage: AssystStage, from relaxed: [Configuration],
                        makeCalculator: (() throws -> Calculator)? = nil) throws -> [Configuration] {
-        switch stage {
-        case .elastic: return ElasticSeries.stage(from: relaxed, options: elastic)
-        case .eos: return VolumeSeries.stage(from: relaxed, options: volume)
-        case .phonon:
-            return try DisplacementSeries.stage(from: relaxed, options: displacement, seed: seed,
-                                                minDistance: perturbation.minDistance,
-                                                makeCalculator: makeCalculator, threads: threads)
-        default: return []
-        }
+        let context = SeriesContext(seed: seed, minDistance: perturbation.minDistance, threads: threads,
+                                    makeCalculator: makeCalculator)
+        return try seriesStage(stage)?.build(from: relaxed, context: context) ?? []
     }
 
-    /// The option that makes a series stage call the reference while it is
-    /// built (nil: none does), for the hand-off's refusal.
+    /// The option that makes a stage of this run call the reference while it
+    /// is built (nil: none does), for the hand-off's refusal.
     public var needsReferenceToBuild: String? {
-        includes(.phonon) && displacement.softModes > 0 ? "--phonon-soft-modes" : nil
+        seriesStages.lazy.filter { self.includes(type(of: $0).stage) }.compactMap(\.needsReferenceToBuild).first
     }
 
     /// Checks the series stages' options (one message naming the option).
     public func checkSeries() throws {
-        try elastic.check()
-        try volume.check()
-        try displacement.check()
+        for s in seriesStages { try s.check() }
     }
 }
 
