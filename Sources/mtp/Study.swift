@@ -1,11 +1,7 @@
 import ArgumentParser
 import MTP
 import Foundation
-import TrainingStore
-import Assyst
 import Study
-import Sweep
-import Fitting
 
 /// `mtp study`: the arguments of `StudyDriver`.
 struct StudyCommand: ParsableCommand {
@@ -60,65 +56,21 @@ struct StudyCommand: ParsableCommand {
     @Option(help: "Validation settings: quick or full.") var validation: String?
     @Option(help: "Levels of Fig. 14 (errors on every group per subset), comma-separated.") var figureLevels: String?
 
-    /// The preset with every override applied; the calculator's file made absolute.
+    /// The study these arguments ask for (`StudyOverrides`, the library's rules).
     func studyConfiguration() throws -> StudyConfiguration {
-        guard let preset = StudyScale(rawValue: scale) else {
-            throw ValidationError("--scale '\(scale)': expected one of \(StudyScale.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        var spec = calculator
-        if let colon = spec.firstIndex(of: ":") {
-            let path = String(spec[spec.index(after: colon)...])
-            if !path.isEmpty && !path.hasPrefix("/") {
-                spec = String(spec[...colon]) + URL(fileURLWithPath: path).standardizedFileURL.path
-            }
-        }
-        var c = preset.configuration(element: element, atomicVolume: atomicVolume, calculator: spec)
-        if let v = minAtoms { c.minAtoms = v }
-        if let v = maxAtoms { c.maxAtoms = v }
-        if let s = spaceGroups {
-            guard let g = AssystJob.spaceGroups(s) else { throw ValidationError("--space-groups: numbers 1-230 and ranges, e.g. 1-230 or 191,194,225") }
-            c.spaceGroups = g
-        }
-        if let v = perturbations { c.perturbations = v }
-        if let v = strainCopies { c.strainCopies = v }
-        if let v = elasticStructures { c.elasticStructures = v }
-        if let v = eosStructures { c.eosStructures = v }
-        if let v = phononStructures { c.phononStructures = v }
-        if let v = elasticMaxStrain { c.elasticMaxStrain = v }
-        if let v = phononCopies { c.phononCopies = v }
-        if let v = phononSoftModes { c.phononSoftModes = v }
-        if let v = seed { c.seed = v }
-        do {
-            if let s = subsets { c.subsets = try TrainingSubset.parse(s) }
-            if let v = minDist { c.minDist = v }
-            if let v = radialBasisSize { c.radialBasisSize = v }
-            if let v = radialBasisType { c.radialBasisType = v == .chebyshev ? nil : v }
-            if let e = energyWeights { c.energyWeights = try EnergyWeights(parsing: e).description }
-            if let g = groupWeights { c.groupWeights = try GroupWeights(parsing: g).description }
-            if let s = levels { c.levels = try Plan.levels(s) }
-            if let s = cutoffs { c.cutoffs = try Plan.cutoffs(s, minDist: c.minDist) }
-        } catch { throw ValidationError("\(error)") }
-        if let v = maxIterations { c.maxIterations = v }
-        if let s = properties {
-            do {
-                c.properties = try StudyValidationProperties.identifiers(s)
-            } catch { throw ValidationError("\(error)") }
-        }
-        if let v = validation {
-            guard ["quick", "full"].contains(v) else { throw ValidationError("--validation is quick or full") }
-            c.quickValidation = v == "quick"
-        }
-        if let s = figureLevels {
-            let parts = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { throw ValidationError("--figure-levels: levels separated by commas, e.g. 16,24") }
-            c.figureLevels = parts.map { $0! }
-        } else {
-            // The preset's levels of Fig. 14 that the study has, else its highest level.
-            let kept = c.figureLevels.filter { c.levels.contains($0) }
-            c.figureLevels = kept.isEmpty ? [c.levels.max()!] : kept
-        }
-        do { try c.check() } catch { throw ValidationError("\(error)") }
-        return c
+        var o = StudyOverrides(element: element, atomicVolume: atomicVolume, calculator: calculator)
+        o.scale = scale
+        o.minAtoms = minAtoms; o.maxAtoms = maxAtoms; o.spaceGroups = spaceGroups
+        o.perturbations = perturbations; o.strainCopies = strainCopies
+        o.elasticStructures = elasticStructures; o.elasticMaxStrain = elasticMaxStrain
+        o.eosStructures = eosStructures
+        o.phononStructures = phononStructures; o.phononCopies = phononCopies; o.phononSoftModes = phononSoftModes
+        o.seed = seed; o.subsets = subsets; o.levels = levels; o.cutoffs = cutoffs
+        o.maxIterations = maxIterations; o.minDist = minDist
+        o.radialBasisSize = radialBasisSize; o.radialBasisType = radialBasisType
+        o.groupWeights = groupWeights; o.energyWeights = energyWeights
+        o.properties = properties; o.validation = validation; o.figureLevels = figureLevels
+        do { return try o.configuration() } catch { throw ValidationError("\(error)") }
     }
 
     func validate() throws {
