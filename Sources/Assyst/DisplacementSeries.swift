@@ -150,12 +150,15 @@ public enum DisplacementSeries {
     /// the random copies, then its frozen-in soft modes. The soft modes need
     /// the reference's forces: `makeCalculator` (one calculator per thread,
     /// crystals over `threads` threads) must be given when
-    /// `options.softModes` > 0.
+    /// `options.softModes` > 0. A crystal whose force constants cannot be
+    /// computed (the calculator fails) keeps its random copies and is
+    /// counted in `failures`.
     public static func stage(from relaxed: [Configuration], options: DisplacementSeriesOptions,
                              seed: UInt64, minDistance: Double,
-                             makeCalculator: (() throws -> Calculator)? = nil, threads: Int = 1) throws -> [Configuration] {
+                             makeCalculator: (() throws -> Calculator)? = nil, threads: Int = 1) throws -> SeriesOutput {
         let crystals = LowestCrystals.distinct(relaxed, count: options.structures)
         var modes = [[Configuration]](repeating: [], count: crystals.count)
+        var failures: [String] = []
         if options.softModes > 0 && !crystals.isEmpty {
             guard let makeCalculator else {
                 throw AssystJobError("--phonon-soft-modes needs the reference's forces while the stage is built: a local calculator")
@@ -165,11 +168,17 @@ public enum DisplacementSeries {
                 Result { try SoftModes.structures(of: crystals[i], options: options, calculator: calculator,
                                                   minDistance: minDistance) }
             }
-            modes = try results.map { try $0.get() }
+            for (i, r) in results.enumerated() {
+                switch r {
+                case .success(let list): modes[i] = list
+                case .failure(let e): failures.append("soft modes not found: " + AssystPipeline.reason(e))
+                }
+            }
         }
-        return crystals.indices.flatMap {
+        let structures = crystals.indices.flatMap {
             series(of: crystals[$0], options: options, seed: seed, minDistance: minDistance) + modes[$0]
         }
+        return SeriesOutput(structures, failures: failures)
     }
 
     /// The stage's tag and the crystal identity as stream words (FNV-1a of the

@@ -113,7 +113,7 @@ struct AssystHandoffRound {
                 for (s, list) in p { copies[s, default: []] += list }
                 for (s, why) in f { failures[s, default: [:]][why, default: 0] += 1 }
             }
-            for s in AssystStage.series where round.contains(s) { copies[s] = try o.series(s, from: relaxed) }
+            for s in AssystStage.series where round.contains(s) { copies[s] = try o.series(s, from: relaxed).structures }
             for s in round { try handoff.export(copies[s] ?? [], stage: s) }
         }
     }

@@ -72,10 +72,10 @@ public struct AssystOptions: Sendable {
     /// built (PHONON's soft modes) gets `makeCalculator`; the hand-off has
     /// none and refuses such options first (`needsReferenceToBuild`).
     public func series(_ stage: AssystStage, from relaxed: [Configuration],
-                       makeCalculator: (() throws -> Calculator)? = nil) throws -> [Configuration] {
+                       makeCalculator: (() throws -> Calculator)? = nil) throws -> SeriesOutput {
         let context = SeriesContext(seed: seed, minDistance: perturbation.minDistance, threads: threads,
                                     makeCalculator: makeCalculator)
-        return try seriesStage(stage)?.build(from: relaxed, context: context) ?? []
+        return try seriesStage(stage)?.build(from: relaxed, context: context) ?? SeriesOutput([])
     }
 
     /// The option that makes a stage of this run call the reference while it
@@ -224,9 +224,11 @@ public enum AssystPipeline {
         // The series need every crystal's relaxed energy, so they run after them all.
         let relaxed = outputs.flatMap { $0.structures[.intmin] ?? [] }
         for stage in AssystStage.series where options.includes(stage) {
-            let series = try withoutActuallyEscaping(makeCalculator) {
+            let built = try withoutActuallyEscaping(makeCalculator) {
                 try options.series(stage, from: relaxed, makeCalculator: $0)
             }
+            for why in built.failures { result.failures[stage, default: [:]][why, default: 0] += 1 }
+            let series = built.structures
             let labelled = try parallelMapWithState(series.count, threads: options.threads, makeState: makeCalculator,
                                                    progress: nil) { i, calculator
                 -> Result<Configuration, Error> in

@@ -16,8 +16,10 @@ public protocol SeriesStage: Sendable {
     var structures: Int { get }
     /// One message naming the option when out of range.
     func check() throws
-    /// The stage's unlabelled structures, built from the relaxed (INTMIN) crystals.
-    func build(from relaxed: [Configuration], context: SeriesContext) throws -> [Configuration]
+    /// The stage's unlabelled structures, built from the relaxed (INTMIN)
+    /// crystals, and why any crystal gave none (throws only on options that
+    /// cannot work here, before any structure is built).
+    func build(from relaxed: [Configuration], context: SeriesContext) throws -> SeriesOutput
     /// The option that makes the stage call the reference while it is built
     /// (nil: it does not), for the hand-off, which has no reference then.
     var needsReferenceToBuild: String? { get }
@@ -25,6 +27,17 @@ public protocol SeriesStage: Sendable {
 
 extension SeriesStage {
     public var needsReferenceToBuild: String? { nil }
+}
+
+/// A series stage's unlabelled structures and the reasons for crystals that
+/// gave none (counted in the report as the stage's discarded structures, so
+/// that one failed calculation does not lose a finished ASSYST run).
+public struct SeriesOutput: Sendable, Equatable {
+    public var structures: [Configuration]
+    public var failures: [String]
+    public init(_ structures: [Configuration], failures: [String] = []) {
+        self.structures = structures; self.failures = failures
+    }
 }
 
 /// What a series stage may need besides its options: the run's seed and
@@ -43,21 +56,21 @@ public struct SeriesContext {
 
 extension ElasticSeriesOptions: SeriesStage {
     public static var stage: AssystStage { .elastic }
-    public func build(from relaxed: [Configuration], context: SeriesContext) -> [Configuration] {
-        ElasticSeries.stage(from: relaxed, options: self)
+    public func build(from relaxed: [Configuration], context: SeriesContext) -> SeriesOutput {
+        SeriesOutput(ElasticSeries.stage(from: relaxed, options: self))
     }
 }
 
 extension VolumeSeriesOptions: SeriesStage {
     public static var stage: AssystStage { .eos }
-    public func build(from relaxed: [Configuration], context: SeriesContext) -> [Configuration] {
-        VolumeSeries.stage(from: relaxed, options: self)
+    public func build(from relaxed: [Configuration], context: SeriesContext) -> SeriesOutput {
+        SeriesOutput(VolumeSeries.stage(from: relaxed, options: self))
     }
 }
 
 extension DisplacementSeriesOptions: SeriesStage {
     public static var stage: AssystStage { .phonon }
-    public func build(from relaxed: [Configuration], context: SeriesContext) throws -> [Configuration] {
+    public func build(from relaxed: [Configuration], context: SeriesContext) throws -> SeriesOutput {
         try DisplacementSeries.stage(from: relaxed, options: self, seed: context.seed, minDistance: context.minDistance,
                                      makeCalculator: context.makeCalculator, threads: context.threads)
     }

@@ -114,12 +114,12 @@ final class DisplacementSeriesTests: XCTestCase {
         var o = DisplacementSeriesOptions()
         o.structures = 2
         o.copies = 3
-        let stage = try DisplacementSeries.stage(from: relaxed, options: o, seed: 1, minDistance: 1.5)
+        let stage = try DisplacementSeries.stage(from: relaxed, options: o, seed: 1, minDistance: 1.5).structures
         XCTAssertEqual(stage.map { $0.feature(AssystFeature.crystal)! }, ["b", "b", "b", "a", "a", "a"])
         var options = AssystOptions(element: "Mg", atomicVolume: 22.87)
         XCTAssertFalse(options.includes(.phonon))
         options.displacement = o
         XCTAssertTrue(options.includes(.phonon))
-        XCTAssertEqual(try options.series(.phonon, from: relaxed).count, 6)
+        XCTAssertEqual(try options.series(.phonon, from: relaxed).structures.count, 6)
     }
 }

@@ -98,7 +98,7 @@ final class SoftModesTests: XCTestCase {
         o.modeAmplitude = 0.1
         let eam = self.eam
         let stage = try DisplacementSeries.stage(from: [bcc], options: o, seed: 1, minDistance: 1.5,
-                                                 makeCalculator: { try EAMCalculator(file: eam) })
+                                                 makeCalculator: { try EAMCalculator(file: eam) }).structures
         XCTAssertEqual(stage.map { $0.feature(AssystFeature.copy)! }, ["0", "1", "mode1-0.050", "mode1-0.100", "mode2-0.050", "mode2-0.100"])
         let base = DisplacementSeries.supercell(of: bcc, options: o)
         for c in stage.suffix(4) {
@@ -118,14 +118,20 @@ final class SoftModesTests: XCTestCase {
             XCTAssertEqual(largest, amplitude, accuracy: 1e-9)
         }
         let threaded = try DisplacementSeries.stage(from: [bcc, bcc], options: o, seed: 1, minDistance: 1.5,
-                                                    makeCalculator: { try EAMCalculator(file: eam) }, threads: 2)
+                                                    makeCalculator: { try EAMCalculator(file: eam) }, threads: 2).structures
         XCTAssertEqual(Array(threaded.prefix(6)), stage)
         // No calculator, no soft modes: one message naming the option.
         XCTAssertThrowsError(try DisplacementSeries.stage(from: [bcc], options: o, seed: 1, minDistance: 1.5)) {
             XCTAssertTrue("\($0)".contains("--phonon-soft-modes"), "\($0)")
         }
+        // A calculator that fails: the crystal keeps its random copies, the failure is counted.
+        let failed = try DisplacementSeries.stage(from: [bcc], options: o, seed: 1, minDistance: 1.5,
+                                                  makeCalculator: { FailingCalculator() })
+        XCTAssertEqual(failed.structures, Array(stage.prefix(2)))
+        XCTAssertEqual(failed.failures.count, 1)
+        XCTAssertTrue(failed.failures[0].contains("soft modes") && failed.failures[0].contains("no forces here"), "\(failed.failures)")
         o.softModes = 0
-        XCTAssertEqual(try DisplacementSeries.stage(from: [bcc], options: o, seed: 1, minDistance: 1.5), Array(stage.prefix(2)))
+        XCTAssertEqual(try DisplacementSeries.stage(from: [bcc], options: o, seed: 1, minDistance: 1.5).structures, Array(stage.prefix(2)))
     }
 
     /// The hand-off cannot give forces while a stage is built: it refuses
@@ -156,4 +162,12 @@ final class SoftModesTests: XCTestCase {
             XCTAssertThrowsError(try o.check()) { XCTAssertTrue("\($0)".contains(name), "\($0)") }
         }
     }
+}
+
+/// A reference that cannot label anything.
+struct FailingCalculator: Calculator {
+    struct Failure: Error, CustomStringConvertible { var description: String { "no forces here" } }
+    var name: String { "failing" }
+    var cutoff: Double { 5 }
+    func calculate(_ config: Configuration) throws -> Labels { throw Failure() }
 }
