@@ -5,13 +5,13 @@ import Foundation
 extension JacobianPass {
     /// One atom's share of a block's stacked matrices: its rows of G (the
     /// gradients of its basic moments, scattered into force and virial
-    /// columns), of dadj/dc = H S, of the adjoint; its direct
-    /// radial term (adj dG/dc) straight into the radial output; its dE/dc.
+    /// columns), and in the stacked operands (`stackOffset`) its d adj/dc =
+    /// H S and adjoint; its direct radial term (adj dG/dc) straight into the
+    /// radial output; its dE/dc.
     func atomRows(atom i: Int, position p: Int, lane: Int, lanes: Int, blockAtoms na: Int, rows: RowScratch, column: [Int],
                   columnCount u: Int, mB: UnsafeMutablePointer<Lanes>, adjB: UnsafeMutablePointer<Lanes>,
                   hLanes: UnsafeMutablePointer<Double>,
-                  G: UnsafeMutablePointer<Double>, D: UnsafeMutablePointer<Double>,
-                  adjS: UnsafeMutablePointer<Double>,
+                  G: UnsafeMutablePointer<Double>, stack: UnsafeMutablePointer<Double>,
                   outRad: UnsafeMutablePointer<Double>, dE: inout [Double]) {
         let ln = rows.lane(lane)
         let M = rows.counts[lane]
@@ -44,13 +44,17 @@ extension JacobianPass {
                 q = e
             }
         }
-        // Stacked row of each basic moment of this atom.
-        let rowOf = ws.buffer(.stackedRows, nb, as: Int.self)
+        // Stacked row of each basic moment of this atom (in G), and where
+        // its d adj/dc and adjoint go in its group's stacked operand.
+        let rowOf = ws.buffer(.stackedRows, 2 * nb, as: Int.self), dOf = rowOf + nb
         // Within a group, the rows of a chunk of `lanes` atoms (positions
         // p - lane ..< p - lane + lanes) are ordered (column, lane), as the
         // tangents come (`fillBlocks`).
         for b in 0..<nb {
-            rowOf[b] = na * plan.basicGroupOffset[b] + (p - lane) * plan.basicGroupSize[b] + Int(plan.columnOf[b]) * lanes + lane
+            let local = (p - lane) * plan.basicGroupSize[b] + Int(plan.columnOf[b]) * lanes + lane
+            rowOf[b] = na * plan.basicGroupOffset[b] + local
+            let g = Int(plan.groupOf[b])
+            dOf[b] = na * stackOffset[g] + local * stackWidth[g] + plan.groups[g].rows.count
         }
         for mu in 0..<k {
             for q in 0..<mp { fr[mu * mp + q] = ln.f[mu * mp + q] * ln.invR[q] }
@@ -116,7 +120,7 @@ extension JacobianPass {
             // Into force columns: each neighbour's column loses, the atom's own gains the sum.
             scatterRuns(R, gRow, mp, segEnd, segCol, nseg, selfCol, assign: true)
             let wb = UnsafeRawPointer(adjB + b).assumingMemoryBound(to: Double.self)[lane]
-            adjS[row] = wb
+            stack[dOf[b] + L] = wb
             // Adjoint-weighted monomials for the direct radial term.
             if wb != 0 {
                 axpyRow(aMu + mu * mp, wb, uRow, mp)
@@ -147,7 +151,7 @@ extension JacobianPass {
         hRowRuns.withUnsafeBufferPointer { rowRuns in
         hSOffset.withUnsafeBufferPointer { sOff in
         for x in 0..<nb {
-            let out = D + rowOf[x] * L
+            let out = stack + dOf[x]
             out.initialize(repeating: 0, count: L)
             let e0 = Int(plan.hByRowStart[x]), e1 = Int(plan.hByRowStart[x + 1])
             for z in 0..<s {
@@ -237,33 +241,22 @@ extension JacobianPass {
     }
 
     /// The dB/dm blocks of the atoms of lanes 0..<lanes (block positions
-    /// p0...): within a group the chunk's columns are ordered (column,
-    /// lane) like its stacked rows of G, so each tangent entry is copied as
-    /// one vector of all lanes, without a transposition.
+    /// p0...), transposed into the first |rows| entries of their stacked
+    /// operand rows: within a group the chunk's rows are ordered (column,
+    /// lane) like its stacked rows of G.
     func fillBlocks(Jl: UnsafeMutablePointer<Lanes>, lanes: Int, firstPosition p0: Int, blockAtoms na: Int,
-                    Jb: UnsafeMutablePointer<Double>) {
+                    stack: UnsafeMutablePointer<Double>) {
         let jd = UnsafeRawPointer(Jl).assumingMemoryBound(to: Double.self)
         for (g, group) in plan.groups.enumerated() {
-            let cols = group.basic.count
-            let ld = na * cols
-            let base = Jb + na * plan.blockOffset[g] + p0 * cols
+            let cols = group.basic.count, width = stackWidth[g], nr = group.rows.count
+            let base = stack + na * stackOffset[g] + p0 * cols * width
             group.source.withUnsafeBufferPointer { src in
-                for ri in 0..<group.rows.count {
-                    let out = base + ri * ld
-                    if lanes == laneCount {
-                        for c in 0..<cols {
+                for c in 0..<cols {
+                    for lane in 0..<lanes {
+                        let out = base + (c * lanes + lane) * width
+                        for ri in 0..<nr {
                             let e = Int(src[ri * cols + c])
-                            UnsafeMutableRawPointer(out + c * laneCount).storeBytes(of: e < 0 ? Lanes() : Jl[e], as: Lanes.self)
-                        }
-                    } else {
-                        for c in 0..<cols {
-                            let e = Int(src[ri * cols + c])
-                            let o = out + c * lanes
-                            if e < 0 {
-                                for lane in 0..<lanes { o[lane] = 0 }
-                            } else {
-                                for lane in 0..<lanes { o[lane] = jd[e * laneCount + lane] }
-                            }
+                            out[ri] = e < 0 ? 0 : jd[e * laneCount + lane]
                         }
                     }
                 }
@@ -302,9 +295,12 @@ extension JacobianPass {
         o.storeBytes(of: o.loadUnaligned(as: SIMD8<Double>.self) + v, as: SIMD8<Double>.self)
     }
 
-    /// The block's products, scattered into the configuration's totals.
-    func products(atoms: [Int], columnAtoms: [Int], G: UnsafeMutablePointer<Double>, D: UnsafeMutablePointer<Double>,
-                  adjS: UnsafeMutablePointer<Double>, Jb: UnsafeMutablePointer<Double>,
+    /// The block's products, scattered into the configuration's totals: per
+    /// group one product of its stacked operand [dB/dm^T | d adj/dc | adj]
+    /// (transposed) with its rows of G, which gives the group's share of the
+    /// xi columns, of the radial ones and of the forces and virial at once,
+    /// reading (and packing) the group's slice of G once.
+    func products(atoms: [Int], columnAtoms: [Int], G: UnsafeMutablePointer<Double>, stack: UnsafeMutablePointer<Double>,
                   outRad: UnsafeMutablePointer<Double>, totals: inout Totals) {
         let na = atoms.count, u = columnAtoms.count, nc = 3 * u + 9
         let K = na * nb
@@ -314,29 +310,26 @@ extension JacobianPass {
             ws.productFlops += 2 * Double(nc) * (Double(K) + Double(na) * Double(plan.blockEntries) + Double(L) * Double(K))
         }
         let y = ws.buffer(.columnValues, nc)
-        cblas_dgemv(CblasRowMajor, CblasTrans, Int32(K), Int32(nc), 1, G, Int32(nc), adjS, 1, 0, y, 1)
+        y.initialize(repeating: 0, count: nc)
         let outXi = ws.buffer(.outXi, A * nc)
         outXi.initialize(repeating: 0, count: A * nc)
-        let maxRows = plan.groups.map(\.rows.count).max() ?? 0
-        let tmp = ws.buffer(.product, maxRows * nc)
+        let tmp = ws.buffer(.product, (stackWidth.max() ?? 0) * nc)
         // The block's atoms are of one central species (`AtomBlocks`): its
         // radial columns are those of that species' coefficients.
         let zi = config.species[atoms[0]]
-        // Per group both products that read its rows of G (dB/dm into the
-        // xi columns, then d adj/dc into the radial ones), so that the
-        // group's slice of G is still in cache for the second.
+        let rad = outRad + zi * L * nc
         for (g, group) in plan.groups.enumerated() {
-            let cols = group.basic.count
-            let Kg = na * cols
-            if !group.rows.isEmpty {
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(group.rows.count), Int32(nc), Int32(Kg),
-                            1, Jb + na * plan.blockOffset[g], Int32(Kg), G + na * plan.groupOffset[g] * nc, Int32(nc),
-                            0, tmp, Int32(nc))
-                for (ri, a) in group.rows.enumerated() { axpyRow(outXi + Int(a) * nc, 1, tmp + ri * nc, nc & ~3); tailAdd(outXi + Int(a) * nc, tmp + ri * nc, nc) }
+            let Kg = na * group.basic.count, width = stackWidth[g], nr = group.rows.count
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(width), Int32(nc), Int32(Kg),
+                        1, stack + na * stackOffset[g], Int32(width), G + na * plan.groupOffset[g] * nc, Int32(nc),
+                        0, tmp, Int32(nc))
+            for (ri, a) in group.rows.enumerated() {
+                axpyRow(outXi + Int(a) * nc, 1, tmp + ri * nc, nc & ~3); tailAdd(outXi + Int(a) * nc, tmp + ri * nc, nc)
             }
-            let rowStart = na * plan.groupOffset[g]
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(L), Int32(nc), Int32(Kg),
-                        1, D + rowStart * L, Int32(L), G + rowStart * nc, Int32(nc), 1, outRad + zi * L * nc, Int32(nc))
+            for l in 0...L {
+                let dst = l < L ? rad + l * nc : y
+                axpyRow(dst, 1, tmp + (nr + l) * nc, nc & ~3); tailAdd(dst, tmp + (nr + l) * nc, nc)
+            }
         }
         // Scatter columns into rows of the configuration's Jacobian.
         let xiBase = radialCount + s

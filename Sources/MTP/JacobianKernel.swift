@@ -47,6 +47,11 @@ struct JacobianPass {
     /// mu = hRuns[2t + 1]; entry e reads S at hSOffset[e] (the row of its
     /// column's monomial, in doubles). Read by the H S loop of `atomRows`.
     let hRuns: [Int32], hRowRuns: [Int32], hSOffset: [Int32]
+    /// The stacked operand of each group's one product (`products`): for a
+    /// block of na atoms, group g's matrix starts at na * stackOffset[g] and
+    /// has na * |columns| rows of stackWidth[g] = |rows| + L + 1 entries,
+    /// [dB/dm transposed | d adj/dc | adj]: one row per stacked row of G.
+    let stackOffset: [Int], stackWidth: [Int], stackEntries: Int
 
     init(evaluator: Evaluator, plan: DerivativePlan, config: Configuration, nl: NeighborList, workspace: JacobianWorkspace) {
         ev = evaluator; self.plan = plan; self.config = config; self.nl = nl; ws = workspace
@@ -73,6 +78,13 @@ struct JacobianPass {
             rowRuns[x + 1] = Int32(runs.count / 2)
         }
         hRuns = runs; hRowRuns = rowRuns; hSOffset = offsets
+        var stackOffsets = [Int](), widths = [Int](), total = 0
+        for group in plan.groups {
+            stackOffsets.append(total)
+            widths.append(group.rows.count + L + 1)
+            total += (group.rows.count + L + 1) * group.basic.count
+        }
+        stackOffset = stackOffsets; stackWidth = widths; stackEntries = total
     }
 
     /// Outputs accumulated over blocks.
@@ -123,10 +135,8 @@ struct JacobianPass {
         let nc = 3 * u + 9                       // force columns, then the 9 virial components
         let K = na * nb                          // stacked (group, atom, component) rows
         let G = ws.buffer(.gradients, K * nc)          // every row is written by its atom
-        let D = ws.buffer(.adjointTangents, K * L)     // d adj/dc, rows as G, likewise
-        let adjS = ws.buffer(.adjointsStacked, K)
-        let blockEntries = plan.blockEntries
-        let Jb = ws.buffer(.jacobianBlocks, na * blockEntries)
+        // Per group [dB/dm^T | d adj/dc | adj], every entry written by its atom.
+        let stack = ws.buffer(.stackedOperands, na * stackEntries)
         let outRad = ws.buffer(.outRadial, s * L * nc)
         outRad.initialize(repeating: 0, count: s * L * nc)
         let mB = ws.buffer(.moments, T, as: Lanes.self)
@@ -160,7 +170,7 @@ struct JacobianPass {
             ev.contractBackward(mB, adjB)
             tangents(mB, Jl)
             hessian(adjB, Jl, Hl)
-            fillBlocks(Jl: Jl, lanes: lanes, firstPosition: start, blockAtoms: na, Jb: Jb)
+            fillBlocks(Jl: Jl, lanes: lanes, firstPosition: start, blockAtoms: na, stack: stack)
             // H per lane in the row order of H S (both triangles), so that
             // the product reads its values in sequence.
             // (Lanes read through a Double pointer: subscripting a SIMD8 in
@@ -185,12 +195,12 @@ struct JacobianPass {
                     }
                 }
                 atomRows(atom: i, position: start + lane, lane: lane, lanes: lanes, blockAtoms: na, rows: rows, column: column,
-                         columnCount: u, mB: mB, adjB: adjB, hLanes: hLanes, G: G, D: D, adjS: adjS,
+                         columnCount: u, mB: mB, adjB: adjB, hLanes: hLanes, G: G, stack: stack,
                          outRad: outRad, dE: &totals.dE)
             }
             start += lanes
         }
-        products(atoms: atoms, columnAtoms: columnAtoms, G: G, D: D, adjS: adjS, Jb: Jb, outRad: outRad, totals: &totals)
+        products(atoms: atoms, columnAtoms: columnAtoms, G: G, stack: stack, outRad: outRad, totals: &totals)
     }
 
     /// The neighbour-list entries of atom i within the cutoff, sorted by

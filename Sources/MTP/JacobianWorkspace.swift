@@ -23,7 +23,7 @@ public final class JacobianWorkspace {
     public static var blockAtoms = laneCount
 
     enum Buffer: Int, CaseIterable {
-        case moments, adjoints, tangents, hessian, gradients, jacobianBlocks, adjointTangents, adjointsStacked
+        case moments, adjoints, tangents, hessian, gradients, stackedOperands
         case outXi, outRadial, product, columnValues, rowsWork, sTilde, neighbourColumns, stackedRows, hessianLane, neighbourOrder, segments
     }
 
