@@ -78,12 +78,14 @@ let package = Package(
         .target(name: "Reference", dependencies: ["Atomistic", "MTP"]),
         // Standard lattices and the supercell, vacancy and strain edits built on them.
         .target(name: "Structures", dependencies: ["Atomistic"]),
+        // Force constants from a calculator and the eigenproblems of dynamical matrices.
+        .target(name: "LatticeDynamics", dependencies: ["Atomistic", "Reference", "COpenBLAS"]),
         // Relaxation (FIRE) of atoms and cell with any calculator.
         .target(name: "Relaxation", dependencies: ["Atomistic", "Reference"]),
         // Validation of potentials against a reference: properties, comparison, report.
-        .target(name: "Validation", dependencies: ["Atomistic", "Reference", "Structures", "Relaxation", "Plotting", "COpenBLAS", "Assyst"]),
+        .target(name: "Validation", dependencies: ["Atomistic", "Reference", "Structures", "Relaxation", "Plotting", "LatticeDynamics", "Assyst"]),
         // Systematic training sets (ASSYST): random space-group crystals, relaxation stages, perturbations, DFT hand-off.
-        .target(name: "Assyst", dependencies: ["Atomistic", "CSpglib", "Reference", "Relaxation", "Structures", "TrainingStore", "Plotting", "COpenBLAS"]),
+        .target(name: "Assyst", dependencies: ["Atomistic", "CSpglib", "Reference", "Relaxation", "Structures", "TrainingStore", "Plotting", "LatticeDynamics"]),
         // Active learning: MaxVol active sets, extrapolation grades, selection of new configurations.
         .target(name: "ActiveLearning", dependencies: ["MTP", "Atomistic", "Parallel", "TrainingStore", "COpenBLAS"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
@@ -116,7 +118,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["CommandLineTesting", "Atomistic", "MTP", "mtp"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "AssystTests", dependencies: ["CommandLineTesting", "Assyst", "Atomistic", "Reference", "TrainingStore", "mtp"]),
+        .testTarget(name: "AssystTests", dependencies: ["CommandLineTesting", "Assyst", "Atomistic", "Reference", "TrainingStore", "LatticeDynamics", "mtp"]),
         .testTarget(name: "SweepTests", dependencies: ["Sweep", "Fitting", "MTP", "Plotting"]),
         .testTarget(name: "ActiveLearningTests", dependencies: ["CommandLineTesting", "ActiveLearning", "MTP", "Atomistic", "mtp"],
                     resources: [.copy("Fixtures")]),
@@ -124,6 +126,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReferenceTests", dependencies: ["Reference", "Structures", "Relaxation", "Atomistic"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "LatticeDynamicsTests", dependencies: ["LatticeDynamics", "Reference", "Atomistic"]),
         .testTarget(name: "RelaxationTests", dependencies: ["Relaxation", "Reference", "Structures", "Atomistic"]),
         .testTarget(name: "LabellingTests", dependencies: ["CommandLineTesting", "Labelling", "Reference", "TrainingStore", "Atomistic", "mtp"]),
         .testTarget(name: "StudyTests", dependencies: ["CommandLineTesting", "Study", "Sweep", "Fitting", "Atomistic", "Assyst", "MTP", "mtp"]),

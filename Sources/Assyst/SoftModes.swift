@@ -1,7 +1,7 @@
 import Foundation
 import Atomistic
 import Reference
-import COpenBLAS
+import LatticeDynamics
 
 /// The reference's softest phonons of a PHONON supercell, frozen in: the
 /// second half of the PHONON stage (`--phonon-soft-modes`).
@@ -20,9 +20,9 @@ import COpenBLAS
 /// 0.2 A, where the path towards hcp (Burgers) already runs downhill.
 ///
 /// How. The force constants come from the reference by central differences
-/// of the forces, displacing only the atoms of the supercell's first image
-/// (6 x primitive atoms calculations: 6 for bcc, 12 for hcp); translation
-/// symmetry gives the rest. For every wave vector q the supercell holds (one
+/// of the forces (`ForceConstants`), displacing only the atoms of the
+/// supercell's first image (6 x primitive atoms calculations: 6 for bcc, 12
+/// for hcp); translation symmetry gives the rest. For every wave vector q the supercell holds (one
 /// of each pair q, -q; not Gamma) the dynamical matrix D(q) =
 /// sum_k Phi(b, k) exp(i q.(x_k - x_b)) is exact, with no minimum-image rule,
 /// because q is commensurate. Its lowest eigenvector e gives the standing
@@ -45,33 +45,6 @@ public enum SoftModes {
         public var pattern: [Vec3]
     }
 
-    /// Force constants Phi[(b*3+alpha)][(k*3+beta)] (eV/A^2, row-major) of the
-    /// first-image atoms b (0..<primitiveAtoms) against every atom k of
-    /// `supercell`: minus the central difference of the forces on k when b
-    /// moves by +-`step` along alpha.
-    public static func forceConstants(of supercell: Configuration, primitiveAtoms nb: Int,
-                                      calculator: Calculator, step: Double) throws -> [Double] {
-        let n = supercell.atomCount
-        var phi = [Double](repeating: 0, count: 3 * nb * 3 * n)
-        for b in 0..<nb {
-            for alpha in 0..<3 {
-                var plus = supercell, minus = supercell
-                plus.positions[b][alpha] += step
-                minus.positions[b][alpha] -= step
-                let fp = try calculator.calculate(plus).forces, fm = try calculator.calculate(minus).forces
-                guard fp.count == n, fm.count == n else {
-                    throw AssystJobError("soft modes: \(calculator.name) returned \(fp.count) forces for \(n) atoms")
-                }
-                let row = (b * 3 + alpha) * 3 * n
-                for k in 0..<n {
-                    for beta in 0..<3 { phi[row + 3 * k + beta] = -(fp[k][beta] - fm[k][beta]) / (2 * step) }
-                }
-            }
-        }
-        guard phi.allSatisfy(\.isFinite) else { throw AssystJobError("soft modes: non-finite forces from \(calculator.name)") }
-        return phi
-    }
-
     /// The lowest mode at every wave vector of `supercell` (made by
     /// `primitive.supercell(reps)`: atom j belongs to primitive atom j % nb),
     /// softest first; ties keep the wave vectors' order.
@@ -82,9 +55,7 @@ public enum SoftModes {
         let fractional = supercell.positions.map { rowTimes($0, inverse) }
         var modes: [Mode] = []
         var matrix = [Double](repeating: 0, count: 2 * dim * dim)
-        var eigen = [Double](repeating: 0, count: dim)
-        var work = [Double](repeating: 0, count: 2 * max(1, 8 * dim))
-        var rwork = [Double](repeating: 0, count: max(1, 3 * dim - 2))
+        var solver = HermitianEigensolver(dimension: dim)
         for i in 0..<reps[0] { for j in 0..<reps[1] { for k in 0..<reps[2] {
             let wave = [i, j, k]
             let partner = zip(wave, reps).map { ($1 - $0) % $1 }
@@ -111,19 +82,7 @@ public enum SoftModes {
                     }
                 }
             }
-            // Hermitian part (finite differences break the symmetry slightly).
-            for r in 0..<dim {
-                for c in r..<dim {
-                    let i1 = 2 * (r + c * dim), i2 = 2 * (c + r * dim)
-                    let re = 0.5 * (matrix[i1] + matrix[i2]), im = 0.5 * (matrix[i1 + 1] - matrix[i2 + 1])
-                    matrix[i1] = re; matrix[i1 + 1] = im
-                    matrix[i2] = re; matrix[i2 + 1] = -im
-                }
-            }
-            var jobz = Int8(UInt8(ascii: "V")), uplo = Int8(UInt8(ascii: "U"))
-            var nn = Int32(dim), lda = Int32(dim), lwork = Int32(work.count / 2), info: Int32 = 0
-            zheev_(&jobz, &uplo, &nn, &matrix, &lda, &eigen, &work, &lwork, &rwork, &info)
-            guard info == 0 else { throw AssystJobError("soft modes: LAPACK zheev failed (info \(info))") }
+            let eigen = try solver.solve(&matrix, vectors: true)
             // The lowest eigenvector is column 0: e_(b, alpha) at rows b*3+alpha.
             var real: [Vec3] = [], imaginary: [Vec3] = []
             for atom in 0..<n {
@@ -156,8 +115,8 @@ public enum SoftModes {
         guard options.softModes > 0 else { return [] }
         let (primitive, reps) = DisplacementSeries.supercellPlan(of: relaxed, options: options)
         let base = primitive.supercell(reps[0], reps[1], reps[2])
-        let phi = try forceConstants(of: base, primitiveAtoms: primitive.atomCount, calculator: calculator,
-                                     step: options.forceConstantStep)
+        let phi = try ForceConstants.centralDifferences(of: base, displacedAtoms: primitive.atomCount,
+                                                        step: options.forceConstantStep, calculator: calculator)
         let chosen = try modes(primitive: primitive, repetitions: reps, supercell: base, forceConstants: phi)
             .prefix(options.softModes)
         var out: [Configuration] = []

@@ -1,7 +1,7 @@
 import Foundation
 import Atomistic
 import Reference
-import COpenBLAS
+import LatticeDynamics
 import Plotting
 
 /// Harmonic phonons of hcp and bcc by finite displacements: every atom of
@@ -97,9 +97,7 @@ public struct Phonons: Sendable {
 
     /// `base` with atom `b` moved by `sign` times the displacement along axis `alpha`.
     static func displaced(_ base: Configuration, atom b: Int, axis alpha: Int, sign: Double, settings: ValidationSettings) -> Configuration {
-        var c = base
-        c.positions[b][alpha] += sign * settings.phononDisplacement
-        return c
+        ForceConstants.displaced(base, atom: b, axis: alpha, by: sign * settings.phononDisplacement)
     }
 
     /// Every displaced supercell `compute` evaluates (forces only).
@@ -129,23 +127,13 @@ public struct Phonons: Sendable {
         let nb = prim.atomCount
         let positions = base.positions, superCell = base.cell
         let n = base.atomCount
-        let h = settings.phononDisplacement
-
-        var phi = [Double](repeating: 0, count: 3 * nb * 3 * n)
-        for b in 0..<nb {
-            for alpha in 0..<3 {
-                let plus = displaced(base, atom: b, axis: alpha, sign: 1, settings: settings)
-                let minus = displaced(base, atom: b, axis: alpha, sign: -1, settings: settings)
-                let fp = try calculator.calculate(plus).forces, fm = try calculator.calculate(minus).forces
-                let row = (b * 3 + alpha) * 3 * n
-                for j in 0..<n {
-                    for beta in 0..<3 {
-                        phi[row + 3 * j + beta] = -(fp[j][beta] - fm[j][beta]) / (2 * h)
-                    }
-                }
-            }
+        let phi: [Double]
+        do {
+            phi = try ForceConstants.centralDifferences(of: base, displacedAtoms: nb, step: settings.phononDisplacement,
+                                                        calculator: calculator)
+        } catch let error as ForceConstantsError {
+            throw PropertyFailure(error.description)
         }
-        guard phi.allSatisfy(\.isFinite) else { throw PropertyFailure("non-finite forces") }
 
         // Acoustic sum rule on a copy: a rigid translation costs no energy.
         var asr = phi
@@ -180,9 +168,7 @@ public struct Phonons: Sendable {
 
         let dim = 3 * nb
         var matrix = [Double](repeating: 0, count: 2 * dim * dim)
-        var eigen = [Double](repeating: 0, count: dim)
-        var work = [Double](repeating: 0, count: 2 * 8 * dim)
-        var rwork = [Double](repeating: 0, count: 3 * dim)
+        var solver = HermitianEigensolver(dimension: dim)
         func frequencies(_ q: Vec3) throws -> [Double] {
             for i in matrix.indices { matrix[i] = 0 }
             for b in 0..<nb {
@@ -206,20 +192,7 @@ public struct Phonons: Sendable {
                     }
                 }
             }
-            // Hermitian part (finite differences break the symmetry slightly).
-            for r in 0..<dim {
-                for c in r..<dim {
-                    let i1 = 2 * (r + c * dim), i2 = 2 * (c + r * dim)
-                    let re = 0.5 * (matrix[i1] + matrix[i2]), im = 0.5 * (matrix[i1 + 1] - matrix[i2 + 1])
-                    matrix[i1] = re; matrix[i1 + 1] = im
-                    matrix[i2] = re; matrix[i2 + 1] = -im
-                }
-            }
-            var jobz = Int8(UInt8(ascii: "N")), uplo = Int8(UInt8(ascii: "U"))
-            var nn = Int32(dim), lda = Int32(dim), lwork = Int32(work.count / 2), info: Int32 = 0
-            zheev_(&jobz, &uplo, &nn, &matrix, &lda, &eigen, &work, &lwork, &rwork, &info)
-            try LinearAlgebraError.check("zheev", info: info)
-            return eigen.map { ($0 < 0 ? -1 : 1) * abs($0).squareRoot() * Units.terahertzPerRootEVPerSquareAngstromAmu }
+            return try solver.solve(&matrix, vectors: false).map { ($0 < 0 ? -1 : 1) * abs($0).squareRoot() * Units.terahertzPerRootEVPerSquareAngstromAmu }
         }
 
         // Band path.

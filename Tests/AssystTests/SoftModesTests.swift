@@ -2,6 +2,7 @@ import XCTest
 import Foundation
 import Atomistic
 import Reference
+import LatticeDynamics
 @testable import Assyst
 
 /// PHONON's frozen-in soft modes: the modes are the reference's (checked
@@ -54,7 +55,7 @@ final class SoftModesTests: XCTestCase {
                                       species: [0], positions: [.zero])
         let reps = [2, 2, 2]
         let base = primitive.supercell(2, 2, 2)
-        let phi = try SoftModes.forceConstants(of: base, primitiveAtoms: 1, calculator: calculator, step: 0.01)
+        let phi = try ForceConstants.centralDifferences(of: base, displacedAtoms: 1, step: 0.01, calculator: calculator)
         let modes = try SoftModes.modes(primitive: primitive, repetitions: reps, supercell: base, forceConstants: phi)
         XCTAssertEqual(modes.count, 7)
         let n = modes.prefix(6), top = modes[6]
@@ -77,7 +78,7 @@ final class SoftModesTests: XCTestCase {
                                       positions: [rowTimes(Vec3(1.0 / 3, 2.0 / 3, 0.25), Mat3(Vec3(a, 0, 0), Vec3(-a / 2, a * 3.0.squareRoot() / 2, 0), Vec3(0, 0, c))),
                                                   rowTimes(Vec3(2.0 / 3, 1.0 / 3, 0.75), Mat3(Vec3(a, 0, 0), Vec3(-a / 2, a * 3.0.squareRoot() / 2, 0), Vec3(0, 0, c)))])
         let base = primitive.supercell(3, 3, 1)
-        let phi = try SoftModes.forceConstants(of: base, primitiveAtoms: 2, calculator: calculator, step: 0.01)
+        let phi = try ForceConstants.centralDifferences(of: base, displacedAtoms: 2, step: 0.01, calculator: calculator)
         let modes = try SoftModes.modes(primitive: primitive, repetitions: [3, 3, 1], supercell: base, forceConstants: phi)
         XCTAssertEqual(modes.count, 4)
         XCTAssertEqual(modes.map(\.stiffness), modes.map(\.stiffness).sorted())
