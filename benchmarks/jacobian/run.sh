@@ -14,7 +14,13 @@
 #     picked by itself where mtp overrode them (BLASCore), levels 16 and 24
 #     of the default build (kernels for this CPU) against MTP_TARGET_CPU=portable,
 #     and blocks of eight atoms against whole cells (BLOCKS=0 to skip; the
-#     mlearn Mo set from ../shared/data/mlearn).
+#     mlearn Mo set from ../shared/data/mlearn);
+#  5. the kernel before the last change to it (BASELINE_REV, built into
+#     .build-baseline; BASELINE=0 to skip), alternated with this one on the
+#     whole set at levels 16 and 24;
+#  6. where the environment sets OPENBLAS_CORETYPE to kernels narrower than
+#     the CPU runs (mtp then leaves OpenBLAS alone), levels 16 and 24 with the
+#     CPU's widest kernels as well.
 # Results: benchmarks/jacobian/results.md. LEVELS=... to choose levels.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,6 +36,16 @@ if [ "${PORTABLE:-1}" = 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 MTP=${MTP:-$ROOT/.build-bench/release/mtp}
 MTP_PORTABLE=${MTP_PORTABLE:-$ROOT/.build-portable/release/mtp}
+# The kernel before the fused group products (2026-12-07): the baseline.
+BASELINE_REV=${BASELINE_REV:-58fec47}
+MTP_BASELINE=$ROOT/.build-baseline/release/mtp
+if [ "${BASELINE:-1}" = 1 ] && [ "${SKIP_BUILD:-0}" != 1 ]; then
+    rm -rf "$OUT/baseline-src"
+    git -C "$ROOT" worktree prune
+    git -C "$ROOT" worktree add --detach "$OUT/baseline-src" "$BASELINE_REV" >/dev/null
+    (cd "$OUT/baseline-src" && swift build -c release --product mtp --scratch-path "$ROOT/.build-baseline")
+    git -C "$ROOT" worktree remove --force "$OUT/baseline-src"
+fi
 LEVELS=${LEVELS:-16 20 24 28}
 RES=$ROOT/benchmarks/jacobian/results.md
 SET=$DATA/cubic/training.cfg
@@ -52,7 +68,7 @@ echo "# Jacobian pass benchmark"
 echo
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(nproc) cores; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "$(grep '^kernels compiled' <<< "$VERSION"); $(grep '^OpenBLAS' <<< "$VERSION")"
+echo "$(grep '^kernels compiled' <<< "$VERSION"); $(grep '^OpenBLAS' <<< "$VERSION")${OPENBLAS_CORETYPE:+ (OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE set by the environment)}"
 echo
 echo "CPU seconds of one process (best of 2 runs; the machine is shared, so ratios measured in one run"
 echo "are the figures to compare). Jacobian pass = derivatives of every energy, force and stress row"
@@ -132,6 +148,54 @@ if [ "${BLOCKS:-1}" = 1 ]; then
             # The faster of the two runs.
             j=$(python3 -c "import json,sys; print(min(sys.argv[1:], key=lambda f: json.load(open(f))['passCPU']))" "$OUT/blocks-$name-$level-$ba-1.json" "$OUT/blocks-$name-$level-$ba-2.json")
             echo "| $name | $level | $ba | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.2f' % d['derivativesCPU']") | $(field "$j" "'%.1f' % d['productGFLOPs']") | $(field "$j" "'%.0f' % d['workspaceMB']") |" >> "$RES"
+        done
+    done
+fi
+# The kernel before (BASELINE_REV) against this one, alternated twice.
+if [ "${BASELINE:-1}" = 1 ] && [ -x "$MTP_BASELINE" ]; then
+    {
+    echo
+    echo "## Against the kernel before (revision $BASELINE_REV)"
+    echo
+    echo "Whole Cu set, \`mtp bench jacobian\` of each build alternated twice, best of the two; load average at start $(cut -d' ' -f1-3 /proc/loadavg):"
+    echo
+    echo "| level | build | Jacobian pass s | of which QR s | kernel alone s | products GFLOP/s | loss+gradient s | pass / loss+gradient |"
+    echo "|---|---|---|---|---|---|---|---|"
+    } >> "$RES"
+    for level in 16 24; do
+        pot=$(potential_for "$level")
+        for rep in 1 2; do
+            for build in baseline current; do
+                bin=$MTP; [ "$build" = baseline ] && bin=$MTP_BASELINE
+                "$bin" bench jacobian "$pot" "$SET" --repeats 1 -o "$OUT/vs-$level-$build-$rep.json" | tee "$OUT/vs-$level-$build-$rep.txt"
+            done
+        done
+        for build in baseline current; do
+            j=$(python3 -c "import json,sys; print(min(sys.argv[1:], key=lambda f: json.load(open(f))['passCPU']))" "$OUT/vs-$level-$build-1.json" "$OUT/vs-$level-$build-2.json")
+            echo "| $level | $build | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.2f' % d['derivativesCPU']") | $(field "$j" "'%.1f' % d['productGFLOPs']") | $(field "$j" "'%.3f' % d['lossGradientCPU']") | $(field "$j" "'%.1f' % d['ratio']") |" >> "$RES"
+        done
+    done
+fi
+# Kernels the environment chose: when OPENBLAS_CORETYPE names narrower
+# kernels than the CPU runs, the same levels with the widest as well.
+flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+widest=""
+has() { for f in "$@"; do [[ "$flags" == *" $f "* ]] || return 1; done; }
+if has avx512f avx512cd avx512bw avx512dq avx512vl; then widest=SkylakeX; elif has avx2 fma; then widest=Haswell; fi
+if [ -n "${OPENBLAS_CORETYPE:-}" ] && [ -n "$widest" ] && [ "${OPENBLAS_CORETYPE,,}" != "${widest,,}" ]; then
+    {
+    echo
+    echo "## OpenBLAS kernels: the environment's ($OPENBLAS_CORETYPE) against the CPU's widest ($widest)"
+    echo
+    echo "| level | OPENBLAS_CORETYPE | Jacobian pass s | of which QR s | products GFLOP/s | loss+gradient s | pass / loss+gradient |"
+    echo "|---|---|---|---|---|---|---|"
+    } >> "$RES"
+    for level in 16 24; do
+        pot=$(potential_for "$level")
+        for core in "$OPENBLAS_CORETYPE" "$widest"; do
+            OPENBLAS_CORETYPE=$core "$MTP" bench jacobian "$pot" "$SET" --repeats 1 -o "$OUT/core-$level-$core.json" | tee "$OUT/core-$level-$core.txt"
+            j=$OUT/core-$level-$core.json
+            echo "| $level | $core | $(field "$j" "'%.2f' % d['passCPU']") | $(field "$j" "'%.2f' % d['passQRCPU']") | $(field "$j" "'%.1f' % d['productGFLOPs']") | $(field "$j" "'%.3f' % d['lossGradientCPU']") | $(field "$j" "'%.1f' % d['ratio']") |" >> "$RES"
         done
     done
 fi
