@@ -250,13 +250,20 @@ extension JacobianPass {
         for (g, group) in plan.groups.enumerated() {
             let cols = group.basic.count, width = stackWidth[g], nr = group.rows.count
             let base = stack + na * stackOffset[g] + p0 * cols * width
+            // The tangents of one basis function are contiguous in a table
+            // of megabytes at level 24: read them in order (ri outer), each
+            // entry once for all lanes, and write the transposed block,
+            // whose |columns| x lanes rows stay in cache across ri.
             group.source.withUnsafeBufferPointer { src in
-                for c in 0..<cols {
-                    for lane in 0..<lanes {
-                        let out = base + (c * lanes + lane) * width
-                        for ri in 0..<nr {
-                            let e = Int(src[ri * cols + c])
-                            out[ri] = e < 0 ? 0 : jd[e * laneCount + lane]
+                for ri in 0..<nr {
+                    for c in 0..<cols {
+                        let rows = base + c * lanes * width + ri
+                        let e = Int(src[ri * cols + c])
+                        if e < 0 {
+                            for lane in 0..<lanes { rows[lane * width] = 0 }
+                        } else {
+                            let v = jd + e * laneCount
+                            for lane in 0..<lanes { rows[lane * width] = v[lane] }
                         }
                     }
                 }
