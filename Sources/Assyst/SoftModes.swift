@@ -22,8 +22,9 @@ import LatticeDynamics
 /// How. The force constants come from the reference by central differences
 /// of the forces (`ForceConstants`), displacing only the atoms of the
 /// supercell's first image (6 x primitive atoms calculations: 6 for bcc, 12
-/// for hcp); translation symmetry gives the rest. For every wave vector q the supercell holds (one
-/// of each pair q, -q; not Gamma) the dynamical matrix D(q) =
+/// for hcp); translation symmetry gives the rest. For every wave vector q
+/// the supercell holds (one of each pair q, -q; not Gamma) the dynamical
+/// matrix D(q) =
 /// sum_k Phi(b, k) exp(i q.(x_k - x_b)) is exact, with no minimum-image rule,
 /// because q is commensurate. Its lowest eigenvector e gives the standing
 /// wave u_j = Re(e_b exp(i q.x_j)) (or the imaginary part, whichever is

@@ -9,7 +9,8 @@ import COpenBLAS
 ///
 /// The matrix is column-major with interleaved real and imaginary parts:
 /// element (r, c) at 2 (r + c n) and 2 (r + c n) + 1. The solver keeps its
-/// LAPACK workspace, so a band path of hundreds of q points allocates once.
+/// LAPACK workspace, so along a band path of hundreds of q points each solve
+/// allocates only the eigenvalues it returns.
 public struct HermitianEigensolver {
     public let dimension: Int
     private var work: [Double], rwork: [Double]

@@ -74,9 +74,6 @@ final class DerivativePlan: @unchecked Sendable {
     /// First row of each group in the stacked (group, atom, column) order
     /// of a block of `atoms` atoms is `atoms * groupOffset[g]`.
     let groupOffset: [Int]
-    /// First entry of each group's block of dB/dm in a block of `atoms`
-    /// atoms is `atoms * blockOffset[g]` (blocks |rows| x atoms * |columns|).
-    let blockOffset: [Int]
 
     init(_ basis: MomentBasis) {
         let nb = basis.basic.count
@@ -199,7 +196,7 @@ final class DerivativePlan: @unchecked Sendable {
         var groups = [Group]()
         var offsets = [Int]()
         var offset = 0
-        var blocks = [Int](), entries = 0
+        var entries = 0
         for cols in members {
             var rows = [Int32](), source = [Int32]()
             let inGroup = Set(cols)
@@ -213,14 +210,12 @@ final class DerivativePlan: @unchecked Sendable {
                 }
             }
             groups.append(Group(basic: cols, rows: rows, source: source))
-            blocks.append(entries)
             entries += rows.count * cols.count
             offsets.append(offset)
             offset += cols.count
         }
         self.groups = groups
         groupOffset = offsets
-        blockOffset = blocks
         blockEntries = entries
         groupOf = gOf; columnOf = cOf
         basicGroupOffset = gOf.map { offsets[Int($0)] }

@@ -54,7 +54,7 @@ extension JacobianPass {
             let local = (p - lane) * plan.basicGroupSize[b] + Int(plan.columnOf[b]) * lanes + lane
             rowOf[b] = na * plan.basicGroupOffset[b] + local
             let g = Int(plan.groupOf[b])
-            dOf[b] = na * stackOffset[g] + local * stackWidth[g] + plan.groups[g].rows.count
+            dOf[b] = na * stackOffset[g] + local * stackWidth[g] + stackWidth[g] - L - 1   // past the group's |rows|
         }
         for mu in 0..<k {
             for q in 0..<mp { fr[mu * mp + q] = ln.f[mu * mp + q] * ln.invR[q] }

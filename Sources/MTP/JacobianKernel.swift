@@ -80,9 +80,10 @@ struct JacobianPass {
         hRuns = runs; hRowRuns = rowRuns; hSOffset = offsets
         var stackOffsets = [Int](), widths = [Int](), total = 0
         for group in plan.groups {
+            let width = group.rows.count + L + 1
             stackOffsets.append(total)
-            widths.append(group.rows.count + L + 1)
-            total += (group.rows.count + L + 1) * group.basic.count
+            widths.append(width)
+            total += width * group.basic.count
         }
         stackOffset = stackOffsets; stackWidth = widths; stackEntries = total
     }
