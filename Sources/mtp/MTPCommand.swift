@@ -13,7 +13,7 @@ struct MTPCommand: ParsableCommand {
         configurations .cfg (or extended XYZ, .extxyz/.xyz, as ASE writes it).
         """,
         version: MTPVersion.string,
-        subcommands: [CalcEFS.self, CheckErrors.self, Compare.self, Basis.self, Train.self, SweepCommand.self, Convert.self, DataCommand.self, Grade.self, Mindist.self, SelectAdd.self, BenchCommand.self, Validate.self, AssystCommand.self, Label.self, StudyCommand.self])
+        subcommands: [CalcEFS.self, CheckErrors.self, Compare.self, Basis.self, Grow.self, Train.self, SweepCommand.self, Convert.self, DataCommand.self, Grade.self, Mindist.self, SelectAdd.self, BenchCommand.self, Validate.self, AssystCommand.self, Label.self, StudyCommand.self])
 }
 
 enum MTPVersion {
