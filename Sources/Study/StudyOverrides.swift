@@ -48,6 +48,8 @@ public struct StudyOverrides: Sendable {
     public var groupWeights: String?
     /// "E0[,p=P]" or "kT=T[,floor=F]" as `mtp train --energy-weights`.
     public var energyWeights: String?
+    /// `--grow` (`StudyConfiguration.grow`).
+    public var grow = false
     /// Comma-separated validation properties.
     public var properties: String?
     /// "quick" or "full".
@@ -95,6 +97,7 @@ public struct StudyOverrides: Sendable {
             if let s = properties { c.properties = try StudyValidationProperties.identifiers(s) }
         } catch let e as StudyError { throw e } catch { throw StudyError("\(error)") }
         if let v = maxIterations { c.maxIterations = v }
+        if grow { c.grow = true }
         if let v = validation {
             guard ["quick", "full"].contains(v) else { throw StudyError("--validation is quick or full") }
             c.quickValidation = v == "quick"

@@ -112,6 +112,9 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
     /// `--group-weights` of every fit (`GroupWeights.description`, e.g.
     /// ELASTIC=10); nil for none (manifests of before match).
     public var groupWeights: String? = nil
+    /// `--grow`: each level's fits start from the next lower level's at the
+    /// same cutoff (`SweepOptions.grow`); nil (off) in studies of before.
+    public var grow: Bool? = nil
     // The validation.
     /// Validation properties (identifiers of `mtp validate --properties`).
     public var properties: [String]

@@ -81,6 +81,7 @@ enum FitStage {
         o.training.maxIterations = c.maxIterations
         o.energyWeights = c.energyWeights.flatMap { try? EnergyWeights(parsing: $0) }
         o.groupWeights = c.groupWeights.flatMap { try? GroupWeights(parsing: $0) }
+        o.grow = c.grow ?? false
         o.plotFormat = "png"
         return SweepDriver(options: o, report: report)
     }

@@ -52,6 +52,10 @@ public struct FitSettings: Codable, Equatable, Sendable {
     public var energyWeights: String? = nil
     /// The radial basis, nil for RBChebyshev (records of before match).
     public var radialBasisType: RadialBasisType? = nil
+    /// `--grow`: the level whose trained potential at this cutoff the fit
+    /// started from (`PotentialGrowth`), nil for a fit from the untrained
+    /// potential (records of before match).
+    public var grownFrom: Int? = nil
 
     public init(level: Int, cutoff: Double, minDist: Double, radialBasisSize: Int, speciesCount: Int,
                 options: TrainingOptions, data: String, dataBytes: Int64, groups: [String]?, species: [String]?,

@@ -67,6 +67,7 @@ public struct SweepDriver {
             s.groupWeights = options.groupWeights?.description
             s.energyWeights = options.energyWeights?.description
             s.radialBasisType = options.radialBasisType == .chebyshev ? nil : options.radialBasisType
+            if options.grow { s.grownFrom = options.levels.filter { $0 < s.level }.max() }
             return s
         }
 
@@ -83,9 +84,13 @@ public struct SweepDriver {
         for (i, p) in plan.enumerated() where done[i] { say("  done     \(p.spec.name)  (record \(layout.path(p.spec, ".json")))") }
 
         var failed = false
-        if !pending.isEmpty {
-            failed = try train(pending: pending, plan: plan, settings: settings, source: source,
-                               validation: validationSource, world: world)
+        // With --grow a level starts from the level below it, so the levels
+        // train one after the other, each on all groups; otherwise all at once.
+        let stages = options.grow ? options.levels.map { l in pending.filter { plan[$0].spec.level == l } } : [pending]
+        for stage in stages where !stage.isEmpty {
+            if options.grow { say("level \(plan[stage[0]].spec.level): \(stage.count) fit\(stage.count == 1 ? "" : "s")") }
+            if try train(pending: stage, plan: plan, settings: settings, source: source,
+                         validation: validationSource, world: world) { failed = true }
         }
         if world.isRoot { try summarise(plan: plan, settings: settings, since: t0) }
         return failed

@@ -125,7 +125,23 @@ struct SweepGroup {
                                                           minDist: settings.minDist, maxDist: spec.cutoff,
                                                           radialBasisSize: settings.radialBasisSize,
                                                           radialBasisType: settings.radialBasisType ?? .chebyshev))
-        let start = try MTPFile.parse(text, file: untrainedPath)
+        var start = try MTPFile.parse(text, file: untrainedPath)
+        if let lower = settings.grownFrom {
+            // The level below's trained potential, carried into this basis.
+            let from = layout.path(FitSpec(level: lower, cutoff: spec.cutoff), ".mtp")
+            // Rank 0 grows it; the group parses the same text, as it parses the untrained one.
+            let grown = try Collective.fromRoot(comm) { () -> String in
+                guard FileManager.default.fileExists(atPath: from) else {
+                    throw InputError(file: from, "\(spec.name) grows from level \(lower) at this cutoff (--grow), whose fit did not finish")
+                }
+                do {
+                    return MTPFile.format(try PotentialGrowth.grow(try MTPFile.read(path: from), into: start))
+                } catch let e as PotentialGrowth.GrowthError {
+                    throw InputError(file: from, "growing into level \(spec.level): \(e)")
+                }
+            }
+            start = try MTPFile.parse(grown, file: from)
+        }
         let checkpointing = Fit.Checkpointing(path: layout.path(spec, ".checkpoint.json"), every: options.checkpointEvery,
                                               resume: .ifPresent,
                                               tag: settings.checkpointTag)
@@ -142,7 +158,8 @@ struct SweepGroup {
         }
         defer { try? log?.close() }
         func write(_ s: String) { try? log?.write(contentsOf: Data((s + "\n").utf8)) }
-        write("mtp sweep fit \(spec.name): level \(spec.level), cutoff \(spec.cutoff) A, min-dist \(settings.minDist) A, radial basis \(settings.radialBasisSize)")
+        write("mtp sweep fit \(spec.name): level \(spec.level), cutoff \(spec.cutoff) A, min-dist \(settings.minDist) A, radial basis \(settings.radialBasisSize)"
+              + (settings.grownFrom.map { ", grown from the level-\($0) fit (--grow)" } ?? ""))
 
         let potentialPath = layout.path(spec, ".mtp")
         let fit = try Fit(start: start, data: data, dataPath: source.path, options: settings.options, communicator: comm,

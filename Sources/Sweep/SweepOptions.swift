@@ -41,6 +41,11 @@ public struct SweepOptions: Sendable {
     /// With `validation`: stop a fit after this many iterations without a
     /// lower validation loss and keep its best potential.
     public var stopOnValid: Int?
+    /// Start each level's fit from the trained potential of the next lower
+    /// level of the sweep at the same cutoff, carried into the larger basis
+    /// (`PotentialGrowth`) instead of from the untrained one. The sweep
+    /// then trains level by level, lowest first.
+    public var grow = false
 
     public init(data: String, levels: [Int], cutoffs: [Double], out: String) {
         self.data = data

@@ -45,4 +45,41 @@ final class GrowTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(r.err.contains("cu-08.mtp: growing into level 4:"), r.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
+
+    /// `mtp sweep --grow`: levels train lowest first, each from the one below
+    /// (its record says so), and starts where the level below ended.
+    func testSweepGrowsEachLevelFromTheOneBelow() throws {
+        let out = tmpURL.appendingPathComponent("s").path
+        let args = ["sweep", fixture("cu-3.cfg"), "--levels", "2,4,6", "--cutoffs", "4.0", "--min-dist", "1.5",
+                    "--tolerance", "0", "--max-iter", "3", "--grow", "--out", out]
+        let r = try MTPExecutable.run(args, in: tmpURL)
+        XCTAssertEqual(r.status, 0, r.err)
+        let stages = ["level 2: 1 fit", "level 4: 1 fit", "level 6: 1 fit"].map { r.out.range(of: $0)?.lowerBound }
+        XCTAssertTrue(stages.allSatisfy { $0 != nil }, r.out)
+        XCTAssertTrue(stages[0]! < stages[1]! && stages[1]! < stages[2]!, r.out)
+
+        func record(_ name: String) throws -> [String: Any] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: out + "/fits/\(name).json"))
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        func firstLoss(_ name: String) throws -> Double {
+            let log = try String(contentsOfFile: out + "/fits/\(name).log", encoding: .utf8)
+            let line = try XCTUnwrap(log.split(separator: "\n").first { $0.split(separator: " ").first == "1" }, log)
+            return try XCTUnwrap(Double(line.split(separator: " ")[1]))
+        }
+        XCTAssertNil((try record("L02-c4.00")["settings"] as? [String: Any])?["grownFrom"])
+        for (name, lower, below) in [("L04-c4.00", 2, "L02-c4.00"), ("L06-c4.00", 4, "L04-c4.00")] {
+            let settings = try XCTUnwrap(try record(name)["settings"] as? [String: Any])
+            XCTAssertEqual(settings["grownFrom"] as? Int, lower)
+            let log = try String(contentsOfFile: out + "/fits/\(name).log", encoding: .utf8)
+            XCTAssertTrue(log.contains("grown from the level-\(lower) fit"), log)
+            // Levenberg-Marquardt only accepts steps that lower the loss, and the
+            // grown start predicts exactly what the level below ended with.
+            let belowLoss = try XCTUnwrap(try record(below)["loss"] as? Double)
+            XCTAssertLessThanOrEqual(try firstLoss(name), belowLoss * (1 + 1e-9))
+        }
+        let again = try MTPExecutable.run(args, in: tmpURL)
+        XCTAssertEqual(again.status, 0, again.err)
+        XCTAssertTrue(again.out.contains("3 already finished"), again.out)
+    }
 }

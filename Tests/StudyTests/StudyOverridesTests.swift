@@ -27,6 +27,10 @@ final class StudyOverridesTests: XCTestCase {
         XCTAssertEqual(c.phononSoftModes, 2)
         XCTAssertEqual(c.spaceGroups, [194, 225, 226, 227, 228, 229])
         XCTAssertTrue(c.quickValidation)
+        XCTAssertNil(c.grow, "off unless asked for, as in studies of before")
+        o.grow = true
+        XCTAssertEqual(try o.configuration().grow, true)
+        o.grow = false
         // The paper preset's Fig. 14 levels (16, 24) kept where the study has them.
         XCTAssertEqual(c.figureLevels, [24])
         o.figureLevels = "20"

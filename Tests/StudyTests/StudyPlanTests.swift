@@ -73,6 +73,10 @@ final class StudyPlanTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(sweep.options.radialBasisType, .chebyshevRepulsive)
         XCTAssertEqual(sweep.options.training.maxIterations, 7)
         XCTAssertEqual(sweep.options.levels, c.levels)
+        XCTAssertFalse(sweep.options.grow)
+        c.grow = true
+        XCTAssertTrue(FitStage.sweep(c, subset: "EVERYTHING", groups: nil, layout: layout,
+                                     report: SweepReporter(info: { _ in }, error: { _ in })).options.grow)
     }
 
     /// The study's ASSYST job asks for the stages the configuration names,
