@@ -48,6 +48,8 @@ public struct StudyOverrides: Sendable {
     public var groupWeights: String?
     /// "E0[,p=P]" or "kT=T[,floor=F]" as `mtp train --energy-weights`.
     public var energyWeights: String?
+    /// "LEVEL=N,..." (`--max-iter-at`).
+    public var maxIterationsAt: String?
     /// `--grow` (`StudyConfiguration.grow`).
     public var grow = false
     /// Comma-separated validation properties.
@@ -95,6 +97,7 @@ public struct StudyOverrides: Sendable {
             if let s = levels { c.levels = try Plan.levels(s) }
             if let s = cutoffs { c.cutoffs = try Plan.cutoffs(s, minDist: c.minDist) }
             if let s = properties { c.properties = try StudyValidationProperties.identifiers(s) }
+            if let s = maxIterationsAt { c.maxIterationsAt = Plan.iterationLimitsText(try Plan.iterationLimits(s)) }
         } catch let e as StudyError { throw e } catch { throw StudyError("\(error)") }
         if let v = maxIterations { c.maxIterations = v }
         if grow { c.grow = true }

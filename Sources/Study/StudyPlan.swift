@@ -115,6 +115,9 @@ public struct StudyConfiguration: Codable, Equatable, Sendable {
     /// `--grow`: each level's fits start from the next lower level's at the
     /// same cutoff (`SweepOptions.grow`); nil (off) in studies of before.
     public var grow: Bool? = nil
+    /// `--max-iter-at`: iteration limits of single levels
+    /// (`Plan.iterationLimitsText`, e.g. "16=25"); nil for none (manifests of before match).
+    public var maxIterationsAt: String? = nil
     // The validation.
     /// Validation properties (identifiers of `mtp validate --properties`).
     public var properties: [String]

@@ -82,6 +82,7 @@ enum FitStage {
         o.energyWeights = c.energyWeights.flatMap { try? EnergyWeights(parsing: $0) }
         o.groupWeights = c.groupWeights.flatMap { try? GroupWeights(parsing: $0) }
         o.grow = c.grow ?? false
+        o.maxIterationsAt = c.maxIterationsAt.flatMap { try? Plan.iterationLimits($0) } ?? [:]
         o.plotFormat = "png"
         return SweepDriver(options: o, report: report)
     }

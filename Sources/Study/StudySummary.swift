@@ -40,7 +40,7 @@ public enum StudySummary {
         var out = "# mtp study: \(c.element), \(c.calculator)\n\n"
         out += assystSentence(c) + " "
         out += "Fits: subsets \(c.subsets.joined(separator: ", ")); levels \(c.levels.map(String.init).joined(separator: ",")); cutoffs "
-            + c.cutoffs.map { String(format: "%.2f", $0) }.joined(separator: ",") + " A; at most \(c.maxIterations) iterations; min_dist \(c.minDist) A, \((c.radialBasisType ?? .chebyshev).rawValue)"
+            + c.cutoffs.map { String(format: "%.2f", $0) }.joined(separator: ",") + " A; at most \(c.maxIterations) iterations\(c.maxIterationsAt.map { " (by level: \($0))" } ?? "")\(c.grow == true ? "; each level grown from the one below" : ""); min_dist \(c.minDist) A, \((c.radialBasisType ?? .chebyshev).rawValue)"
             + (c.energyWeights.map { "; energy weights \($0)" } ?? "") + (c.groupWeights.map { "; group weights \($0)" } ?? "") + ". "
         out += "Validation: \(c.properties.joined(separator: ", ")) (\(c.quickValidation ? "quick settings" : "full settings")). "
         out += "Ranks per run: \(m.runs.map(String.init).joined(separator: ", ")).\n\n"

@@ -54,6 +54,28 @@ public enum Plan {
         return Array(Set(out)).sorted()
     }
 
+    /// Iteration limits of single levels from `LEVEL=N[,LEVEL=N...]`
+    /// (`--max-iter-at`), e.g. `16=25` for a level that a higher one grows
+    /// from; each level in 2...28, each N at least 1.
+    public static func iterationLimits(_ text: String) throws -> [Int: Int] {
+        var out: [Int: Int] = [:]
+        for part in text.split(separator: ",") {
+            let kv = part.split(separator: "=", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard kv.count == 2, let level = kv[0], let n = kv[1], BasisGenerator.levels.contains(level), n >= 1 else {
+                throw PlanError("--max-iter-at '\(text)': expected LEVEL=N pairs separated by commas (levels 2-28, N >= 1), e.g. 16=25")
+            }
+            guard out[level] == nil else { throw PlanError("--max-iter-at '\(text)': level \(level) given twice") }
+            out[level] = n
+        }
+        guard !out.isEmpty else { throw PlanError("--max-iter-at '\(text)': expected LEVEL=N, e.g. 16=25") }
+        return out
+    }
+
+    /// `limits` as `iterationLimits` reads it, levels in order.
+    public static func iterationLimitsText(_ limits: [Int: Int]) -> String {
+        limits.keys.sorted().map { "\($0)=\(limits[$0]!)" }.joined(separator: ",")
+    }
+
     /// Cutoffs (A) from a comma-separated list; each must exceed `minDist`.
     public static func cutoffs(_ text: String, minDist: Double) throws -> [Double] {
         let parts = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }

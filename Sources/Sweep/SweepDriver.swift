@@ -57,8 +57,10 @@ public struct SweepDriver {
         let plan = try Plan.grid(levels: options.levels, cutoffs: options.cutoffs, speciesCount: speciesCount,
                                  radialBasisSize: options.radialBasisSize, minDist: options.minDist)
         let settings = plan.map {
+            var training = options.training
+            if let n = options.maxIterationsAt[$0.spec.level] { training.maxIterations = n }
             var s = FitSettings(level: $0.spec.level, cutoff: $0.spec.cutoff, minDist: options.minDist,
-                                radialBasisSize: options.radialBasisSize, speciesCount: speciesCount, options: options.training,
+                                radialBasisSize: options.radialBasisSize, speciesCount: speciesCount, options: training,
                                 data: dataPath, dataBytes: bytes, groups: options.groups, species: options.symbols,
                                 costStructure: CostMeter.structureDescription)
             s.validation = options.validation.map { URL(fileURLWithPath: $0).standardizedFileURL.path }

@@ -46,6 +46,9 @@ public struct SweepOptions: Sendable {
     /// (`PotentialGrowth`) instead of from the untrained one. The sweep
     /// then trains level by level, lowest first.
     public var grow = false
+    /// Iteration limits of single levels (`--max-iter-at`), in place of
+    /// `training.maxIterations` for those levels' fits.
+    public var maxIterationsAt: [Int: Int] = [:]
 
     public init(data: String, levels: [Int], cutoffs: [Double], out: String) {
         self.data = data

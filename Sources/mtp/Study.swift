@@ -52,6 +52,7 @@ struct StudyCommand: ParsableCommand {
     @Option(help: RadialBasisType.help) var radialBasisType: RadialBasisType?
     @Option(help: "Multiply the loss weights of every configuration of a group in every fit, e.g. ELASTIC=10 (as mtp train).") var groupWeights: String?
     @Option(help: "Loss-weight factors of every fit from each configuration's energy above the set's lowest: E0[,p=P] or kT=T[,floor=F] (eV/atom; as mtp train).") var energyWeights: String?
+    @Option(help: "Iteration limits of single levels in place of --max-iter, e.g. 16=25 (with --grow: the lower level's short fit).") var maxIterAt: String?
     @Flag(help: "Start each level's fits from the next lower level's trained potential at the same cutoff (as mtp sweep --grow); levels then train lowest first.") var grow = false
     @Option(help: "Validation properties, comma-separated (ev, vacancy, strain, surface, phonon, elastic, md).") var properties: String?
     @Option(help: "Validation settings: quick or full.") var validation: String?
@@ -70,6 +71,7 @@ struct StudyCommand: ParsableCommand {
         o.maxIterations = maxIterations; o.minDist = minDist
         o.radialBasisSize = radialBasisSize; o.radialBasisType = radialBasisType
         o.groupWeights = groupWeights; o.energyWeights = energyWeights; o.grow = grow
+        o.maxIterationsAt = maxIterAt
         o.properties = properties; o.validation = validation; o.figureLevels = figureLevels
         do { return try o.configuration() } catch { throw ValidationError("\(error)") }
     }

@@ -43,6 +43,7 @@ struct SweepCommand: ParsableCommand {
     var schedule: String = SweepOptions(data: "", levels: [], cutoffs: [], out: "").schedule.rawValue
     @OptionGroup var plots: PlotArguments
     var format: String { plots.format }
+    @Option(help: "Iteration limits of single levels in place of --max-iter, e.g. 16=25 (with --grow: the lower level's short fit).") var maxIterAt: String?
     @Flag(help: "Start each level's fit from the next lower level's trained potential at the same cutoff, carried into the larger basis (mtp grow); the levels then train lowest first.") var grow = false
     @Option(help: "Save each fit's progress every N iterations, to continue a killed sweep mid-fit.") var checkpointEvery: Int = 5
 
@@ -76,6 +77,7 @@ struct SweepCommand: ParsableCommand {
         o.validation = training.valid
         o.stopOnValid = training.stopOnValid
         o.grow = grow
+        o.maxIterationsAt = try maxIterAt.map { try Plan.iterationLimits($0) } ?? [:]
         guard let kind = SweepScheduleKind(rawValue: schedule) else {
             throw ValidationError("--schedule '\(schedule)': expected one of \(SweepScheduleKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }

@@ -51,7 +51,7 @@ final class GrowTests: TemporaryDirectoryTestCase {
     func testSweepGrowsEachLevelFromTheOneBelow() throws {
         let out = tmpURL.appendingPathComponent("s").path
         let args = ["sweep", fixture("cu-3.cfg"), "--levels", "2,4,6", "--cutoffs", "4.0", "--min-dist", "1.5",
-                    "--tolerance", "0", "--max-iter", "3", "--grow", "--out", out]
+                    "--tolerance", "0", "--max-iter", "3", "--max-iter-at", "2=2", "--grow", "--out", out]
         let r = try MTPExecutable.run(args, in: tmpURL)
         XCTAssertEqual(r.status, 0, r.err)
         let stages = ["level 2: 1 fit", "level 4: 1 fit", "level 6: 1 fit"].map { r.out.range(of: $0)?.lowerBound }
@@ -68,6 +68,9 @@ final class GrowTests: TemporaryDirectoryTestCase {
             return try XCTUnwrap(Double(line.split(separator: " ")[1]))
         }
         XCTAssertNil((try record("L02-c4.00")["settings"] as? [String: Any])?["grownFrom"])
+        // --max-iter-at: level 2 stops at 2 iterations, the others at --max-iter.
+        XCTAssertEqual(try record("L02-c4.00")["iterations"] as? Int, 2)
+        XCTAssertEqual(try record("L04-c4.00")["iterations"] as? Int, 3)
         for (name, lower, below) in [("L04-c4.00", 2, "L02-c4.00"), ("L06-c4.00", 4, "L04-c4.00")] {
             let settings = try XCTUnwrap(try record(name)["settings"] as? [String: Any])
             XCTAssertEqual(settings["grownFrom"] as? Int, lower)

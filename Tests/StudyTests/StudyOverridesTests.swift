@@ -31,6 +31,12 @@ final class StudyOverridesTests: XCTestCase {
         o.grow = true
         XCTAssertEqual(try o.configuration().grow, true)
         o.grow = false
+        XCTAssertNil(c.maxIterationsAt)
+        o.maxIterationsAt = "20=5, 16=3"
+        XCTAssertEqual(try o.configuration().maxIterationsAt, "16=3,20=5")
+        o.maxIterationsAt = "16"
+        XCTAssertThrowsError(try o.configuration())
+        o.maxIterationsAt = nil
         // The paper preset's Fig. 14 levels (16, 24) kept where the study has them.
         XCTAssertEqual(c.figureLevels, [24])
         o.figureLevels = "20"

@@ -13,6 +13,18 @@ final class PlanTests: XCTestCase {
         XCTAssertThrowsError(try Plan.levels("8,x"))
     }
 
+    func testIterationLimitsByLevel() throws {
+        XCTAssertEqual(try Plan.iterationLimits("16=25"), [16: 25])
+        XCTAssertEqual(try Plan.iterationLimits(" 20 = 40,16=25"), [16: 25, 20: 40])
+        XCTAssertEqual(Plan.iterationLimitsText([20: 40, 16: 25]), "16=25,20=40")
+        XCTAssertEqual(try Plan.iterationLimits(Plan.iterationLimitsText([8: 1, 24: 300])), [8: 1, 24: 300])
+        for bad in ["16", "16=0", "30=5", "16=25,16=30", "x=3", "16=2.5", ""] {
+            XCTAssertThrowsError(try Plan.iterationLimits(bad), bad) {
+                XCTAssertTrue("\($0)".contains("--max-iter-at"), "\($0)")
+            }
+        }
+    }
+
     func testCutoffs() throws {
         XCTAssertEqual(try Plan.cutoffs("8.2,5.2,6.5", minDist: 1.8), [5.2, 6.5, 8.2])
         XCTAssertThrowsError(try Plan.cutoffs("1.5,5", minDist: 1.8), "a cutoff below the min distance")
