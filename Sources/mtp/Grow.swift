@@ -7,11 +7,11 @@ struct Grow: ParsableCommand {
         commandName: "grow",
         abstract: "Carry a trained potential into a higher level: the start of a higher-level fit.",
         discussion: """
-        Writes a potential of the larger basis (--level, or the basis of --template) that predicts
-        exactly what POT predicts: POT's radial functions (radial functions it lacks start at MLIP's
-        initial values), species coefficients and, for each of its basis functions, its coefficient on
-        the same function of the larger basis, zero on the others. `mtp train OUT DATA` then continues
-        from there instead of from an untrained template. The radial basis (species count, min_dist,
+        Writes a potential of the larger basis (--level, or the basis of --template) that predicts \
+        exactly what POT predicts: POT's radial functions (radial functions it lacks start at MLIP's \
+        initial values), species coefficients and, for each of its basis functions, its coefficient on \
+        the same function of the larger basis, zero on the others. `mtp train OUT DATA` then continues \
+        from there instead of from an untrained template. The radial basis (species count, min_dist, \
         max_dist, size and type) is POT's.
         """)
 
